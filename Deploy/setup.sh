@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One-time set-up of a fresh Debian 12 machine for building, testing and running bertd.
+# Run as root (or with sudo). Idempotent: running it again changes nothing that is already right.
+#   - apt packages: libzmq3-dev, libopenblas-dev, libsystemd-dev, pkg-config, python3 + pip
+#     (the model fetch and the Python protocol client use them)
+#   - the default model, all-MiniLM-L6-v2, into models/ (Deploy/fetch-model.sh)
+# Swift 6 must already be on PATH (https://www.swift.org/install/linux/).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+say() { echo "setup: $*" >&2; }
+
+packages=(libzmq3-dev libopenblas-dev libsystemd-dev pkg-config python3 python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# python3 may come from elsewhere (pyenv); what matters is that it and its pip work.
+if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+    missing=("${missing[@]/python3-pip}"); missing=("${missing[@]/python3}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if [ "${#missing[@]}" -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || { say "need root to install: ${missing[*]}"; exit 1; }
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+    say "apt packages present: ${packages[*]}"
+fi
+
+command -v swift >/dev/null || say "warning: swift is not on PATH; install Swift 6 to build"
+
+"$repo/Deploy/fetch-model.sh"
+say "done"

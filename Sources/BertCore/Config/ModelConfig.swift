@@ -1,0 +1,165 @@
+import Foundation
+
+/// The model families bertd runs, by config.json's `model_type`.
+public enum ModelFamily: String, Sendable, CaseIterable {
+    case bert, distilbert, roberta
+
+    /// The prefix Hugging Face's `*ForSequenceClassification` puts before the encoder's weights
+    /// (`base_model_prefix`); a bare `BertModel` checkpoint has the same names without it.
+    public var basePrefix: String { rawValue }
+}
+
+/// The activation of the feed-forward block (config `hidden_act` / DistilBERT `activation`).
+public enum HiddenActivation: String, Sendable {
+    case gelu            // exact: x·Φ(x) with erf
+    case geluNew = "gelu_new"  // tanh approximation (also "gelu_pytorch_tanh")
+    case relu
+}
+
+/// config.json of a Hugging Face model, decoded with explicit keys per family: a key that the
+/// family requires and the file lacks is an error naming it, never a silent default.
+public struct ModelConfig: Sendable, Equatable {
+    public var family: ModelFamily
+    public var architectures: [String]
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numLayers: Int
+    public var numHeads: Int
+    public var intermediateSize: Int
+    public var activation: HiddenActivation
+    public var maxPositionEmbeddings: Int
+    public var typeVocabSize: Int          // 0 for DistilBERT (no token type embeddings)
+    public var layerNormEps: Float
+    public var padTokenId: Int
+    /// Labels in id order (from `id2label`); empty for an encoder without a classification head.
+    public var labels: [String]
+    public var problemType: String?
+
+    public var headSize: Int { hiddenSize / numHeads }
+
+    /// Whether config.json names a sequence-classification architecture.
+    public var declaresSequenceClassification: Bool {
+        architectures.contains { $0.hasSuffix("ForSequenceClassification") }
+    }
+
+    /// The number of positions a sequence may have, special tokens included. RoBERTa's position
+    /// ids start at padding_idx + 1, so two of its position embeddings are never used.
+    public var maxSequenceLength: Int {
+        family == .roberta ? maxPositionEmbeddings - padTokenId - 1 : maxPositionEmbeddings
+    }
+
+    public init(contentsOf url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw BertError(.notAModel, "\(url.path) does not exist or cannot be read")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
+            throw BertError(.invalidConfig, "\(url.path) is not a JSON object")
+        }
+        try self.init(json: json, source: url.path)
+    }
+
+    public init(json: [String: Any], source: String = "config.json") throws {
+        let keys = Keys(json: json, source: source)
+        let modelType: String = try keys.require("model_type")
+        guard let family = ModelFamily(rawValue: modelType) else {
+            throw BertError(.unsupportedModel, "\(source): model_type \"\(modelType)\" is not supported (supported: bert, distilbert, roberta)")
+        }
+        self.family = family
+        architectures = (json["architectures"] as? [String]) ?? []
+        vocabSize = try keys.require("vocab_size")
+        maxPositionEmbeddings = try keys.require("max_position_embeddings")
+        padTokenId = (try keys.optional("pad_token_id")) ?? 0
+        problemType = try keys.optional("problem_type")
+        switch family {
+        case .bert, .roberta:
+            hiddenSize = try keys.require("hidden_size")
+            numLayers = try keys.require("num_hidden_layers")
+            numHeads = try keys.require("num_attention_heads")
+            intermediateSize = try keys.require("intermediate_size")
+            activation = try keys.activation("hidden_act")
+            typeVocabSize = try keys.require("type_vocab_size")
+            layerNormEps = Float(try keys.require("layer_norm_eps") as Double)
+            let positionType: String = (try keys.optional("position_embedding_type")) ?? "absolute"
+            guard positionType == "absolute" else {
+                throw BertError(.unsupportedModel, "\(source): position_embedding_type \"\(positionType)\" is not supported (only absolute)")
+            }
+        case .distilbert:
+            hiddenSize = try keys.require("dim")
+            numLayers = try keys.require("n_layers")
+            numHeads = try keys.require("n_heads")
+            intermediateSize = try keys.require("hidden_dim")
+            activation = try keys.activation("activation")
+            typeVocabSize = 0
+            layerNormEps = 1e-12  // hard-coded in modeling_distilbert.py
+            if (try keys.optional("sinusoidal_pos_embds") as Bool?) == true {
+                // The sinusoidal table is stored in the checkpoint as position_embeddings.weight,
+                // so inference needs nothing special; training must keep it frozen.
+            }
+        }
+        guard hiddenSize > 0, numHeads > 0, hiddenSize % numHeads == 0 else {
+            throw BertError(.invalidConfig, "\(source): hidden size \(hiddenSize) is not a multiple of the head count \(numHeads)")
+        }
+        guard numLayers > 0, intermediateSize > 0, vocabSize > 0, maxPositionEmbeddings > 0 else {
+            throw BertError(.invalidConfig, "\(source): layer count, intermediate size, vocabulary size and max_position_embeddings must be positive")
+        }
+        labels = try Self.decodeLabels(json, source: source)
+    }
+
+    /// `id2label` as a dense list; ids must be 0..<n. A config without it has no labels.
+    private static func decodeLabels(_ json: [String: Any], source: String) throws -> [String] {
+        guard let map = json["id2label"] as? [String: Any], !map.isEmpty else { return [] }
+        var labels = [String?](repeating: nil, count: map.count)
+        for (key, value) in map {
+            guard let id = Int(key), id >= 0, id < map.count, let name = value as? String else {
+                throw BertError(.invalidConfig, "\(source): id2label must map the ids 0..<\(map.count) to strings (bad entry \"\(key)\")")
+            }
+            labels[id] = name
+        }
+        return labels.map { $0! }
+    }
+}
+
+/// Typed access to config.json keys with errors that name the key.
+private struct Keys {
+    let json: [String: Any]
+    let source: String
+
+    func require<T>(_ key: String) throws -> T {
+        guard let raw = json[key], !(raw is NSNull) else {
+            throw BertError(.invalidConfig, "\(source): missing key \"\(key)\"")
+        }
+        guard let value = Self.cast(raw, to: T.self) else {
+            throw BertError(.invalidConfig, "\(source): key \"\(key)\" has the wrong type (\(raw))")
+        }
+        return value
+    }
+
+    func optional<T>(_ key: String) throws -> T? {
+        guard let raw = json[key], !(raw is NSNull) else { return nil }
+        guard let value = Self.cast(raw, to: T.self) else {
+            throw BertError(.invalidConfig, "\(source): key \"\(key)\" has the wrong type (\(raw))")
+        }
+        return value
+    }
+
+    func activation(_ key: String) throws -> HiddenActivation {
+        let name: String = try require(key)
+        switch name {
+        case "gelu": return .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": return .geluNew
+        case "relu": return .relu
+        default: throw BertError(.unsupportedModel, "\(source): \(key) \"\(name)\" is not supported (gelu, gelu_new, relu)")
+        }
+    }
+
+    /// JSONSerialization gives NSNumber for numbers and booleans; accept exact integers as Int
+    /// and any number as Double.
+    private static func cast<T>(_ raw: Any, to: T.Type) -> T? {
+        if T.self == Int.self, let n = raw as? NSNumber {
+            let d = n.doubleValue
+            return d == d.rounded() ? (Int(d) as? T) : nil
+        }
+        if T.self == Double.self, let n = raw as? NSNumber { return n.doubleValue as? T }
+        return raw as? T
+    }
+}

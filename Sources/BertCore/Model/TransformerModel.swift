@@ -1,0 +1,192 @@
+/// A BERT, DistilBERT or RoBERTa encoder with its optional sequence-classification head:
+/// configuration, module tree and the parameter arena. Immutable after loading, so one model
+/// serves many threads, each with its own `Workspace`.
+public final class TransformerModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let tree: ModuleTree
+    public let parameters: ParameterArena
+    /// Label names in id order; "LABEL_i" when the config names none.
+    public let labels: [String]
+
+    public var family: ModelFamily { config.family }
+    public var hasClassificationHead: Bool { tree.head != nil }
+    public var numLabels: Int { labels.count }
+    public var parameterCount: Int { tree.layout.specs.reduce(0) { $0 + $1.ref.count } }
+
+    init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena) {
+        self.config = config
+        self.tree = tree
+        self.parameters = parameters
+        if let head = tree.head {
+            let n = head.finalLayer.outFeatures
+            labels = config.labels.count == n ? config.labels : (0..<n).map { "LABEL_\($0)" }
+        } else {
+            labels = []
+        }
+    }
+
+    public func makeWorkspace() -> Workspace {
+        Workspace(hidden: config.hiddenSize, intermediate: config.intermediateSize, numLabels: max(numLabels, 1))
+    }
+
+    /// Checks that every id fits the embedding tables and every sequence fits the positions.
+    public func validate(_ batch: TokenBatch) throws {
+        for s in 0..<batch.count {
+            let n = batch.length(of: s)
+            guard n > 0 else { throw BertError(.invalidInput, "sequence \(s) is empty") }
+            guard n <= config.maxSequenceLength else {
+                throw BertError(.invalidInput, "sequence \(s) has \(n) tokens; the model takes at most \(config.maxSequenceLength)")
+            }
+        }
+        let vocab = Int32(config.vocabSize)
+        if let bad = batch.ids.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw BertError(.invalidInput, "token id \(bad) is outside the vocabulary (0..<\(vocab))")
+        }
+        if config.family != .distilbert {
+            let types = Int32(config.typeVocabSize)
+            if let bad = batch.typeIds.first(where: { $0 < 0 || $0 >= types }) {
+                throw BertError(.invalidInput, "token type id \(bad) is outside 0..<\(types)")
+            }
+        }
+    }
+
+    // MARK: forward
+
+    /// Runs the encoder: afterwards workspace.hiddenStates holds last_hidden_state (T, H).
+    public func encode(_ batch: TokenBatch, workspace ws: Workspace) throws {
+        try validate(batch)
+        let (t, h, p) = (batch.tokenCount, config.hiddenSize, parameters)
+        ws.reserve(tokens: t, sequences: batch.count, longest: batch.longestSequence)
+
+        // Position ids restart at each sequence (padding-free: no position is skipped).
+        for s in 0..<batch.count {
+            for (i, tok) in (batch.sequenceStarts[s]..<batch.sequenceStarts[s + 1]).enumerated() {
+                ws.positions.array[tok] = Int32(tree.embeddings.firstPosition + i)
+            }
+        }
+        let emb = tree.embeddings
+        batch.ids.withUnsafeBufferPointer { ids in
+            batch.typeIds.withUnsafeBufferPointer { types in
+                ws.positions.array.withUnsafeBufferPointer { pos in
+                    embeddingForward(out: ws.hiddenStates.pointer, ids: ids.baseAddress!, positions: pos.baseAddress!,
+                                     typeIds: emb.tokenType == nil ? nil : types.baseAddress!,
+                                     word: p[emb.word], position: p[emb.position],
+                                     tokenType: emb.tokenType.map { p[$0] }, tokens: t, hidden: h)
+                }
+            }
+        }
+        residualLayerNormForward(hidden: ws.hiddenStates.pointer, delta: nil, deltaBias: nil,
+                                 weight: p[emb.layerNorm.weight], bias: p[emb.layerNorm.bias],
+                                 rows: t, dim: h, eps: emb.layerNorm.eps)
+        for layer in tree.layers {
+            layerForward(layer, batch: batch, workspace: ws)
+        }
+    }
+
+    /// One transformer block over all T tokens of the batch; dense layers are one GEMM each.
+    private func layerForward(_ layer: EncoderLayer, batch: TokenBatch, workspace ws: Workspace) {
+        let (t, h, i, p) = (batch.tokenCount, config.hiddenSize, config.intermediateSize, parameters)
+        let x = ws.hiddenStates.pointer
+        // qkv (T, 3H) = x (T, H) · Wqkvᵀ + b
+        matmulForward(out: ws.qkv.pointer, ldo: 3 * h, inp: x, ldi: h, weight: p[layer.qkv.weight], rows: t, inF: h, outF: 3 * h)
+        biasActivationForward(ws.qkv.pointer, ld: 3 * h, bias: p[layer.qkv.bias], rows: t, cols: 3 * h, activation: .identity)
+        attentionForward(context: ws.context.pointer, qkv: ws.qkv.pointer, scores: ws.scores.pointer,
+                         sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads)
+        // x = LN(x + context · Woᵀ + bo)
+        matmulForward(out: ws.projection.pointer, ldo: h, inp: ws.context.pointer, ldi: h,
+                      weight: p[layer.attentionOutput.weight], rows: t, inF: h, outF: h)
+        residualLayerNormForward(hidden: x, delta: ws.projection.pointer, deltaBias: p[layer.attentionOutput.bias],
+                                 weight: p[layer.attentionNorm.weight], bias: p[layer.attentionNorm.bias],
+                                 rows: t, dim: h, eps: layer.attentionNorm.eps)
+        // ffn (T, I) = act(x · Wiᵀ + bi)
+        matmulForward(out: ws.ffn.pointer, ldo: i, inp: x, ldi: h, weight: p[layer.intermediate.weight], rows: t, inF: h, outF: i)
+        biasActivationForward(ws.ffn.pointer, ld: i, bias: p[layer.intermediate.bias], rows: t, cols: i,
+                              activation: config.activation.kernel)
+        // x = LN(x + ffn · Wo2ᵀ + bo2)
+        matmulForward(out: ws.projection.pointer, ldo: h, inp: ws.ffn.pointer, ldi: i,
+                      weight: p[layer.output.weight], rows: t, inF: i, outF: h)
+        residualLayerNormForward(hidden: x, delta: ws.projection.pointer, deltaBias: p[layer.output.bias],
+                                 weight: p[layer.outputNorm.weight], bias: p[layer.outputNorm.bias],
+                                 rows: t, dim: h, eps: layer.outputNorm.eps)
+    }
+
+    /// pooled (B, H) = the first token of each sequence ([CLS] / <s>).
+    private func gatherFirstTokens(_ batch: TokenBatch, workspace ws: Workspace) {
+        let h = config.hiddenSize
+        for s in 0..<batch.count {
+            (ws.pooled.pointer + s * h).update(from: ws.hiddenStates.pointer + batch.sequenceStarts[s] * h, count: h)
+        }
+    }
+
+    /// out (B, outF) = act(inp (B, inF) · Wᵀ + b)
+    private func dense(_ linear: Linear, inp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, activation: Activation) {
+        matmulForward(out: out, ldo: linear.outFeatures, inp: inp, ldi: linear.inFeatures,
+                      weight: parameters[linear.weight], rows: rows, inF: linear.inFeatures, outF: linear.outFeatures)
+        biasActivationForward(out, ld: linear.outFeatures, bias: parameters[linear.bias], rows: rows,
+                              cols: linear.outFeatures, activation: activation)
+    }
+
+    /// BERT's pooler_output (B, H): tanh(dense([CLS])). Call after `encode`.
+    public func poolerOutput(_ batch: TokenBatch, workspace ws: Workspace) throws -> [[Float]] {
+        guard let pooler = tree.pooler else { throw BertError(.unsupportedModel, "this model has no pooler") }
+        gatherFirstTokens(batch, workspace: ws)
+        dense(pooler, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: batch.count, activation: .tanh)
+        return rows(ws.headHidden.pointer, count: batch.count, width: config.hiddenSize)
+    }
+
+    /// Encodes the batch and applies the classification head: logits (B, labels).
+    public func classify(_ batch: TokenBatch, workspace ws: Workspace) throws -> [[Float]] {
+        guard let head = tree.head else {
+            throw BertError(.unsupportedModel, "this model has no classification head (it is an encoder: use embed)")
+        }
+        try encode(batch, workspace: ws)
+        gatherFirstTokens(batch, workspace: ws)
+        let b = batch.count
+        switch head {
+        case .bert(let classifier):
+            guard let pooler = tree.pooler else { throw BertError(.unsupportedModel, "BertForSequenceClassification needs a pooler") }
+            dense(pooler, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: .tanh)
+            dense(classifier, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
+        case .distilbert(let pre, let classifier):
+            dense(pre, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: .relu)
+            dense(classifier, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
+        case .roberta(let d, let outProj):
+            dense(d, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: .tanh)
+            dense(outProj, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
+        }
+        return rows(ws.logits.pointer, count: b, width: numLabels)
+    }
+
+    /// Encodes the batch and returns sentence embeddings (B, H): the mean of each sequence's token
+    /// states, L2-normalised — what sentence-transformers computes for all-MiniLM-L6-v2.
+    public func embed(_ batch: TokenBatch, workspace ws: Workspace) throws -> [[Float]] {
+        try encode(batch, workspace: ws)
+        let h = config.hiddenSize
+        for s in 0..<batch.count {
+            meanPoolNormalizeForward(out: ws.embeddings.pointer + s * h,
+                                     hidden: ws.hiddenStates.pointer + batch.sequenceStarts[s] * h,
+                                     tokens: batch.length(of: s), dim: h)
+        }
+        return rows(ws.embeddings.pointer, count: batch.count, width: h)
+    }
+
+    /// last_hidden_state of sequence s (L, H) after `encode`.
+    public func hiddenStates(of s: Int, in batch: TokenBatch, workspace ws: Workspace) -> [Float] {
+        let h = config.hiddenSize
+        return Array(UnsafeBufferPointer(start: ws.hiddenStates.pointer + batch.sequenceStarts[s] * h, count: batch.length(of: s) * h))
+    }
+
+    private func rows(_ p: UnsafePointer<Float>, count: Int, width: Int) -> [[Float]] {
+        (0..<count).map { Array(UnsafeBufferPointer(start: p + $0 * width, count: width)) }
+    }
+}
+
+extension HiddenActivation {
+    var kernel: Activation {
+        switch self {
+        case .gelu: return .gelu
+        case .geluNew: return .geluTanh
+        case .relu: return .relu
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Activation buffers for forward passes, reused across batches: they grow to the largest batch
+/// seen and are never shrunk or reallocated per layer, so steady-state serving allocates nothing.
+/// One workspace per compute thread; it is not thread-safe.
+public final class Workspace {
+    private(set) var capacityTokens = 0
+    private(set) var capacitySequences = 0
+    private(set) var capacityLength = 0
+    let hidden: Int
+    let intermediate: Int
+    let numLabels: Int
+
+    let hiddenStates = Buffer()  // (T, H) the residual stream; the encoder's output at the end
+    let qkv = Buffer()           // (T, 3H)
+    let context = Buffer()       // (T, H) attention output before its projection
+    let projection = Buffer()    // (T, H) dense output before residual + LayerNorm
+    let ffn = Buffer()           // (T, I)
+    let scores = Buffer()        // (L, L) one sequence and head
+    let positions = IntBuffer()  // (T)
+    let pooled = Buffer()        // (B, H) the token each head reads (first token, or BERT's pooler output)
+    let headHidden = Buffer()    // (B, H)
+    let logits = Buffer()        // (B, labels)
+    let embeddings = Buffer()    // (B, H) mean-pooled, normalised
+
+    public init(hidden: Int, intermediate: Int, numLabels: Int) {
+        self.hidden = hidden
+        self.intermediate = intermediate
+        self.numLabels = numLabels
+    }
+
+    /// Makes every buffer big enough for `tokens` tokens in `sequences` sequences, the longest `longest`.
+    func reserve(tokens: Int, sequences: Int, longest: Int) {
+        if tokens > capacityTokens {
+            let t = max(tokens, capacityTokens * 3 / 2)
+            hiddenStates.resize(t * hidden); qkv.resize(t * 3 * hidden); context.resize(t * hidden)
+            projection.resize(t * hidden); ffn.resize(t * intermediate); positions.resize(t)
+            capacityTokens = t
+        }
+        if sequences > capacitySequences {
+            let b = max(sequences, capacitySequences * 3 / 2)
+            pooled.resize(b * hidden); headHidden.resize(b * hidden); logits.resize(b * max(numLabels, 1))
+            embeddings.resize(b * hidden)
+            capacitySequences = b
+        }
+        if longest > capacityLength {
+            scores.resize(longest * longest)
+            capacityLength = longest
+        }
+    }
+}
+
+/// A growable, 64-byte aligned Float32 buffer (contents are not kept when it grows).
+final class Buffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var count = 0
+
+    init() { pointer = Self.allocate(16) }
+
+    func resize(_ n: Int) {
+        pointer.deallocate()
+        pointer = Self.allocate(n)
+        count = n
+    }
+
+    private static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(n, 16) * 4, alignment: 64)
+        let p = raw.bindMemory(to: Float.self, capacity: max(n, 16))
+        p.initialize(repeating: 0, count: max(n, 16))
+        return p
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+final class IntBuffer {
+    var array: [Int32] = []
+    func resize(_ n: Int) { array = [Int32](repeating: 0, count: n) }
+}

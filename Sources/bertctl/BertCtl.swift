@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// `bertctl`: the command-line companion of bertd. Thin: every subcommand parses its arguments
+/// and calls a library; nothing here knows numerics or tokenization.
+@main
+struct BertCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bertctl",
+        abstract: "Classify, embed, tokenize and benchmark with BERT-family models.",
+        discussion: """
+        With --local DIR the work runs in this process on the Hugging Face model directory DIR.
+        Examples:
+          bertctl classify --local models/all-MiniLM-L6-v2 "a great movie"
+          echo "hello world" | bertctl embed --local models/all-MiniLM-L6-v2
+          bertctl tokenize --local models/all-MiniLM-L6-v2 --max-length 16 "Hello, world!"
+          bertctl bench --local models/all-MiniLM-L6-v2 --texts data/sst2/dev.tsv
+        """,
+        subcommands: [
+            ClassifyCommand.self,
+            EmbedCommand.self,
+            TokenizeCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}
