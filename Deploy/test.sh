@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Set up (apt packages, the default model) and run every test, in release mode: the numeric
-# and tokenizer tests run 10–100× slower in a debug build.
-#   sudo bash Deploy/test.sh       (root is needed only the first time, for apt-get)
+# Set up (apt packages, the default model; idempotent) and run every test, in release mode:
+# the numeric and tokenizer tests run 10–100× slower in a debug build.
+# Root is needed only while apt packages are missing (the first run on a new machine).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ "$(id -u)" = 0 ] || ! bash Deploy/setup.sh --check >/dev/null 2>&1; then
-    bash Deploy/setup.sh
-fi
+bash Deploy/setup.sh
 swift build -c release
-swift test -c release -Xswiftc -enable-testing --parallel --num-workers 1 "$@"
+swift test -c release -Xswiftc -enable-testing "$@"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The normalizer stage: tokenizer.json `"normalizer"`.
 ///
 /// Only HF's BertNormalizer is supported
@@ -31,8 +33,6 @@ enum NormalizerType: String {
         }
     }
 }
-
-import Foundation
 
 struct BertNormalizer: Sendable {
     let cleanText: Bool
