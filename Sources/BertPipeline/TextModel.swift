@@ -1,0 +1,73 @@
+import BertCore
+import BertTokenizers
+import Foundation
+
+/// A Hugging Face model directory loaded as one thing: tokenizer, encoder, optional
+/// classification head and labels. Immutable, so one instance serves every thread; each
+/// caller passes its own `Workspace` (not thread-safe) to the compute methods.
+public final class TextModel: @unchecked Sendable {
+    public let directory: URL
+    public let model: TransformerModel
+    public let tokenizer: Tokenizer
+
+    public var labels: [String] { model.labels }
+    public var canClassify: Bool { model.hasClassificationHead }
+    /// Tokens per sequence the model takes, special tokens included.
+    public var maxSequenceLength: Int { model.config.maxSequenceLength }
+
+    public init(directory: URL) throws {
+        self.directory = directory
+        model = try ModelLoader.load(directory: directory)
+        do {
+            tokenizer = try Tokenizer(directory: directory)
+        } catch let error as TokenizerError {
+            throw BertError(.notAModel, "\(directory.path): \(error.description)")
+        }
+        guard tokenizer.vocabularySize <= model.config.vocabSize else {
+            throw BertError(.weightMismatch, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary has \(model.config.vocabSize)")
+        }
+    }
+
+    public func makeWorkspace() -> Workspace { model.makeWorkspace() }
+
+    /// One text (or text pair), tokenized for this model.
+    public struct Input: Sendable {
+        public var encoding: Encoding
+        /// Tokens that truncation removed (0 when the text fit).
+        public var truncatedTokens: Int { encoding.truncatedTokenCount }
+    }
+
+    /// Tokenizes a text (and optional pair). With `truncate` false, a text longer than the model
+    /// takes is an error instead of being cut to `maxSequenceLength`.
+    public func prepare(_ text: String, pair: String? = nil, truncate: Bool = true, maxLength: Int? = nil) throws -> Input {
+        let limit = min(maxLength ?? maxSequenceLength, maxSequenceLength)
+        if truncate {
+            return Input(encoding: tokenizer.encode(text, pair: pair, maxLength: limit))
+        }
+        let encoding = tokenizer.encode(text, pair: pair, maxLength: 0)
+        guard encoding.ids.count <= limit else {
+            throw BertError(.invalidInput, "the text has \(encoding.ids.count) tokens; the model takes at most \(limit) (allow truncation to cut it)")
+        }
+        return Input(encoding: encoding)
+    }
+
+    public func batch(_ inputs: [Input]) -> TokenBatch {
+        var batch = TokenBatch()
+        for input in inputs { batch.append(ids: input.encoding.ids, typeIds: input.encoding.typeIds) }
+        return batch
+    }
+
+    /// Logits → probabilities: softmax, or per-label sigmoid for multi-label models.
+    public func classify(_ inputs: [Input], workspace: Workspace) throws -> [Classification] {
+        let logits = try model.classify(batch(inputs), workspace: workspace)
+        let multiLabel = model.config.problemType == "multi_label_classification"
+        return zip(inputs, logits).map { input, row in
+            Classification(labels: labels, logits: row, multiLabel: multiLabel, truncatedTokens: input.truncatedTokens)
+        }
+    }
+
+    /// Normalised mean-pooled sentence embeddings.
+    public func embed(_ inputs: [Input], workspace: Workspace) throws -> [[Float]] {
+        try model.embed(batch(inputs), workspace: workspace)
+    }
+}

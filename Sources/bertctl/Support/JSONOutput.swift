@@ -1,0 +1,45 @@
+/// A JSON value written with keys in the order given (JSONSerialization sorts or scrambles
+/// them), one object per line for scripts.
+indirect enum JSON {
+    case string(String)
+    case number(Double)
+    case float(Float)
+    case int(Int)
+    case bool(Bool)
+    case array([JSON])
+    case object([(String, JSON)])
+    case null
+
+    var text: String {
+        switch self {
+        case .string(let s): return JSON.quote(s)
+        case .number(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)") : "null"
+        case .float(let f): return f.isFinite ? "\(f)" : "null"
+        case .int(let i): return String(i)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.map { JSON.quote($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func floats(_ values: [Float]) -> JSON { .array(values.map { .float($0) }) }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
