@@ -4,6 +4,14 @@
 // them, and thin executables on top.
 import PackageDescription
 
+// The kernels are written with 8-wide SIMD and fused multiply-add: build them for x86-64-v3
+// (AVX2 + FMA: every x86 server CPU since 2015). OpenBLAS picks its own kernels at run time.
+#if arch(x86_64)
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let kernelFlags: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "bertd",
     platforms: [.macOS(.v13)],
@@ -23,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // Numerics: tensors, kernels, safetensors, config.json, model families and heads.
-        .target(name: "BertCore", dependencies: ["COpenBLAS"]),
+        .target(name: "BertCore", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
         // Text → token ids. No numerics.
         .target(name: "BertTokenizers"),
         // A model directory as one loaded thing: tokenizer + encoder + head + labels.

@@ -25,33 +25,33 @@ final class ByteStringTable: @unchecked Sendable {
         }
         count = order.count
         let totalBytes = order.reduce(0) { $0 + $1.count }
-        keyBytes = .allocate(capacity: max(totalBytes, 1))
-        keyStart = .allocate(capacity: max(count, 1))
-        keyLength = .allocate(capacity: max(count, 1))
-        keyHash = .allocate(capacity: max(count, 1))
-        values = .allocate(capacity: max(count, 1))
+        let keyBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(totalBytes, 1))
+        let keyStart = UnsafeMutablePointer<Int32>.allocate(capacity: max(count, 1))
+        let keyLength = UnsafeMutablePointer<Int32>.allocate(capacity: max(count, 1))
+        let keyHash = UnsafeMutablePointer<UInt64>.allocate(capacity: max(count, 1))
+        let values = UnsafeMutablePointer<Int32>.allocate(capacity: max(count, 1))
         var capacity = 16
         while capacity < count * 2 { capacity *= 2 }
-        mask = capacity - 1
-        slots = .allocate(capacity: capacity)
+        let mask = capacity - 1
+        let slots = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
         slots.initialize(repeating: 0, count: capacity)
         var offset = 0
         var longest = 0
         for (index, key) in order.enumerated() {
-            key.withUnsafeBufferPointer { buffer in
-                if let base = buffer.baseAddress { (keyBytes + offset).update(from: base, count: key.count) }
-                let hash = ByteStringTable.hash(UnsafePointer(keyBytes + offset), key.count)
-                keyStart[index] = Int32(offset)
-                keyLength[index] = Int32(key.count)
-                keyHash[index] = hash
-                values[index] = merged[key]!
-                var slot = Int(truncatingIfNeeded: hash) & mask
-                while slots[slot] != 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(index + 1)
-            }
+            for (k, byte) in key.enumerated() { keyBytes[offset + k] = byte }
+            let hash = ByteStringTable.hash(UnsafePointer(keyBytes + offset), key.count)
+            keyStart[index] = Int32(offset)
+            keyLength[index] = Int32(key.count)
+            keyHash[index] = hash
+            values[index] = merged[key]!
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index + 1)
             offset += key.count
             longest = max(longest, key.count)
         }
+        self.keyBytes = keyBytes; self.keyStart = keyStart; self.keyLength = keyLength
+        self.keyHash = keyHash; self.values = values; self.slots = slots; self.mask = mask
         maxKeyLength = longest
     }
 

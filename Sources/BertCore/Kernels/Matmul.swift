@@ -26,9 +26,22 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// The number of threads OpenBLAS uses for one GEMM.
-public enum ComputeThreads {
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
-    public static var cores: Int { Int(openblas_get_num_procs()) }
+
+/// Rows below which a dense layer streams its weights once through `linearSmallM`, split by
+/// output columns; at and above it each thread runs a single-threaded OpenBLAS sgemm on its rows.
+let smallMRowLimit = 48
+
+/// out (rows, outF) = inp (rows, inF) · weightᵀ, split across the pool.
+func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
+                   weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool) {
+    if rows < smallMRowLimit {
+        pool.parallelFor(outF, granularity: 16) { columns in
+            linearSmallM(out: out, ldo: ldo, x: inp, ldx: ldi, weight: weight, m: rows, k: inF, columns: columns)
+        }
+    } else {
+        pool.parallelFor(rows, granularity: 8) { r in
+            matmulForward(out: out + r.lowerBound * ldo, ldo: ldo, inp: inp + r.lowerBound * ldi, ldi: ldi,
+                          weight: weight, rows: r.count, inF: inF, outF: outF)
+        }
+    }
 }

@@ -55,8 +55,10 @@ public final class TransformerModel: @unchecked Sendable {
     /// Runs the encoder: afterwards workspace.hiddenStates holds last_hidden_state (T, H).
     public func encode(_ batch: TokenBatch, workspace ws: Workspace) throws {
         try validate(batch)
+        let pool = ComputeThreads.pool
         let (t, h, p) = (batch.tokenCount, config.hiddenSize, parameters)
-        ws.reserve(tokens: t, sequences: batch.count, longest: batch.longestSequence)
+        ws.reserve(tokens: t, sequences: batch.count, longest: batch.longestSequence,
+                   attentionScratch: attentionScratchSize(longest: batch.longestSequence, headSize: config.headSize) * pool.threadCount)
 
         // Position ids restart at each sequence (padding-free: no position is skipped).
         for s in 0..<batch.count {
@@ -65,49 +67,65 @@ public final class TransformerModel: @unchecked Sendable {
             }
         }
         let emb = tree.embeddings
+        let out = ws.hiddenStates.pointer
         batch.ids.withUnsafeBufferPointer { ids in
             batch.typeIds.withUnsafeBufferPointer { types in
                 ws.positions.array.withUnsafeBufferPointer { pos in
-                    embeddingForward(out: ws.hiddenStates.pointer, ids: ids.baseAddress!, positions: pos.baseAddress!,
-                                     typeIds: emb.tokenType == nil ? nil : types.baseAddress!,
-                                     word: p[emb.word], position: p[emb.position],
-                                     tokenType: emb.tokenType.map { p[$0] }, tokens: t, hidden: h)
+                    pool.parallelFor(t) { r in
+                        embeddingForward(out: out + r.lowerBound * h, ids: ids.baseAddress! + r.lowerBound,
+                                         positions: pos.baseAddress! + r.lowerBound,
+                                         typeIds: emb.tokenType == nil ? nil : types.baseAddress! + r.lowerBound,
+                                         word: p[emb.word], position: p[emb.position],
+                                         tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: h)
+                        residualLayerNormForward(hidden: out + r.lowerBound * h, delta: nil, deltaBias: nil,
+                                                 weight: p[emb.layerNorm.weight], bias: p[emb.layerNorm.bias],
+                                                 rows: r.count, dim: h, eps: emb.layerNorm.eps)
+                    }
                 }
             }
         }
-        residualLayerNormForward(hidden: ws.hiddenStates.pointer, delta: nil, deltaBias: nil,
-                                 weight: p[emb.layerNorm.weight], bias: p[emb.layerNorm.bias],
-                                 rows: t, dim: h, eps: emb.layerNorm.eps)
         for layer in tree.layers {
-            layerForward(layer, batch: batch, workspace: ws)
+            layerForward(layer, batch: batch, workspace: ws, pool: pool)
         }
     }
 
     /// One transformer block over all T tokens of the batch; dense layers are one GEMM each.
-    private func layerForward(_ layer: EncoderLayer, batch: TokenBatch, workspace ws: Workspace) {
+    private func layerForward(_ layer: EncoderLayer, batch: TokenBatch, workspace ws: Workspace, pool: ComputePool) {
         let (t, h, i, p) = (batch.tokenCount, config.hiddenSize, config.intermediateSize, parameters)
         let x = ws.hiddenStates.pointer
+        let qkv = ws.qkv.pointer, context = ws.context.pointer, projection = ws.projection.pointer, ffn = ws.ffn.pointer
         // qkv (T, 3H) = x (T, H) · Wqkvᵀ + b
-        matmulForward(out: ws.qkv.pointer, ldo: 3 * h, inp: x, ldi: h, weight: p[layer.qkv.weight], rows: t, inF: h, outF: 3 * h)
-        biasActivationForward(ws.qkv.pointer, ld: 3 * h, bias: p[layer.qkv.bias], rows: t, cols: 3 * h, activation: .identity)
-        attentionForward(context: ws.context.pointer, qkv: ws.qkv.pointer, scores: ws.scores.pointer,
-                         sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads)
+        linearForward(out: qkv, ldo: 3 * h, inp: x, ldi: h, weight: p[layer.qkv.weight], rows: t, inF: h, outF: 3 * h, pool: pool)
+        pool.parallelFor(t) { r in
+            biasActivationForward(qkv + r.lowerBound * 3 * h, ld: 3 * h, bias: p[layer.qkv.bias], rows: r.count, cols: 3 * h, activation: .identity)
+        }
+        attentionForward(context: context, qkv: qkv, scratch: ws.attentionScratch.pointer,
+                         scratchPerThread: ws.attentionScratch.count / pool.threadCount,
+                         sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads, pool: pool)
         // x = LN(x + context · Woᵀ + bo)
-        matmulForward(out: ws.projection.pointer, ldo: h, inp: ws.context.pointer, ldi: h,
-                      weight: p[layer.attentionOutput.weight], rows: t, inF: h, outF: h)
-        residualLayerNormForward(hidden: x, delta: ws.projection.pointer, deltaBias: p[layer.attentionOutput.bias],
-                                 weight: p[layer.attentionNorm.weight], bias: p[layer.attentionNorm.bias],
-                                 rows: t, dim: h, eps: layer.attentionNorm.eps)
+        linearForward(out: projection, ldo: h, inp: context, ldi: h, weight: p[layer.attentionOutput.weight],
+                      rows: t, inF: h, outF: h, pool: pool)
+        pool.parallelFor(t) { r in
+            residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
+                                     deltaBias: p[layer.attentionOutput.bias],
+                                     weight: p[layer.attentionNorm.weight], bias: p[layer.attentionNorm.bias],
+                                     rows: r.count, dim: h, eps: layer.attentionNorm.eps)
+        }
         // ffn (T, I) = act(x · Wiᵀ + bi)
-        matmulForward(out: ws.ffn.pointer, ldo: i, inp: x, ldi: h, weight: p[layer.intermediate.weight], rows: t, inF: h, outF: i)
-        biasActivationForward(ws.ffn.pointer, ld: i, bias: p[layer.intermediate.bias], rows: t, cols: i,
-                              activation: config.activation.kernel)
+        linearForward(out: ffn, ldo: i, inp: x, ldi: h, weight: p[layer.intermediate.weight], rows: t, inF: h, outF: i, pool: pool)
+        let activation = config.activation.kernel
+        pool.parallelFor(t) { r in
+            biasActivationForward(ffn + r.lowerBound * i, ld: i, bias: p[layer.intermediate.bias], rows: r.count, cols: i,
+                                  activation: activation)
+        }
         // x = LN(x + ffn · Wo2ᵀ + bo2)
-        matmulForward(out: ws.projection.pointer, ldo: h, inp: ws.ffn.pointer, ldi: i,
-                      weight: p[layer.output.weight], rows: t, inF: i, outF: h)
-        residualLayerNormForward(hidden: x, delta: ws.projection.pointer, deltaBias: p[layer.output.bias],
-                                 weight: p[layer.outputNorm.weight], bias: p[layer.outputNorm.bias],
-                                 rows: t, dim: h, eps: layer.outputNorm.eps)
+        linearForward(out: projection, ldo: h, inp: ffn, ldi: i, weight: p[layer.output.weight], rows: t, inF: i, outF: h, pool: pool)
+        pool.parallelFor(t) { r in
+            residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
+                                     deltaBias: p[layer.output.bias],
+                                     weight: p[layer.outputNorm.weight], bias: p[layer.outputNorm.bias],
+                                     rows: r.count, dim: h, eps: layer.outputNorm.eps)
+        }
     }
 
     /// pooled (B, H) = the first token of each sequence ([CLS] / <s>).

@@ -4,7 +4,6 @@
 public final class Workspace {
     private(set) var capacityTokens = 0
     private(set) var capacitySequences = 0
-    private(set) var capacityLength = 0
     let hidden: Int
     let intermediate: Int
     let numLabels: Int
@@ -14,7 +13,7 @@ public final class Workspace {
     let context = Buffer()       // (T, H) attention output before its projection
     let projection = Buffer()    // (T, H) dense output before residual + LayerNorm
     let ffn = Buffer()           // (T, I)
-    let scores = Buffer()        // (L, L) one sequence and head
+    let attentionScratch = Buffer()  // per thread: scores (L, L) and Kᵀ (d, L) of one head
     let positions = IntBuffer()  // (T)
     let pooled = Buffer()        // (B, H) the token each head reads (first token, or BERT's pooler output)
     let headHidden = Buffer()    // (B, H)
@@ -28,7 +27,7 @@ public final class Workspace {
     }
 
     /// Makes every buffer big enough for `tokens` tokens in `sequences` sequences, the longest `longest`.
-    func reserve(tokens: Int, sequences: Int, longest: Int) {
+    func reserve(tokens: Int, sequences: Int, longest: Int, attentionScratch scratch: Int) {
         if tokens > capacityTokens {
             let t = max(tokens, capacityTokens * 3 / 2)
             hiddenStates.resize(t * hidden); qkv.resize(t * 3 * hidden); context.resize(t * hidden)
@@ -41,10 +40,7 @@ public final class Workspace {
             embeddings.resize(b * hidden)
             capacitySequences = b
         }
-        if longest > capacityLength {
-            scores.resize(longest * longest)
-            capacityLength = longest
-        }
+        if scratch > attentionScratch.count { attentionScratch.resize(scratch) }
     }
 }
 

@@ -1,0 +1,107 @@
+/// HF's ByteLevel pre-tokenizer
+/// (https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/pre_tokenizers/byte_level.rs):
+/// the GPT-2 split pattern
+///   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+/// applied by a hand-written scanner over Unicode scalars (a regex engine would dominate the
+/// cost), then every byte of a piece is a symbol for BPE. BPE works on ids, so the byte →
+/// printable-character table is only needed to find each byte's id in vocab.json.
+enum ByteLevel {
+    /// GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the others to U+0100 + n.
+    static let byteToCharacter: [Unicode.Scalar] = {
+        var table = [Unicode.Scalar](repeating: " ", count: 256)
+        var next: UInt32 = 256
+        for byte in 0..<256 {
+            if (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte) {
+                table[byte] = Unicode.Scalar(UInt32(byte))!
+            } else {
+                table[byte] = Unicode.Scalar(next)!
+                next += 1
+            }
+        }
+        return table
+    }()
+
+    /// Scratch arrays for one segment, reused across segments of an encode call.
+    struct Scratch {
+        /// Per scalar: its GPT-2 class and where it starts in the segment's bytes (+ end sentinel).
+        var classes: [HFUnicode.GPT2Class] = []
+        var scalarByteStart: [Int32] = []
+        var scalars: [UInt32] = []
+        /// The segment's bytes (with the prefix space when configured) and, per byte, the
+        /// original scalar index of the character it belongs to.
+        var bytes: [UInt8] = []
+        var byteCharacter: [Int32] = []
+        var bpe = BytePairEncoding.Scratch()
+    }
+
+    private static let asciiClass: [HFUnicode.GPT2Class] = (0..<128).map { byte in
+        switch byte {
+        case 0x41...0x5A, 0x61...0x7A: return .letter
+        case 0x30...0x39: return .number
+        case 0x09...0x0D, 0x20: return .whitespace
+        default: return .other
+        }
+    }
+
+    /// Calls `piece(start, end)` with the byte range of each pre-token of `bytes`, in order.
+    @inline(__always)
+    static func split(_ bytes: UnsafePointer<UInt8>, count: Int, scratch: inout Scratch, piece: (Int, Int) -> Void) {
+        scratch.classes.removeAll(keepingCapacity: true)
+        scratch.scalarByteStart.removeAll(keepingCapacity: true)
+        scratch.scalars.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < count {
+            let (value, length) = decodeUTF8(bytes, at: i)
+            scratch.classes.append(value < 0x80 ? asciiClass[Int(value)] : HFUnicode.gpt2Class(Unicode.Scalar(value)!))
+            scratch.scalars.append(value)
+            scratch.scalarByteStart.append(Int32(i))
+            i += length
+        }
+        scratch.scalarByteStart.append(Int32(count))
+        let n = scratch.scalars.count
+        scratch.classes.withUnsafeBufferPointer { classes in
+            scratch.scalars.withUnsafeBufferPointer { scalars in
+                scratch.scalarByteStart.withUnsafeBufferPointer { byteStart in
+                    var p = 0
+                    while p < n {
+                        let q = pieceEnd(at: p, count: n, classes: classes, scalars: scalars)
+                        piece(Int(byteStart[p]), Int(byteStart[q]))
+                        p = q
+                    }
+                }
+            }
+        }
+    }
+
+    /// The end (exclusive, in scalars) of the pattern's match at `p`: the first alternative that
+    /// matches wins, as in a backtracking regex engine.
+    @inline(__always)
+    private static func pieceEnd(at p: Int, count n: Int, classes: UnsafeBufferPointer<HFUnicode.GPT2Class>,
+                                 scalars: UnsafeBufferPointer<UInt32>) -> Int {
+        let apostrophe: UInt32 = 0x27, space: UInt32 = 0x20
+        if scalars[p] == apostrophe && p + 1 < n {
+            // 's 't 'm 'd, then 're 've 'll (case-sensitive, as in GPT-2's pattern).
+            let c1 = scalars[p + 1]
+            if c1 == 0x73 || c1 == 0x74 || c1 == 0x6D || c1 == 0x64 { return p + 2 }
+            if p + 2 < n {
+                let c2 = scalars[p + 2]
+                if (c1 == 0x72 && c2 == 0x65) || (c1 == 0x76 && c2 == 0x65) || (c1 == 0x6C && c2 == 0x6C) { return p + 3 }
+            }
+        }
+        // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional space, then a run of one class.
+        var start = p
+        if scalars[p] == space && p + 1 < n && classes[p + 1] != .whitespace { start = p + 1 }
+        let runClass = classes[start]
+        if runClass != .whitespace {
+            var q = start + 1
+            while q < n && classes[q] == runClass { q += 1 }
+            return q
+        }
+        // `\s+(?!\S)` keeps the last whitespace for the next piece when a non-space follows;
+        // `\s+` takes a single whitespace character followed by a non-space.
+        var q = p + 1
+        while q < n && classes[q] == .whitespace { q += 1 }
+        if q == n || q - p == 1 { return q }
+        return q - 1
+    }
+}

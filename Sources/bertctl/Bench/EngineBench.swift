@@ -1,0 +1,81 @@
+import BertCore
+import BertPipeline
+import COpenBLAS
+import Foundation
+
+/// The engine benchmark of `bertctl bench`, on the workloads of ../shared/tools/peers/ref_peers.py
+/// so that the figures compare with PyTorch and ONNX Runtime measured on the same machine.
+struct EngineBench {
+    let textModel: TextModel
+    let threads: Int
+
+    private var model: TransformerModel { textModel.model }
+
+    /// FLOPs of the encoder as ref_peers.py counts them: per token and layer 2·(4H² + 2HI) for
+    /// the dense layers plus 4·T·H for attention, T the sequence's length.
+    func flops(sequenceLengths: [Int]) -> Double {
+        let c = model.config
+        let (l, h, i) = (Double(c.numLayers), Double(c.hiddenSize), Double(c.intermediateSize))
+        return sequenceLengths.reduce(0) { sum, t in
+            let t = Double(t)
+            return sum + l * (2 * (4 * h * h + 2 * h * i) + 4 * t * h) * t
+        }
+    }
+
+    /// The machine's practical sgemm limit: 2048³ through the same OpenBLAS, best of 5.
+    static func sgemmGFLOPS() -> Double {
+        let n = 2048
+        let a = (0..<(n * n)).map { _ in Float.random(in: 0..<1) }
+        let b = (0..<(n * n)).map { _ in Float.random(in: 0..<1) }
+        var c = [Float](repeating: 0, count: n * n)
+        let times = Stopwatch.measure(warmup: 1, repetitions: 5) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+        }
+        return 2 * pow(Double(n), 3) / times.min()! / 1e9
+    }
+
+    private func forward(_ batch: TokenBatch, _ ws: Workspace) throws {
+        if model.hasClassificationHead { _ = try model.classify(batch, workspace: ws) } else { try model.encode(batch, workspace: ws) }
+    }
+
+    /// 32 sequences of 128 random tokens, forward only.
+    func fixed(sgemm: Double) throws -> [(String, JSON)] {
+        var generator = SystemRandomNumberGenerator()
+        let sequences = (0..<32).map { _ in (0..<128).map { _ in Int32.random(in: 1000..<20000, using: &generator) } }
+        let batch = TokenBatch(sequences: sequences)
+        let ws = model.makeWorkspace()
+        let times = try Stopwatch.measure(warmup: 2, repetitions: 5) { try forward(batch, ws) }
+        let gflops = flops(sequenceLengths: Array(repeating: 128, count: 32)) / times.median / 1e9
+        return [("seq_per_s", .number(32 / times.median)), ("gflops", .number(gflops)), ("efficiency", .number(gflops / sgemm)),
+                ("ms_per_batch", .number(times.median * 1e3))]
+    }
+
+    /// The first 1024 texts of a TSV, tokenized beforehand (truncated at 128), batches of 32 in
+    /// file order, padding-free. Forward time only, like the peers.
+    func mixed(texts: [String]) throws -> [(String, JSON)] {
+        let inputs = try texts.prefix(1024).map { try textModel.prepare($0, truncate: true, maxLength: 128) }
+        let batches = stride(from: 0, to: inputs.count, by: 32).map { textModel.batch(Array(inputs[$0..<min($0 + 32, inputs.count)])) }
+        let tokens = batches.reduce(0) { $0 + $1.tokenCount }
+        let ws = model.makeWorkspace()
+        let times = try Stopwatch.measure(warmup: 1, repetitions: 3) { for b in batches { try forward(b, ws) } }
+        let lengths = batches.flatMap { b in (0..<b.count).map { b.length(of: $0) } }
+        return [("texts", .int(inputs.count)), ("tokens", .int(tokens)),
+                ("seq_per_s", .number(Double(inputs.count) / times.median)),
+                ("tokens_per_s", .number(Double(tokens) / times.median)),
+                ("gflops", .number(flops(sequenceLengths: lengths) / times.median / 1e9))]
+    }
+
+    /// One 12-token sentence, batch 1: latency including tokenization.
+    func single() throws -> [(String, JSON)] {
+        let text = "The film was a delight from start to finish."
+        let ws = model.makeWorkspace()
+        var tokens = 0
+        let times = try Stopwatch.measure(warmup: 20, repetitions: 300) {
+            let input = try textModel.prepare(text)
+            tokens = input.encoding.ids.count
+            try forward(textModel.batch([input]), ws)
+        }
+        return [("tokens", .int(tokens)), ("p50_ms", .number(times.quantile(0.5) * 1e3)),
+                ("p90_ms", .number(times.quantile(0.9) * 1e3)), ("p99_ms", .number(times.quantile(0.99) * 1e3))]
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import BertCore
+import BertPipeline
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine (and the tokenizer) on this machine; prints one JSON object.",
+        discussion: """
+        Workloads as ../shared/tools/peers/ref_peers.py runs them for PyTorch and ONNX Runtime:
+          sgemm_gflops  2048³ sgemm through the same OpenBLAS: the machine's practical limit
+          fixed         32 × 128 random tokens, forward only; efficiency = gflops / sgemm_gflops
+          mixed         the first 1024 texts of --texts, batches of 32 in file order, ≤128 tokens
+          single        one 12-token sentence, batch 1, tokenization included: p50/p90/p99 latency
+          tokenizer     (--tokenizer) every text of --texts: texts/s and tokens/s, 1 and N threads
+        Run it on an otherwise idle machine, from a release build:
+          swift build -c release && .build/release/bertctl bench --local models/all-MiniLM-L6-v2 --texts ../shared/data/sst2/dev.tsv
+        """)
+
+    @OptionGroup var model: LocalModelOptions
+
+    @Option(help: "Compute threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "A text<TAB>label TSV with a header line, for the mixed and tokenizer workloads.")
+    var texts: String?
+
+    @Flag(help: "Also measure the tokenizer on every text of --texts.")
+    var tokenizer = false
+
+    @Flag(help: "Only the tokenizer benchmark.")
+    var tokenizerOnly = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (tokenizer || tokenizerOnly) && texts == nil { throw ValidationError("--tokenizer needs --texts") }
+    }
+
+    func run() throws {
+        let n = threads ?? ComputeThreads.cores
+        ComputeThreads.set(n)
+        let textModel = try model.load()
+        let corpus = try texts.map { try TSVTexts.read(path: $0) }
+        var result: [(String, JSON)] = [("threads", .int(n))]
+        if !tokenizerOnly {
+            let bench = EngineBench(textModel: textModel, threads: n)
+            let sgemm = EngineBench.sgemmGFLOPS()
+            result.append(("sgemm_gflops", .number(sgemm)))
+            result.append(("fixed", .object(try bench.fixed(sgemm: sgemm))))
+            if let corpus { result.append(("mixed", .object(try bench.mixed(texts: corpus)))) }
+            result.append(("single", .object(try bench.single())))
+        }
+        if tokenizer || tokenizerOnly, let corpus {
+            result.append(("tokenizer", tokenizerBenchJSON(tokenizer: textModel.tokenizer, texts: corpus, threads: n)))
+        }
+        print(JSON.object(result).text)
+    }
+}

@@ -1,0 +1,122 @@
+@testable import BertCore
+import XCTest
+
+/// The hand-written kernels against plain loops, on random shapes that hit every remainder path.
+final class KernelTests: XCTestCase {
+    private func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -1...1) } }
+
+    func testGemmNNMatchesNaive() {
+        for (m, n, k) in [(1, 8, 1), (3, 8, 5), (4, 16, 7), (5, 24, 32), (13, 40, 9), (64, 128, 32), (7, 32, 130)] {
+            let (lda, ldb, ldc) = (k + 3, n + 8, n + 5)
+            let a = random(m * lda), b = random(k * ldb)
+            var c = [Float](repeating: .nan, count: m * ldc)
+            gemmNN(m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: ldc)
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s: Float = 0
+                    for p in 0..<k { s += a[i * lda + p] * b[p * ldb + j] }
+                    worst = max(worst, abs(c[i * ldc + j] - 0.5 * s))
+                }
+            }
+            XCTAssertLessThan(worst, 1e-5, "gemmNN m=\(m) n=\(n) k=\(k)")
+        }
+    }
+
+    func testLinearSmallMMatchesNaive() {
+        for (m, n, k) in [(1, 1, 1), (1, 5, 8), (2, 4, 16), (3, 7, 13), (12, 36, 384), (47, 19, 33)] {
+            let x = random(m * k), w = random(n * k)
+            var out = [Float](repeating: .nan, count: m * n)
+            // Two column ranges, as the pool splits them.
+            let split = n / 2
+            linearSmallM(out: &out, ldo: n, x: x, ldx: k, weight: w, m: m, k: k, columns: 0..<split)
+            linearSmallM(out: &out, ldo: n, x: x, ldx: k, weight: w, m: m, k: k, columns: split..<n)
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s: Float = 0
+                    for p in 0..<k { s += x[i * k + p] * w[j * k + p] }
+                    worst = max(worst, abs(out[i * n + j] - s))
+                }
+            }
+            XCTAssertLessThan(worst, 1e-4, "linearSmallM m=\(m) n=\(n) k=\(k)")
+        }
+    }
+
+    /// The SIMD attention (d a multiple of 8) and the reference loops (other d) against a naive
+    /// softmax(QKᵀ/√d)V, for sequence lengths around the 8-column padding.
+    func testAttentionHeadMatchesNaive() {
+        for (l, d, heads) in [(1, 8, 2), (5, 8, 1), (9, 32, 3), (16, 16, 2), (23, 6, 2), (70, 64, 1)] {
+            let hidden = d * heads
+            let qkv = random(l * 3 * hidden)
+            var context = [Float](repeating: .nan, count: l * hidden)
+            var scratch = [Float](repeating: 0, count: attentionScratchSize(longest: l, headSize: d))
+            for h in 0..<heads {
+                attentionHeadForward(context: &context, qkv: qkv, length: l, head: h, hidden: hidden, numHeads: heads, scratch: &scratch)
+            }
+            func q(_ i: Int, _ h: Int, _ c: Int) -> Double { Double(qkv[i * 3 * hidden + h * d + c]) }
+            func k(_ j: Int, _ h: Int, _ c: Int) -> Double { Double(qkv[j * 3 * hidden + hidden + h * d + c]) }
+            func v(_ j: Int, _ h: Int, _ c: Int) -> Double { Double(qkv[j * 3 * hidden + 2 * hidden + h * d + c]) }
+            var worst: Float = 0
+            for h in 0..<heads {
+                for i in 0..<l {
+                    var s = [Double](repeating: 0, count: l)
+                    for j in 0..<l {
+                        var dot = 0.0
+                        for c in 0..<d { dot += q(i, h, c) * k(j, h, c) }
+                        s[j] = dot / Double(d).squareRoot()
+                    }
+                    let m = s.max()!
+                    s = s.map { Foundation.exp($0 - m) }
+                    let z = s.reduce(0, +)
+                    for c in 0..<d {
+                        var expected = 0.0
+                        for j in 0..<l { expected += s[j] / z * v(j, h, c) }
+                        worst = max(worst, abs(context[i * hidden + h * d + c] - Float(expected)))
+                    }
+                }
+            }
+            XCTAssertLessThan(worst, 1e-5, "attention L=\(l) d=\(d)")
+        }
+    }
+
+    func testPoolCoversEveryIndexOnce() {
+        let pool = ComputePool(threads: 3)
+        for count in [0, 1, 2, 5, 16, 17, 100, 1001] {
+            for granularity in [1, 4, 16] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+                hits.initialize(repeating: 0, count: max(count, 1))
+                pool.parallelFor(count, granularity: granularity) { range in
+                    for i in range { hits[i] += 1 }
+                }
+                for i in 0..<count { XCTAssertEqual(hits[i], 1, "count \(count) granularity \(granularity) index \(i)") }
+                hits.deallocate()
+            }
+        }
+        // Many short regions in a row: workers must neither miss nor repeat one.
+        var total = 0
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+        for _ in 0..<20_000 {
+            counter.initialize(repeating: 0, count: 3)
+            pool.run { counter[$0] = 1 }
+            total += counter[0] + counter[1] + counter[2]
+        }
+        counter.deallocate()
+        XCTAssertEqual(total, 60_000)
+    }
+
+    /// A single short sentence takes the small-M path, a long batch the OpenBLAS path: the same
+    /// sequence must give the same hidden states both ways.
+    func testSmallAndLargeBatchPathsAgree() throws {
+        let model = try ModelLoader.load(directory: Fixtures.url("tiny-bert"))
+        let short: [Int32] = [101, 7, 99, 300, 12, 102]
+        var big = TokenBatch()
+        big.append(ids: short)
+        for n in 0..<8 { big.append(ids: (0..<60).map { Int32(($0 * 7 + n) % 500 + 5) }) }
+        XCTAssertGreaterThanOrEqual(big.tokenCount, smallMRowLimit)
+        let ws = model.makeWorkspace()
+        let alone = try model.classify(TokenBatch(sequences: [short]), workspace: ws)[0]
+        let inBatch = try model.classify(big, workspace: ws)[0]
+        XCTAssertLessThanOrEqual(maxAbsDifference(alone, inBatch), 1e-5)
+    }
+}
