@@ -49,6 +49,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTokenizersTests", dependencies: ["BertTokenizers"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "BertCtlTests", dependencies: ["bertctl"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CZeroMQ", "CSystemd"]),
     ],
     swiftLanguageModes: [.v5]

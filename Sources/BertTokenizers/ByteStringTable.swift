@@ -62,19 +62,41 @@ final class ByteStringTable: @unchecked Sendable {
 
     /// The id of the key `bytes[0..<length]`, or -1.
     @inline(__always)
-    func lookup(_ bytes: UnsafePointer<UInt8>, _ length: Int) -> Int32 {
-        if length > maxKeyLength { return -1 }
-        let hash = ByteStringTable.hash(bytes, length)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let entry = Int(slots[slot])
-            if entry == 0 { return -1 }
-            let index = entry - 1
-            if keyHash[index] == hash && Int(keyLength[index]) == length
-                && ByteStringTable.equal(keyBytes + Int(keyStart[index]), bytes, length) {
-                return values[index]
+    func lookup(_ bytes: UnsafePointer<UInt8>, _ length: Int) -> Int32 { view.lookup(bytes, length) }
+
+    /// The table's memory without the owning object: copying it costs no reference counting,
+    /// so threads sharing one tokenizer never write to a shared cache line while encoding.
+    /// Valid while the table is alive.
+    var view: View {
+        View(keyBytes: keyBytes, keyStart: keyStart, keyLength: keyLength, keyHash: keyHash, values: values,
+             slots: slots, mask: mask, maxKeyLength: maxKeyLength)
+    }
+
+    struct View {
+        fileprivate let keyBytes: UnsafeMutablePointer<UInt8>
+        fileprivate let keyStart: UnsafeMutablePointer<Int32>
+        fileprivate let keyLength: UnsafeMutablePointer<Int32>
+        fileprivate let keyHash: UnsafeMutablePointer<UInt64>
+        fileprivate let values: UnsafeMutablePointer<Int32>
+        fileprivate let slots: UnsafeMutablePointer<Int32>
+        fileprivate let mask: Int
+        let maxKeyLength: Int
+
+        @inline(__always)
+        func lookup(_ bytes: UnsafePointer<UInt8>, _ length: Int) -> Int32 {
+            if length > maxKeyLength { return -1 }
+            let hash = ByteStringTable.hash(bytes, length)
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let entry = Int(slots[slot])
+                if entry == 0 { return -1 }
+                let index = entry - 1
+                if keyHash[index] == hash && Int(keyLength[index]) == length
+                    && ByteStringTable.equal(keyBytes + Int(keyStart[index]), bytes, length) {
+                    return values[index]
+                }
+                slot = (slot + 1) & mask
             }
-            slot = (slot + 1) & mask
         }
     }
 
@@ -92,7 +114,7 @@ final class ByteStringTable: @unchecked Sendable {
     }
 
     @inline(__always)
-    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+    fileprivate static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
         var i = 0
         while i + 8 <= length {
             if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
@@ -162,29 +184,38 @@ final class MergeTable: @unchecked Sendable {
 
     deinit { keys.deallocate(); merges.deallocate() }
 
-    @inline(__always) private static func key(_ left: Int32, _ right: Int32) -> UInt64 {
+    @inline(__always) fileprivate static func key(_ left: Int32, _ right: Int32) -> UInt64 {
         (UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))) &+ 1
     }
 
-    @inline(__always) private static func slot(_ key: UInt64) -> Int {
+    @inline(__always) fileprivate static func slot(_ key: UInt64) -> Int {
         var h = key &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 31
         return Int(truncatingIfNeeded: h)
     }
 
-    /// (rank, merged id) of the pair, or nil when the pair is not a merge.
-    @inline(__always)
-    func merge(_ left: Int32, _ right: Int32) -> (rank: Int32, merged: Int32)? {
-        let key = MergeTable.key(left, right)
-        var slot = MergeTable.slot(key) & mask
-        while true {
-            let stored = keys[slot]
-            if stored == key {
-                let value = merges[slot]
-                return (Int32(truncatingIfNeeded: value >> 32), Int32(truncatingIfNeeded: value))
+    /// The table's memory without the owning object (see `ByteStringTable.View`).
+    var view: View { View(keys: keys, merges: merges, mask: mask) }
+
+    struct View {
+        fileprivate let keys: UnsafeMutablePointer<UInt64>
+        fileprivate let merges: UnsafeMutablePointer<UInt64>
+        fileprivate let mask: Int
+
+        /// (rank, merged id) of the pair, or (Int32.max, -1) when the pair is not a merge.
+        @inline(__always)
+        func merge(_ left: Int32, _ right: Int32) -> (rank: Int32, merged: Int32) {
+            let key = MergeTable.key(left, right)
+            var slot = MergeTable.slot(key) & mask
+            while true {
+                let stored = keys[slot]
+                if stored == key {
+                    let value = merges[slot]
+                    return (Int32(truncatingIfNeeded: value >> 32), Int32(truncatingIfNeeded: value))
+                }
+                if stored == 0 { return (Int32.max, -1) }
+                slot = (slot + 1) & mask
             }
-            if stored == 0 { return nil }
-            slot = (slot + 1) & mask
         }
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+
+/// Runs the built `bertctl` (same build folder as this test bundle) and captures its output.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+enum BertCtl {
+    static var executable: URL {
+        // The test bundle lives in .build/<config>/; the executable beside it.
+        var dir = Bundle(for: BundleToken.self).bundleURL
+        while dir.pathExtension == "xctest" || dir.lastPathComponent == "Contents" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("bertctl")
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 120) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes while the process runs so a full pipe never blocks it.
+        var outData = Data(), errData = Data()
+        let group = DispatchGroup()
+        group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            XCTFail("bertctl \(arguments) did not finish within \(timeout) s")
+        }
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus,
+                             stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+private final class BundleToken {}
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func miniLMPath() throws -> String {
+    let dir = packageRoot.appendingPathComponent("models/all-MiniLM-L6-v2")
+    if FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.safetensors").path) { return dir.path }
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+        XCTFail("models/all-MiniLM-L6-v2 is missing in CI: Deploy/setup.sh should have fetched it")
+    }
+    throw XCTSkip("models/all-MiniLM-L6-v2 is absent: run Deploy/fetch-model.sh to enable this test")
+}
+
+/// The tiny fixture models, kept by the engine tests.
+func tinyModelPath(_ name: String) -> String {
+    packageRoot.appendingPathComponent("Tests/BertCoreTests/Fixtures/\(name)").path
+}
