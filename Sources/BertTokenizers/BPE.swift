@@ -2,15 +2,18 @@
 /// https://github.com/huggingface/tokenizers/blob/main/tokenizers/src/models/bpe/model.rs
 /// Symbols are token ids from the start (one per byte), and a merge turns a pair of ids into
 /// the merged token's id, so no strings are built while encoding.
-final class BytePairEncoding: Sendable {
+final class BytePairEncoding: @unchecked Sendable {  // immutable after init
     /// The id of each byte's byte-level character, or -1 when vocab.json lacks it.
-    private let byteIds: [Int32]
-    private let merges: MergeTable
+    private let byteIds: UnsafeMutablePointer<Int32>
+    private let mergeTable: MergeTable
+    /// `mergeTable`'s memory, for the hot loop: no reference counting on shared objects.
+    private let merges: MergeTable.View
     private let unknownId: Int32?
 
     /// `merges` are (left, right) token strings in rank order.
     init(vocabulary: ByteStringTable, merges: [(String, String)], unknownToken: String?) throws {
-        byteIds = ByteLevel.byteToCharacter.map { vocabulary.lookup(String($0)) }
+        byteIds = .allocate(capacity: 256)
+        for (byte, character) in ByteLevel.byteToCharacter.enumerated() { byteIds[byte] = vocabulary.lookup(String(character)) }
         var entries: [(left: Int32, right: Int32, rank: Int32, merged: Int32)] = []
         entries.reserveCapacity(merges.count)
         for (rank, (left, right)) in merges.enumerated() {
@@ -21,7 +24,8 @@ final class BytePairEncoding: Sendable {
             }
             entries.append((leftId, rightId, Int32(rank), mergedId))
         }
-        self.merges = MergeTable(entries)
+        mergeTable = MergeTable(entries)
+        self.merges = mergeTable.view
         if let unknownToken {
             let id = vocabulary.lookup(unknownToken)
             guard id >= 0 else {
@@ -32,6 +36,8 @@ final class BytePairEncoding: Sendable {
             unknownId = nil
         }
     }
+
+    deinit { byteIds.deallocate() }
 
     struct Scratch {
         var ids: [Int32] = []
@@ -65,7 +71,7 @@ final class BytePairEncoding: Sendable {
             scratch.ranks.removeAll(keepingCapacity: true)
             scratch.mergedIds.removeAll(keepingCapacity: true)
             for k in 0..<(n - 1) {
-                let (rank, merged) = merges.merge(scratch.ids[k], scratch.ids[k + 1]) ?? (Int32.max, -1)
+                let (rank, merged) = merges.merge(scratch.ids[k], scratch.ids[k + 1])
                 scratch.ranks.append(rank)
                 scratch.mergedIds.append(merged)
             }
@@ -93,7 +99,7 @@ final class BytePairEncoding: Sendable {
 
     @inline(__always)
     private func updatePair(_ k: Int, _ scratch: inout Scratch) {
-        let (rank, merged) = merges.merge(scratch.ids[k], scratch.ids[k + 1]) ?? (Int32.max, -1)
+        let (rank, merged) = merges.merge(scratch.ids[k], scratch.ids[k + 1])
         scratch.ranks[k] = rank
         scratch.mergedIds[k] = merged
     }

@@ -34,13 +34,15 @@ enum ByteLevel {
         var bpe = BytePairEncoding.Scratch()
     }
 
-    private static let asciiClass: [HFUnicode.GPT2Class] = (0..<128).map { byte in
-        switch byte {
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        case 0x30...0x39: return .number
-        case 0x09...0x0D, 0x20: return .whitespace
-        default: return .other
-        }
+    /// The class of an ASCII character by comparisons rather than a table: a global array would
+    /// be one reference-counted buffer touched by every thread.
+    @inline(__always)
+    private static func asciiClass(_ byte: UInt32) -> HFUnicode.GPT2Class {
+        let lower = byte | 0x20
+        if lower >= 0x61 && lower <= 0x7A { return .letter }
+        if byte >= 0x30 && byte <= 0x39 { return .number }
+        if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) { return .whitespace }
+        return .other
     }
 
     /// Calls `piece(start, end)` with the byte range of each pre-token of `bytes`, in order.
@@ -52,7 +54,7 @@ enum ByteLevel {
         var i = 0
         while i < count {
             let (value, length) = decodeUTF8(bytes, at: i)
-            scratch.classes.append(value < 0x80 ? asciiClass[Int(value)] : HFUnicode.gpt2Class(Unicode.Scalar(value)!))
+            scratch.classes.append(value < 0x80 ? asciiClass(value) : HFUnicode.gpt2Class(Unicode.Scalar(value)!))
             scratch.scalars.append(value)
             scratch.scalarByteStart.append(Int32(i))
             i += length

@@ -72,7 +72,7 @@ final class ByteStringTable: @unchecked Sendable {
              slots: slots, mask: mask, maxKeyLength: maxKeyLength)
     }
 
-    struct View {
+    struct View: @unchecked Sendable {
         fileprivate let keyBytes: UnsafeMutablePointer<UInt8>
         fileprivate let keyStart: UnsafeMutablePointer<Int32>
         fileprivate let keyLength: UnsafeMutablePointer<Int32>
@@ -197,7 +197,7 @@ final class MergeTable: @unchecked Sendable {
     /// The table's memory without the owning object (see `ByteStringTable.View`).
     var view: View { View(keys: keys, merges: merges, mask: mask) }
 
-    struct View {
+    struct View: @unchecked Sendable {
         fileprivate let keys: UnsafeMutablePointer<UInt64>
         fileprivate let merges: UnsafeMutablePointer<UInt64>
         fileprivate let mask: Int

@@ -6,6 +6,9 @@ final class WordPiece: Sendable {
     /// Entries that begin with the continuation prefix, keyed *without* it, so a continuation
     /// lookup needs no "##" + substring concatenation.
     private let continuations: ByteStringTable
+    /// The tables' memory, for the hot loop: no reference counting on objects shared by threads.
+    private let wordStartsView: ByteStringTable.View
+    private let continuationsView: ByteStringTable.View
     let unknownId: Int32
     /// Words of more normalized characters than this become the unknown token.
     let maxInputCharsPerWord: Int
@@ -19,6 +22,8 @@ final class WordPiece: Sendable {
             guard !prefix.isEmpty, bytes.count > prefix.count, bytes.starts(with: prefix) else { return nil }
             return (Array(bytes[prefix.count...]), entry.1)
         })
+        wordStartsView = wordStarts.view
+        continuationsView = continuations.view
         let unknown = wordStarts.lookup(unknownToken)
         guard unknown >= 0 else {
             throw TokenizerError.invalidFile("vocabulary", reason: "the unknown token \"\(unknownToken)\" is not in the WordPiece vocabulary")
@@ -39,6 +44,7 @@ final class WordPiece: Sendable {
             return
         }
         let firstToken = sink.ids.count
+        let wordStarts = wordStartsView, continuations = continuationsView
         word.bytes.withUnsafeBufferPointer { bytesBuffer in
             word.charByteStart.withUnsafeBufferPointer { charStart in
                 let bytes = bytesBuffer.baseAddress!

@@ -62,7 +62,7 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     private func render(_ r: Classification, text: String) -> String {
-        let shown = r.top(topK ?? r.scores.count)
+        let shown = topK.map { r.top($0) } ?? r.scores  // label-id order unless --top-k
         if json {
             return JSON.object([
                 ("label", .string(r.label)),

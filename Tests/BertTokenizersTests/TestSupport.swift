@@ -54,8 +54,7 @@ func copyWithoutTokenizerJSON(_ directory: URL) throws -> URL {
     where name != "tokenizer.json" && !name.hasSuffix(".safetensors") && name != "edge_cases.jsonl" {
         var isDirectory: ObjCBool = false
         let source = directory.appendingPathComponent(name)
-        FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory)
-        if !isDirectory.boolValue { try FileManager.default.copyItem(at: source, to: target.appendingPathComponent(name)) }
+        if FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), !isDirectory.boolValue { try FileManager.default.copyItem(at: source, to: target.appendingPathComponent(name)) }
     }
     return target
 }
