@@ -16,8 +16,10 @@ let package = Package(
     name: "bertd",
     platforms: [.macOS(.v13)],
     products: [
+        .executable(name: "bertd", targets: ["bertd"]),
         .executable(name: "bertctl", targets: ["bertctl"]),
         .library(name: "BertCore", targets: ["BertCore"]),
+        .library(name: "BertTraining", targets: ["BertTraining"]),
         .library(name: "BertTokenizers", targets: ["BertTokenizers"]),
         .library(name: "BertPipeline", targets: ["BertPipeline"]),
     ],
@@ -32,24 +34,41 @@ let package = Package(
 
         // Numerics: tensors, kernels, safetensors, config.json, model families and heads.
         .target(name: "BertCore", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
+        // Fine-tuning: backward passes, losses, AdamW, LoRA over BertCore's kernels.
+        .target(name: "BertTraining", dependencies: ["BertCore"], swiftSettings: kernelFlags),
+        // libzmq for Swift: context, sockets, multipart messages, poll, CURVE.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        // The wire protocol shared by the daemon and its clients: requests, replies, error codes.
+        .target(name: "BertProtocol"),
         // Text → token ids. No numerics.
         .target(name: "BertTokenizers"),
         // A model directory as one loaded thing: tokenizer + encoder + head + labels.
         .target(name: "BertPipeline", dependencies: ["BertCore", "BertTokenizers"]),
 
+        // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
+        .target(name: "BertServer", dependencies: ["BertPipeline", "BertProtocol", "ZeroMQ", "CSystemd"]),
+
+        .executableTarget(
+            name: "bertd",
+            dependencies: ["BertServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "bertctl",
             dependencies: [
-                "BertPipeline",
+                "BertPipeline", "BertProtocol", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "BertCoreTests", dependencies: ["BertCore", "BertPipeline"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "BertTrainingTests", dependencies: ["BertTraining", "BertCore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTokenizersTests", dependencies: ["BertTokenizers"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertCtlTests", dependencies: ["bertctl"]),
+        .testTarget(name: "BertProtocolTests", dependencies: ["BertProtocol", "ZeroMQ"]),
+        .testTarget(name: "BertServerTests", dependencies: ["BertServer", "BertProtocol", "ZeroMQ", "bertd", "bertctl"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CZeroMQ", "CSystemd"]),
     ],
     swiftLanguageModes: [.v5]

@@ -18,8 +18,16 @@ public struct ZeroShotLabels: Sendable {
         embeddings = try model.embed(try labels.map { try model.prepare($0) }, workspace: workspace)
     }
 
+    /// Labels whose embeddings were computed elsewhere (the daemon batches them with other work).
+    public init(labels: [String], embeddings: [[Float]], scale: Float = ZeroShotLabels.defaultScale) {
+        precondition(labels.count == embeddings.count, "one embedding per label")
+        self.labels = labels
+        self.embeddings = embeddings
+        self.scale = scale
+    }
+
     /// Embeddings are L2-normalised, so the dot product is the cosine similarity.
-    public func classify(embedding: [Float], truncatedTokens: Int) -> Classification {
+    public func classify(embedding: [Float], truncatedTokens: Int = 0) -> Classification {
         let logits = embeddings.map { label in zip(label, embedding).reduce(Float(0)) { $0 + $1.0 * $1.1 } * scale }
         return Classification(labels: labels, logits: logits, multiLabel: false, truncatedTokens: truncatedTokens)
     }

@@ -39,6 +39,13 @@ final class BytePairEncoding: @unchecked Sendable {  // immutable after init
 
     deinit { byteIds.deallocate() }
 
+    /// The id of a byte's byte-level character (-1 if missing).
+    func byteId(_ byte: UInt8) -> Int32 { byteIds[Int(byte)] }
+
+    /// The model's memory without the owning object: the encoding loops use this, so threads
+    /// sharing a tokenizer never touch a shared reference count. Valid while `self` is alive.
+    var view: View { View(byteIds: byteIds, merges: merges, unknownId: unknownId ?? -1) }
+
     struct Scratch {
         var ids: [Int32] = []
         var starts: [Int32] = []
@@ -47,27 +54,51 @@ final class BytePairEncoding: @unchecked Sendable {  // immutable after init
         var mergedIds: [Int32] = []
     }
 
-    /// Encodes one pre-token `bytes[start..<end]`, calling `token(id, byteStart, byteEnd)` for
-    /// each resulting token in order.
-    @inline(__always)
-    func tokenize(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int, scratch: inout Scratch,
-                  token: (Int32, Int, Int) -> Void) {
-        scratch.ids.removeAll(keepingCapacity: true)
-        scratch.starts.removeAll(keepingCapacity: true)
-        for k in start..<end {
-            let id = byteIds[Int(bytes[k])]
-            if id >= 0 {
-                scratch.ids.append(id)
-                scratch.starts.append(Int32(k))
-            } else if let unknownId {
-                // HF (without fuse_unk) emits one unknown token per missing character.
-                scratch.ids.append(unknownId)
-                scratch.starts.append(Int32(k))
-            } // else: HF drops a character it cannot map when there is no unknown token.
+    struct View: @unchecked Sendable {
+        fileprivate let byteIds: UnsafeMutablePointer<Int32>
+        fileprivate let merges: MergeTable.View
+        /// -1: none.
+        fileprivate let unknownId: Int32
+
+        /// Encodes one pre-token `bytes[start..<end]`, calling `token(id, byteStart, byteEnd)` for
+        /// each resulting token in order.
+        @inline(__always)
+        func tokenize(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int, scratch: inout Scratch,
+                      token: (Int32, Int, Int) -> Void) {
+            scratch.ids.removeAll(keepingCapacity: true)
+            scratch.starts.removeAll(keepingCapacity: true)
+            for k in start..<end {
+                let id = byteIds[Int(bytes[k])]
+                if id >= 0 {
+                    scratch.ids.append(id)
+                    scratch.starts.append(Int32(k))
+                } else if unknownId >= 0 {
+                    // HF (without fuse_unk) emits one unknown token per missing character.
+                    scratch.ids.append(unknownId)
+                    scratch.starts.append(Int32(k))
+                } // else: HF drops a character it cannot map when there is no unknown token.
+            }
+            var n = scratch.ids.count
+            if n == 0 { return }
+            if n > 1 {
+                if n <= View.scanLimit { mergeByScan(&scratch) } else { mergeByQueue(&scratch) }
+                n = scratch.ids.count
+            }
+            for k in 0..<n {
+                let tokenEnd = k + 1 < n ? Int(scratch.starts[k + 1]) : end
+                token(scratch.ids[k], Int(scratch.starts[k]), tokenEnd)
+            }
         }
-        var n = scratch.ids.count
-        if n == 0 { return }
-        if n > 1 {
+
+        /// Up to this many symbols, rescanning the pair ranks beats maintaining a priority queue;
+        /// longer pieces (a run of 10,000 letters) use the queue, so time stays O(n log n).
+        static let scanLimit = 48
+
+        /// Repeatedly merges the lowest-ranked adjacent pair, leftmost first: the order HF's
+        /// priority queue of (rank, position) produces.
+        @inline(__always)
+        func mergeByScan(_ scratch: inout Scratch) {
+            var n = scratch.ids.count
             scratch.ranks.removeAll(keepingCapacity: true)
             scratch.mergedIds.removeAll(keepingCapacity: true)
             for k in 0..<(n - 1) {
@@ -75,8 +106,6 @@ final class BytePairEncoding: @unchecked Sendable {  // immutable after init
                 scratch.ranks.append(rank)
                 scratch.mergedIds.append(merged)
             }
-            // Repeatedly merge the lowest-ranked pair, leftmost first: the order HF's priority
-            // queue of (rank, position) produces.
             while n > 1 {
                 var best = 0
                 for k in 1..<(n - 1) where scratch.ranks[k] < scratch.ranks[best] { best = k }
@@ -91,80 +120,92 @@ final class BytePairEncoding: @unchecked Sendable {  // immutable after init
                 if best < n - 1 { updatePair(best, &scratch) }
             }
         }
-        for k in 0..<n {
-            let tokenEnd = k + 1 < n ? Int(scratch.starts[k + 1]) : end
-            token(scratch.ids[k], Int(scratch.starts[k]), tokenEnd)
-        }
-    }
 
-    @inline(__always)
-    private func updatePair(_ k: Int, _ scratch: inout Scratch) {
-        let (rank, merged) = merges.merge(scratch.ids[k], scratch.ids[k + 1])
-        scratch.ranks[k] = rank
-        scratch.mergedIds[k] = merged
+        @inline(__always)
+        private func updatePair(_ k: Int, _ scratch: inout Scratch) {
+            let (rank, merged) = merges.merge(scratch.ids[k], scratch.ids[k + 1])
+            scratch.ranks[k] = rank
+            scratch.mergedIds[k] = merged
+        }
+
+        /// The same merges with a linked list of symbols and a min-heap of (rank, position), as
+        /// HF's `Word::merge_all`. A popped entry is stale when its position was merged away or
+        /// now holds a different pair (each rank belongs to exactly one pair).
+        func mergeByQueue(_ scratch: inout Scratch) {
+            let n = scratch.ids.count
+            var next = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
+                for k in 0..<n { buffer[k] = k + 1 < n ? Int32(k + 1) : -1 }
+                count = n
+            }
+            var previous = (0..<n).map { Int32($0) - 1 }
+            var alive = [Bool](repeating: true, count: n)
+            var heap = MinHeap()
+            for k in 0..<(n - 1) {
+                let (rank, _) = merges.merge(scratch.ids[k], scratch.ids[k + 1])
+                if rank != Int32.max { heap.push(rank: rank, position: k) }
+            }
+            while let (rank, position) = heap.pop() {
+                guard alive[position], next[position] >= 0 else { continue }
+                let right = Int(next[position])
+                let (currentRank, merged) = merges.merge(scratch.ids[position], scratch.ids[right])
+                guard currentRank == rank else { continue }
+                scratch.ids[position] = merged
+                alive[right] = false
+                next[position] = next[right]
+                if next[right] >= 0 { previous[Int(next[right])] = Int32(position) }
+                if previous[position] >= 0 {
+                    let left = Int(previous[position])
+                    let (leftRank, _) = merges.merge(scratch.ids[left], merged)
+                    if leftRank != Int32.max { heap.push(rank: leftRank, position: left) }
+                }
+                if next[position] >= 0 {
+                    let (rightRank, _) = merges.merge(merged, scratch.ids[Int(next[position])])
+                    if rightRank != Int32.max { heap.push(rank: rightRank, position: position) }
+                }
+            }
+            var kept = 0
+            for k in 0..<n where alive[k] {
+                scratch.ids[kept] = scratch.ids[k]
+                scratch.starts[kept] = scratch.starts[k]
+                kept += 1
+            }
+            scratch.ids.removeSubrange(kept...)
+            scratch.starts.removeSubrange(kept...)
+        }
     }
 }
 
-/// The byte-level pre-tokenizer and BPE model run together over one segment of text.
-struct ByteLevelBPEPipeline: Sendable {
-    let model: BytePairEncoding
-    /// Prepend a space to every segment that does not start with one (ByteLevel's option).
-    let addPrefixSpace: Bool
-    /// RobertaProcessing's `trim_offsets`: token offsets leave out leading/trailing spaces.
-    let trimOffsets: Bool
-    /// RobertaProcessing's `add_prefix_space`: the first token keeps one leading space.
-    let trimKeepsPrefixSpace: Bool
+/// A binary min-heap of (rank, position), ordered by rank then position.
+private struct MinHeap {
+    private var items: [UInt64] = []
 
-    func encode(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int, scalarStart: Int,
-                scratch: inout ByteLevel.Scratch, into sink: inout TokenSink) {
-        // The segment's bytes, and each byte's original scalar index (for offsets).
-        scratch.bytes.removeAll(keepingCapacity: true)
-        scratch.byteCharacter.removeAll(keepingCapacity: true)
-        if addPrefixSpace && bytes[start] != 0x20 {
-            // HF aligns the added space with the segment's first character.
-            scratch.bytes.append(0x20)
-            scratch.byteCharacter.append(Int32(scalarStart))
-        }
-        var scalarIndex = scalarStart - 1
-        for k in start..<end {
-            let byte = bytes[k]
-            if byte & 0xC0 != 0x80 { scalarIndex += 1 }
-            scratch.bytes.append(byte)
-            scratch.byteCharacter.append(Int32(scalarIndex))
-        }
-        var bpeScratch = scratch.bpe
-        defer { scratch.bpe = bpeScratch }
-        let segmentBytes = scratch.bytes
-        let byteCharacter = scratch.byteCharacter
-        segmentBytes.withUnsafeBufferPointer { segment in
-            let base = segment.baseAddress!
-            ByteLevel.split(base, count: segment.count, scratch: &scratch) { pieceStart, pieceEnd in
-                model.tokenize(base, from: pieceStart, to: pieceEnd, scratch: &bpeScratch) { id, a, b in
-                    var tokenStart = Int(byteCharacter[a])
-                    var tokenEnd = Int(byteCharacter[b - 1]) + 1
-                    if trimOffsets {
-                        trim(base, a, b, isFirst: sink.ids.isEmpty || tokenStart == 0, &tokenStart, &tokenEnd)
-                    }
-                    sink.append(id, tokenStart, tokenEnd)
-                }
-            }
+    mutating func push(rank: Int32, position: Int) {
+        items.append(UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(position))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if items[parent] <= items[child] { break }
+            items.swapAt(parent, child)
+            child = parent
         }
     }
 
-    /// HF's byte_level `process_offsets`: skip the token's leading spaces (except the one
-    /// added as prefix space on the first token) and trailing spaces.
-    @inline(__always)
-    private func trim(_ bytes: UnsafePointer<UInt8>, _ a: Int, _ b: Int, isFirst: Bool,
-                      _ start: inout Int, _ end: inout Int) {
-        var leading = 0
-        while a + leading < b && bytes[a + leading] == 0x20 { leading += 1 }
-        if leading == 0 && bytes[b - 1] != 0x20 { return }
-        var trailing = 0
-        while b - 1 - trailing >= a && bytes[b - 1 - trailing] == 0x20 { trailing += 1 }
-        if leading > 0 {
-            if isFirst && trimKeepsPrefixSpace && leading == 1 { leading = 0 }
-            start = min(start + leading, end)
+    mutating func pop() -> (rank: Int32, position: Int)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count && items[left] < items[smallest] { smallest = left }
+                if right < items.count && items[right] < items[smallest] { smallest = right }
+                if smallest == parent { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
         }
-        if trailing > 0 && end >= trailing { end = max(end - trailing, start) }
+        return (Int32(truncatingIfNeeded: top >> 32), Int(truncatingIfNeeded: top & 0xFFFF_FFFF))
     }
 }

@@ -107,3 +107,77 @@ enum ByteLevel {
         return q - 1
     }
 }
+
+/// The byte-level pre-tokenizer and BPE model run together over one segment of text.
+struct ByteLevelBPEPipeline: Sendable {
+    /// Keeps the model's memory alive; encoding uses `model`, which has no reference count.
+    let owner: BytePairEncoding
+    let model: BytePairEncoding.View
+    /// Prepend a space to every segment that does not start with one (ByteLevel's option).
+    let addPrefixSpace: Bool
+    /// RobertaProcessing's `trim_offsets`: token offsets leave out leading/trailing spaces.
+    let trimOffsets: Bool
+    /// RobertaProcessing's `add_prefix_space`: the first token keeps one leading space.
+    let trimKeepsPrefixSpace: Bool
+
+    init(model: BytePairEncoding, addPrefixSpace: Bool, trimOffsets: Bool, trimKeepsPrefixSpace: Bool) {
+        owner = model
+        self.model = model.view
+        self.addPrefixSpace = addPrefixSpace
+        self.trimOffsets = trimOffsets
+        self.trimKeepsPrefixSpace = trimKeepsPrefixSpace
+    }
+
+    func encode(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int, scalarStart: Int,
+                scratch: inout ByteLevel.Scratch, into sink: inout TokenSink) {
+        // The segment's bytes, and each byte's original scalar index (for offsets).
+        scratch.bytes.removeAll(keepingCapacity: true)
+        scratch.byteCharacter.removeAll(keepingCapacity: true)
+        if addPrefixSpace && bytes[start] != 0x20 {
+            // HF aligns the added space with the segment's first character.
+            scratch.bytes.append(0x20)
+            scratch.byteCharacter.append(Int32(scalarStart))
+        }
+        var scalarIndex = scalarStart - 1
+        for k in start..<end {
+            let byte = bytes[k]
+            if byte & 0xC0 != 0x80 { scalarIndex += 1 }
+            scratch.bytes.append(byte)
+            scratch.byteCharacter.append(Int32(scalarIndex))
+        }
+        var bpeScratch = scratch.bpe
+        defer { scratch.bpe = bpeScratch }
+        let segmentBytes = scratch.bytes
+        let byteCharacter = scratch.byteCharacter
+        segmentBytes.withUnsafeBufferPointer { segment in
+            let base = segment.baseAddress!
+            ByteLevel.split(base, count: segment.count, scratch: &scratch) { pieceStart, pieceEnd in
+                model.tokenize(base, from: pieceStart, to: pieceEnd, scratch: &bpeScratch) { id, a, b in
+                    var tokenStart = Int(byteCharacter[a])
+                    var tokenEnd = Int(byteCharacter[b - 1]) + 1
+                    if trimOffsets {
+                        trim(base, a, b, isFirst: sink.ids.isEmpty || tokenStart == 0, &tokenStart, &tokenEnd)
+                    }
+                    sink.append(id, tokenStart, tokenEnd)
+                }
+            }
+        }
+    }
+
+    /// HF's byte_level `process_offsets`: skip the token's leading spaces (except the one
+    /// added as prefix space on the first token) and trailing spaces.
+    @inline(__always)
+    private func trim(_ bytes: UnsafePointer<UInt8>, _ a: Int, _ b: Int, isFirst: Bool,
+                      _ start: inout Int, _ end: inout Int) {
+        var leading = 0
+        while a + leading < b && bytes[a + leading] == 0x20 { leading += 1 }
+        if leading == 0 && bytes[b - 1] != 0x20 { return }
+        var trailing = 0
+        while b - 1 - trailing >= a && bytes[b - 1 - trailing] == 0x20 { trailing += 1 }
+        if leading > 0 {
+            if isFirst && trimKeepsPrefixSpace && leading == 1 { leading = 0 }
+            start = min(start + leading, end)
+        }
+        if trailing > 0 && end >= trailing { end = max(end - trailing, start) }
+    }
+}

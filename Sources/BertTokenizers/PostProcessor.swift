@@ -12,7 +12,7 @@ enum PostProcessorType: String {
 
     static func make(config: Any?) throws -> PostProcessor {
         guard let config = config as? [String: Any] else {
-            if config == nil || config is NSNull { return .none }
+            if config == nil || config is NSNull { return .plain }
             throw TokenizerError.invalidFile("tokenizer.json", reason: "\"post_processor\" is not an object")
         }
         let typeName = config["type"] as? String ?? "<missing>"
@@ -79,7 +79,7 @@ struct PostProcessor: Sendable {
     var addPrefixSpace = false
 
     /// No post-processor: the sequences as they are, type ids 0 and 1.
-    static let none = PostProcessor(single: [.sequenceA(typeId: 0)], pair: [.sequenceA(typeId: 0), .sequenceB(typeId: 1)])
+    static let plain = PostProcessor(single: [.sequenceA(typeId: 0)], pair: [.sequenceA(typeId: 0), .sequenceB(typeId: 1)])
 
     static func bert(cls: Int32, sep: Int32) -> PostProcessor {
         PostProcessor(

@@ -71,7 +71,7 @@ struct BertPreTokenizer: Sendable {
     /// Normalizes and splits `bytes[start..<end]` (whose first scalar is scalar number
     /// `scalarStart` of the text) and tokenizes every word with `model`.
     func encode(_ bytes: UnsafePointer<UInt8>, from start: Int, to end: Int, scalarStart: Int,
-                model: WordPiece, word: inout WordBuffer, into sink: inout TokenSink) {
+                model: WordPiece.View, word: inout WordBuffer, into sink: inout TokenSink) {
         var i = start
         var scalarIndex = scalarStart
         var normalized = BertNormalizer.Result()

@@ -53,7 +53,7 @@ enum SlowTokenizerFiles {
         let names = specialNames(config, defaults: [("unk_token", "[UNK]"), ("sep_token", "[SEP]"), ("pad_token", "[PAD]"),
                                                     ("cls_token", "[CLS]"), ("mask_token", "[MASK]")])
         let table = Dictionary(vocabulary, uniquingKeysWith: { _, last in last })
-        let added = addedTokens(names, vocabulary: table, lstrip: [])
+        let added = addedTokens(names, config: config, vocabulary: table, lstrip: [])
         let ids = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
         let wordPiece = try WordPiece(vocabulary: vocabulary, unknownToken: names["unk_token"]!,
                                       continuingSubwordPrefix: "##", maxInputCharsPerWord: 100)
@@ -83,7 +83,7 @@ enum SlowTokenizerFiles {
                                                     ("mask_token", "<mask>")])
         let table = Dictionary(vocabulary, uniquingKeysWith: { _, last in last })
         // RobertaTokenizer makes its mask token AddedToken(lstrip=True).
-        let added = addedTokens(names, vocabulary: table, lstrip: [names["mask_token"]!])
+        let added = addedTokens(names, config: config, vocabulary: table, lstrip: [names["mask_token"]!])
         let ids = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
         // RobertaConverter builds the BPE model without an unknown token.
         let bpe = try BytePairEncoding(vocabulary: ByteStringTable(vocabulary.map { (Array($0.0.utf8), $0.1) }),
@@ -105,16 +105,20 @@ enum SlowTokenizerFiles {
         return names
     }
 
-    /// The special tokens (and additional_special_tokens) as added tokens: their vocabulary id,
-    /// or — as transformers does for a token missing from the vocabulary — the next free id.
-    private static func addedTokens(_ names: [String: String], vocabulary: [String: Int32], lstrip: Set<String>) -> [AddedToken] {
+    /// The special tokens (then additional_special_tokens) as added tokens, in transformers'
+    /// attribute order: their vocabulary id or, as transformers does for a token missing from
+    /// the vocabulary, the next free id.
+    private static func addedTokens(_ names: [String: String], config: [String: Any], vocabulary: [String: Int32],
+                                    lstrip: Set<String>) -> [AddedToken] {
+        let order = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
+        let additional = (config["additional_special_tokens"] as? [Any] ?? []).compactMap(TokenizerLoader.specialTokenName)
         var nextId = (vocabulary.values.max() ?? -1) + 1
-        var seen: [String: Int32] = [:]
+        var seen: Set<String> = []
         var tokens: [AddedToken] = []
-        for name in names.keys.sorted().compactMap({ names[$0] }) where seen[name] == nil {
+        for name in order.compactMap({ names[$0] }) + additional where !seen.contains(name) {
+            seen.insert(name)
             let id: Int32
             if let known = vocabulary[name] { id = known } else { id = nextId; nextId += 1 }
-            seen[name] = id
             tokens.append(AddedToken(content: name, id: id, lstrip: lstrip.contains(name), rstrip: false))
         }
         return tokens

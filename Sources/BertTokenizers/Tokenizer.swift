@@ -56,14 +56,6 @@ public final class Tokenizer: @unchecked Sendable {
         return postProcessor.apply(first, second, truncated: truncated, vocabulary: vocabulary)
     }
 
-    /// The ids of `text` without special tokens or truncation (what the corpus tests and the
-    /// benchmark count).
-    func encodeWithoutSpecialTokens(_ text: String) -> [Int32] {
-        var sink = TokenSink()
-        encodeSequence(text, into: &sink)
-        return sink.ids
-    }
-
     private func encodeSequence(_ text: String, into sink: inout TokenSink) {
         var text = text
         text.withUTF8 { buffer in
@@ -71,7 +63,8 @@ public final class Tokenizer: @unchecked Sendable {
             sink.ids.reserveCapacity(buffer.count / 4 + 4)
             sink.offsets.reserveCapacity(buffer.count / 4 + 4)
             switch pipeline {
-            case .wordPiece(let preTokenizer, let model):
+            case .wordPiece(let preTokenizer, let wordPiece):
+                let model = wordPiece.view
                 var word = WordBuffer(capacity: 32)
                 addedTokens.split(bytes, count: buffer.count, text: { start, end, scalarStart in
                     preTokenizer.encode(bytes, from: start, to: end, scalarStart: scalarStart,

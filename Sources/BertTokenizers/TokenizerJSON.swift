@@ -6,7 +6,7 @@ import Foundation
 /// The file's `truncation` and `padding` are ignored: `encode(maxLength:)` decides, and
 /// batching pads.
 enum TokenizerJSON {
-    static func load(_ json: [String: Any]) throws -> TokenizerDefinition {
+    static func load(_ json: [String: Any], tokenizerConfig: [String: Any]?) throws -> TokenizerDefinition {
         guard let model = json["model"] as? [String: Any] else {
             throw TokenizerError.invalidFile("tokenizer.json", reason: "no \"model\" object")
         }
@@ -16,7 +16,7 @@ enum TokenizerJSON {
         }
         let normalizerConfig = json["normalizer"]
         let preTokenizer = try PreTokenizerType.make(config: json["pre_tokenizer"])
-        let postProcessor = try PostProcessorType.make(config: json["post_processor"])
+        var postProcessor = try PostProcessorType.make(config: json["post_processor"])
         let hasNormalizer = !(normalizerConfig == nil || normalizerConfig is NSNull)
         let added = try addedTokens(json["added_tokens"], hasNormalizer: hasNormalizer)
         guard let vocabObject = model["vocab"] as? [String: Any] else {
@@ -27,14 +27,17 @@ enum TokenizerJSON {
         let pipeline: TokenizerDefinition.Pipeline
         switch (modelType, preTokenizer) {
         case (.wordPiece, .bert):
-            let normalizer = try NormalizerType.make(config: normalizerConfig)
+            let normalizer = TransformersOverrides.bertNormalizer(
+                try NormalizerType.make(config: normalizerConfig), state: normalizerConfig, tokenizerConfig: tokenizerConfig)
             let wordPiece = try WordPiece(
                 vocabulary: vocabulary,
                 unknownToken: model["unk_token"] as? String ?? "[UNK]",
                 continuingSubwordPrefix: model["continuing_subword_prefix"] as? String ?? "##",
                 maxInputCharsPerWord: jsonInt(model["max_input_chars_per_word"]) ?? 100)
             pipeline = .wordPiece(BertPreTokenizer(normalizer: normalizer), wordPiece)
-        case (.bpe, .byteLevel(let addPrefixSpace)):
+        case (.bpe, .byteLevel(var addPrefixSpace)):
+            TransformersOverrides.roberta(addPrefixSpace: &addPrefixSpace, postProcessor: &postProcessor,
+                                          postProcessorState: json["post_processor"], tokenizerConfig: tokenizerConfig)
             if hasNormalizer {
                 throw TokenizerError.unsupported("a normalizer before the ByteLevel pre_tokenizer")
             }
@@ -47,7 +50,8 @@ enum TokenizerJSON {
                 model: bpe, addPrefixSpace: addPrefixSpace, trimOffsets: postProcessor.trimOffsets,
                 trimKeepsPrefixSpace: postProcessor.addPrefixSpace))
         default:
-            throw TokenizerError.unsupported("model \(modelName) with pre_tokenizer \(preTokenizer) (supported: WordPiece with BertPreTokenizer, BPE with ByteLevel)")
+            let preTokenizerName = (json["pre_tokenizer"] as? [String: Any])?["type"] as? String ?? "<missing>"
+            throw TokenizerError.unsupported("model \(modelName) with pre_tokenizer \(preTokenizerName) (supported: WordPiece with BertPreTokenizer, BPE with ByteLevel)")
         }
         let padding = json["padding"] as? [String: Any]
         guard let pad = jsonInt(padding?["pad_id"]).map(Int32.init)

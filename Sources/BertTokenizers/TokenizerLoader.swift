@@ -30,7 +30,7 @@ enum TokenizerLoader {
         let tokenizerConfig = try files.jsonObjectIfPresent("tokenizer_config.json")
         var definition: TokenizerDefinition
         if files.exists("tokenizer.json") {
-            definition = try TokenizerJSON.load(try files.jsonObject("tokenizer.json"))
+            definition = try TokenizerJSON.load(try files.jsonObject("tokenizer.json"), tokenizerConfig: tokenizerConfig)
         } else {
             definition = try SlowTokenizerFiles.load(files, tokenizerConfig: tokenizerConfig)
         }

@@ -32,43 +32,56 @@ final class WordPiece: Sendable {
         self.maxInputCharsPerWord = maxInputCharsPerWord
     }
 
-    /// Tokenizes the word held in `word`, appending ids and original offsets to `sink`.
-    @inline(__always)
-    func tokenize(_ word: WordBuffer, into sink: inout TokenSink) {
-        let charCount = word.charCount
-        if charCount == 0 { return }
-        let wordStart = Int(word.originalStart[0])
-        let wordEnd = Int(word.originalEnd[charCount - 1])
-        if charCount > maxInputCharsPerWord {
-            sink.append(unknownId, wordStart, wordEnd)
-            return
-        }
-        let firstToken = sink.ids.count
-        let wordStarts = wordStartsView, continuations = continuationsView
-        word.bytes.withUnsafeBufferPointer { bytesBuffer in
-            word.charByteStart.withUnsafeBufferPointer { charStart in
-                let bytes = bytesBuffer.baseAddress!
-                var start = 0
-                while start < charCount {
-                    let table = start == 0 ? wordStarts : continuations
-                    let startByte = Int(charStart[start])
-                    var end = charCount
-                    // No key is longer than the table's longest, so skip those lengths outright.
-                    while end > start && Int(charStart[end]) - startByte > table.maxKeyLength { end -= 1 }
-                    var id: Int32 = -1
-                    while end > start {
-                        id = table.lookup(bytes + startByte, Int(charStart[end]) - startByte)
-                        if id >= 0 { break }
-                        end -= 1
+    /// The model's memory without the owning object: the encoding loop uses this, so threads
+    /// sharing a tokenizer never touch a shared reference count. Valid while `self` is alive.
+    var view: View {
+        View(wordStarts: wordStartsView, continuations: continuationsView, unknownId: unknownId,
+             maxInputCharsPerWord: maxInputCharsPerWord)
+    }
+
+    struct View: @unchecked Sendable {
+        let wordStarts: ByteStringTable.View
+        let continuations: ByteStringTable.View
+        let unknownId: Int32
+        let maxInputCharsPerWord: Int
+
+        /// Tokenizes the word held in `word`, appending ids and original offsets to `sink`.
+        @inline(__always)
+        func tokenize(_ word: WordBuffer, into sink: inout TokenSink) {
+            let charCount = word.charCount
+            if charCount == 0 { return }
+            let wordStart = Int(word.originalStart[0])
+            let wordEnd = Int(word.originalEnd[charCount - 1])
+            if charCount > maxInputCharsPerWord {
+                sink.append(unknownId, wordStart, wordEnd)
+                return
+            }
+            let firstToken = sink.ids.count
+            word.bytes.withUnsafeBufferPointer { bytesBuffer in
+                word.charByteStart.withUnsafeBufferPointer { charStart in
+                    let bytes = bytesBuffer.baseAddress!
+                    var start = 0
+                    while start < charCount {
+                        let table = start == 0 ? wordStarts : continuations
+                        let startByte = Int(charStart[start])
+                        var end = charCount
+                        // No key is longer than the table's longest, so skip those lengths outright.
+                        while end > start && Int(charStart[end]) - startByte > table.maxKeyLength { end -= 1 }
+                        var id: Int32 = -1
+                        while end > start {
+                            id = table.lookup(bytes + startByte, Int(charStart[end]) - startByte)
+                            if id >= 0 { break }
+                            end -= 1
+                        }
+                        if id < 0 {
+                            // No piece matches here: the whole word is unknown (HF's `is_bad`).
+                            sink.removeLast(from: firstToken)
+                            sink.append(unknownId, wordStart, wordEnd)
+                            return
+                        }
+                        sink.append(id, Int(word.originalStart[start]), Int(word.originalEnd[end - 1]))
+                        start = end
                     }
-                    if id < 0 {
-                        // No piece matches here: the whole word is unknown (HF's `is_bad`).
-                        sink.removeLast(from: firstToken)
-                        sink.append(unknownId, wordStart, wordEnd)
-                        return
-                    }
-                    sink.append(id, Int(word.originalStart[start]), Int(word.originalEnd[end - 1]))
-                    start = end
                 }
             }
         }

@@ -1,3 +1,4 @@
+import BertProtocol
 import ArgumentParser
 import BertCore
 import BertPipeline
@@ -18,7 +19,8 @@ struct BenchCommand: ParsableCommand {
           swift build -c release && .build/release/bertctl bench --local models/all-MiniLM-L6-v2 --texts ../shared/data/sst2/dev.tsv
         """)
 
-    @OptionGroup var model: LocalModelOptions
+    @OptionGroup var required: RequiredLocalModelOptions
+    var model: LocalModelOptions { required.local }
 
     @Option(help: "Compute threads (default: the number of cores).")
     var threads: Int?

@@ -8,7 +8,8 @@ struct BertCtl: ParsableCommand {
         commandName: "bertctl",
         abstract: "Classify, embed, tokenize and benchmark with BERT-family models.",
         discussion: """
-        With --local DIR the work runs in this process on the Hugging Face model directory DIR.
+        Without --local, commands ask bertd (see --endpoint); with --local DIR the work runs in
+        this process on the Hugging Face model directory DIR.
         Examples:
           bertctl classify --local models/all-MiniLM-L6-v2 "a great movie"
           echo "hello world" | bertctl embed --local models/all-MiniLM-L6-v2
@@ -20,6 +21,11 @@ struct BertCtl: ParsableCommand {
             EmbedCommand.self,
             TokenizeCommand.self,
             BenchCommand.self,
+            ModelsCommand.self,
+            LoadCommand.self,
+            UnloadCommand.self,
+            StatusCommand.self,
+            PingCommand.self,
         ]
     )
 }

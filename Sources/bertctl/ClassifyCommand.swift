@@ -1,6 +1,7 @@
 import ArgumentParser
 import BertCore
 import BertPipeline
+import BertProtocol
 import Foundation
 
 struct ClassifyCommand: ParsableCommand {
@@ -8,16 +9,22 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify texts: the label and the probability of every label.",
         discussion: """
-        A model with a classification head uses it. A sentence-embedding model (no head, such as
-        all-MiniLM-L6-v2) classifies zero-shot against --labels: cosine similarity of the text's
-        embedding to each label's, times 20, then softmax.
+        Asks bertd, or with --local DIR runs in this process. A model with a classification head
+        uses it. A sentence-embedding model (no head, such as all-MiniLM-L6-v2) classifies
+        zero-shot against --labels: cosine similarity of the text's embedding to each label's,
+        times 20, then softmax.
         Examples:
-          bertctl classify --local models/all-MiniLM-L6-v2 --labels "sports,politics,music" "the match went to penalties"
-          cat texts.txt | bertctl classify --local my-finetuned-model --json
+          bertctl classify --labels "sports,politics,music" "the match went to penalties"
+          cat texts.txt | bertctl classify --model sentiment --json
+          bertctl classify --local models/all-MiniLM-L6-v2 --labels "sports,cooking" "whisk the eggs"
         """)
 
-    @OptionGroup var model: LocalModelOptions
+    @OptionGroup var local: LocalModelOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var compute: ComputeOptions
+
+    @Option(help: "The daemon's model to use (default: its default model).")
+    var model: String?
 
     @Option(help: "Comma-separated labels for zero-shot classification with an embedding model.")
     var labels: String?
@@ -25,10 +32,13 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Show the k most probable labels (default: all).")
     var topK: Int?
 
+    @Option(help: "Milliseconds the daemon may take before dropping the work (deadline_exceeded).")
+    var deadline: Int?
+
     @Flag(help: "Refuse texts longer than the model's maximum instead of truncating them.")
     var noTruncate = false
 
-    @Flag(help: "One JSON object per line: label, score, scores, logits, truncated_tokens.")
+    @Flag(help: "One JSON object per line: label, score, scores, logits, truncated.")
     var json = false
 
     @Argument(help: "Texts to classify (default: one per line on standard input).")
@@ -38,41 +48,80 @@ struct ClassifyCommand: ParsableCommand {
         if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
     }
 
+    private var labelList: [String]? {
+        labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
+
     func run() throws {
+        let all = InputTexts.read(arguments: texts)
+        if local.directory != nil { try runLocally(all) } else { try runOnDaemon(all) }
+    }
+
+    private func runLocally(_ all: [String]) throws {
         compute.apply()
-        let textModel = try model.load()
+        let textModel = try local.load()
         let workspace = textModel.makeWorkspace()
         let zeroShot: ZeroShotLabels?
-        if let labels {
-            let names = labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let names = labelList {
             zeroShot = try ZeroShotLabels(labels: names, model: textModel, workspace: workspace)
         } else if textModel.canClassify {
             zeroShot = nil
         } else {
-            throw CommandFailure(description: "\(model.directory) has no classification head; give --labels for zero-shot classification, or use `bertctl embed`")
+            throw CommandFailure(description: "\(local.directory!) has no classification head; give --labels for zero-shot classification, or use `bertctl embed`")
         }
-        let all = InputTexts.read(arguments: texts)
         for start in stride(from: 0, to: all.count, by: compute.batchSize) {
             let chunk = Array(all[start..<min(start + compute.batchSize, all.count)])
             let inputs = try chunk.map { try textModel.prepare($0, truncate: !noTruncate) }
             let results = try zeroShot.map { try textModel.classify(inputs, zeroShot: $0, workspace: workspace) }
                 ?? textModel.classify(inputs, workspace: workspace)
-            for (text, result) in zip(chunk, results) { print(render(result, text: text)) }
+            for (text, r) in zip(chunk, results) {
+                let shown = topK.map { r.top($0) } ?? r.scores  // label-id order unless --top-k
+                print(render(Row(label: r.label, score: r.score, scores: shown.map { ($0.label, $0.probability) },
+                                 logits: r.logits, truncated: r.truncatedTokens > 0), text: text))
+            }
         }
     }
 
-    private func render(_ r: Classification, text: String) -> String {
-        let shown = topK.map { r.top($0) } ?? r.scores  // label-id order unless --top-k
+    private func runOnDaemon(_ all: [String]) throws {
+        for start in stride(from: 0, to: all.count, by: 256) {
+            let chunk = Array(all[start..<min(start + 256, all.count)])
+            var request = DaemonOptions.newRequest(.classify)
+            request.texts = chunk
+            request.model = model
+            request.labels = labelList
+            request.topK = topK
+            request.deadlineMs = deadline
+            request.truncate = !noTruncate
+            let result = try daemon.call(request)
+            for (text, r) in zip(chunk, result["results"] as? [[String: Any]] ?? []) {
+                let scores = (r["scores"] as? [String: Any] ?? [:]).map { ($0.key, Float(($0.value as? Double) ?? 0)) }
+                    .sorted { $0.1 > $1.1 }
+                print(render(Row(label: r["label"] as? String ?? "?", score: Float(r["score"] as? Double ?? 0), scores: scores,
+                                 logits: (r["logits"] as? [Double] ?? []).map(Float.init), truncated: r["truncated"] as? Bool ?? false),
+                             text: text))
+            }
+        }
+    }
+
+    private struct Row {
+        let label: String
+        let score: Float
+        let scores: [(String, Float)]
+        let logits: [Float]
+        let truncated: Bool
+    }
+
+    private func render(_ r: Row, text: String) -> String {
         if json {
             return JSON.object([
                 ("label", .string(r.label)),
                 ("score", .float(r.score)),
-                ("scores", .object(shown.map { ($0.label, JSON.float($0.probability)) })),
+                ("scores", .object(r.scores.map { ($0.0, JSON.float($0.1)) })),
                 ("logits", .floats(r.logits)),
-                ("truncated_tokens", .int(r.truncatedTokens)),
+                ("truncated", .bool(r.truncated)),
             ]).text
         }
-        let scores = shown.map { "\($0.label)=\(String(format: "%.4f", $0.probability))" }.joined(separator: " ")
+        let scores = r.scores.map { "\($0.0)=\(String(format: "%.4f", $0.1))" }.joined(separator: " ")
         return "\(r.label)\t\(String(format: "%.4f", r.score))\t\(scores)\t\(text)"
     }
 }

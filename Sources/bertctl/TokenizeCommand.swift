@@ -1,3 +1,4 @@
+import BertProtocol
 import ArgumentParser
 import BertTokenizers
 import Foundation
@@ -7,14 +8,15 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Tokenize texts: one JSON object per text and line (input_ids, tokens, offsets).",
         discussion: """
-        Ids include the special tokens ([CLS] … [SEP], or <s> … </s>). Offsets are [start, end]
-        in Unicode scalars of the text, as Python's offset_mapping; special tokens get [0, 0].
+        Ids include the special tokens ([CLS] … [SEP], or <s> … </s>). Offsets are [start, end] in Unicode scalars of the text, as Python's offset_mapping; special tokens get [0, 0].
+
         Examples:
           bertctl tokenize --local models/all-MiniLM-L6-v2 "Hello, world!"
           cut -f1 ../shared/data/sst2/dev.tsv | bertctl tokenize --local models/all-MiniLM-L6-v2 --max-length 16
         """)
 
-    @OptionGroup var model: LocalModelOptions
+    @OptionGroup var required: RequiredLocalModelOptions
+    var model: LocalModelOptions { required.local }
 
     @Option(help: "Truncate to at most this many tokens, special tokens included (0: no truncation).")
     var maxLength = 0
@@ -31,7 +33,7 @@ struct TokenizeCommand: ParsableCommand {
         do {
             tokenizer = try Tokenizer(directory: model.url)
         } catch let error as TokenizerError {
-            throw CommandFailure(description: "cannot load the tokenizer of \(model.directory): \(error.description) [\(error.code)]")
+            throw CommandFailure(description: "cannot load the tokenizer of \(required.directory): \(error.description) [\(error.code)]")
         }
         for text in InputTexts.read(arguments: texts) {
             let encoding = tokenizer.encode(text, maxLength: maxLength)

@@ -31,7 +31,8 @@ final class EdgeCaseParityTests: XCTestCase {
             let withoutJSON = try Tokenizer(directory: slowFiles)
             XCTAssertEqual(withJSON.padTokenId, withoutJSON.padTokenId, directory.lastPathComponent)
             XCTAssertEqual(withJSON.vocabularySize, withoutJSON.vocabularySize, directory.lastPathComponent)
-            let edge = try readJSONLines(TestPaths.casedWordPiece.appendingPathComponent("edge_cases.jsonl"))
+            let edge = try ["uncased/edge_cases.jsonl", "cased-wordpiece/edge_cases.jsonl", "roberta-bpe/edge_cases.jsonl"]
+                .flatMap { try readJSONLines(TestPaths.fixtures.appendingPathComponent($0)) }
             let texts = edge.map { $0["text"] as! String } + ["Hello<mask> world", "a [MASK] b", "  two  spaces  "]
             for text in texts {
                 let a = withJSON.encode(text), b = withoutJSON.encode(text)

@@ -56,6 +56,19 @@ final class LoaderTests: XCTestCase {
         }
     }
 
+    /// transformers' BertTokenizerFast re-applies tokenizer_config.json's do_lower_case to the
+    /// tokenizer.json normalizer when they differ.
+    func testTokenizerConfigOverridesNormalizer() throws {
+        let directory = try temporaryCopy(TestPaths.casedWordPiece, change: { _ in })
+        defer { try? FileManager.default.removeItem(at: directory) }
+        XCTAssertEqual(try Tokenizer(directory: directory).encode("The Movie").tokens, ["[CLS]", "The", "Movie", "[SEP]"])
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        config["do_lower_case"] = true
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        XCTAssertEqual(try Tokenizer(directory: directory).encode("The Movie").tokens, ["[CLS]", "the", "movie", "[SEP]"])
+    }
+
     private func temporaryCopy(_ directory: URL, change: (inout [String: Any]) -> Void) throws -> URL {
         let target = try copyWithoutTokenizerJSON(directory)
         let data = try Data(contentsOf: directory.appendingPathComponent("tokenizer.json"))

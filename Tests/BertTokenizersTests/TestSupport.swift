@@ -16,15 +16,14 @@ enum TestPaths {
     static let miniLM = packageRoot.appendingPathComponent("models/all-MiniLM-L6-v2")
     static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
 
+    struct MissingInput: Error, CustomStringConvertible { let description: String }
+
     /// `url` if it exists; otherwise the test is skipped with `why` — except in CI (`CI=true`),
-    /// where a missing input is a failure, so that CI never passes by skipping.
+    /// where a missing input is a failure (a thrown error), so that CI never passes by skipping.
     static func require(_ url: URL, _ why: String) throws -> URL {
         if FileManager.default.fileExists(atPath: url.path) { return url }
         let message = "\(url.path) is missing: \(why)"
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            XCTFail(message)
-            throw XCTSkip("failed: " + message)
-        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" { throw MissingInput(description: message) }
         throw XCTSkip(message)
     }
 

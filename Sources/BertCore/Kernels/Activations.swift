@@ -7,7 +7,7 @@ public enum Activation: Sendable {
 
 /// x[r, c] = act(x[r, c] + bias[c]) in place.
 /// x is (rows, cols) with row stride ld, bias is (cols).
-func biasActivationForward(_ x: UnsafeMutablePointer<Float>, ld: Int, bias: UnsafePointer<Float>,
+package func biasActivationForward(_ x: UnsafeMutablePointer<Float>, ld: Int, bias: UnsafePointer<Float>,
                            rows: Int, cols: Int, activation: Activation) {
     for r in 0..<rows {
         let row = x + r * ld
@@ -36,5 +36,61 @@ private func apply(_ v: Float8, _ activation: Activation) -> Float8 {
         return v.replacing(with: 0, where: v .< 0)
     case .tanh:
         return fastTanh(v)
+    }
+}
+
+// MARK: training
+
+/// out[i] = act(inp[i]) for i < count; inp (the pre-activation) is kept for the backward.
+/// Same arithmetic as `biasActivationForward`.
+package func activationForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int,
+                               activation: Activation) {
+    var i = 0
+    while i + 8 <= count {
+        store8(apply(load8(inp + i), activation), out + i)
+        i += 8
+    }
+    while i < count {
+        out[i] = apply(Float8(repeating: inp[i]), activation)[0]
+        i += 1
+    }
+}
+
+/// dInp[i] = act′(inp[i]) · dOut[i], inp the pre-activation, for i < count.
+/// Elementwise and written, not accumulated: dInp may be dOut (the gradient is transformed in
+/// place as it flows down; nothing else adds into a pre-activation).
+package func activationBackward(dInp: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                                inp: UnsafePointer<Float>, count: Int, activation: Activation) {
+    var i = 0
+    while i + 8 <= count {
+        store8(derivative(load8(inp + i), activation) * load8(dOut + i), dInp + i)
+        i += 8
+    }
+    while i < count {
+        dInp[i] = derivative(Float8(repeating: inp[i]), activation)[0] * dOut[i]
+        i += 1
+    }
+}
+
+@inline(__always)
+private func derivative(_ x: Float8, _ activation: Activation) -> Float8 {
+    switch activation {
+    case .identity:
+        return Float8(repeating: 1)
+    case .gelu:  // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = exp(−x²/2)/√(2π)
+        let cdf = 0.5 * (1 + fastErf(x * 0.70710678118654752))
+        return cdf + x * (fastExp(-0.5 * x * x) * 0.39894228040143268)
+    case .geluTanh:  // u = √(2/π)(x + 0.044715x³): ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)
+        let x2: Float8 = x * x
+        let inner: Float8 = x + 0.044715 * x2 * x
+        let t: Float8 = fastTanh(0.79788456080286536 * inner)
+        let du: Float8 = 0.79788456080286536 * (1 + 0.134145 * x2)
+        let half: Float8 = 0.5 * (1 + t)
+        return half + 0.5 * x * (1 - t * t) * du
+    case .relu:  // torch: the gradient at 0 is 0
+        return Float8(repeating: 1).replacing(with: 0, where: x .<= 0)
+    case .tanh:
+        let t = fastTanh(x)
+        return 1 - t * t
     }
 }

@@ -85,7 +85,112 @@ private func attentionHeadReference(out: UnsafeMutablePointer<Float>, q: UnsafeP
 }
 
 /// A shared counter handing out work items to the pool's threads.
-final class WorkCounter: @unchecked Sendable {
+package final class WorkCounter: @unchecked Sendable {
     private let value = Atomic<Int>(0)
-    @inline(__always) func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
+    package init() {}
+    @inline(__always) package func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
+}
+
+// MARK: training
+// The training forward keeps the probabilities of every (sequence, head) for the backward,
+// which the inference kernel above does not.
+
+/// Floats of `probabilities` for a batch: Σ over sequences of heads·L².
+package func attentionProbabilityOffsets(sequenceStarts: [Int], numHeads: Int) -> [Int] {
+    var offsets = [0]
+    for s in 0..<(sequenceStarts.count - 1) {
+        let l = sequenceStarts[s + 1] - sequenceStarts[s]
+        offsets.append(offsets[s] + numHeads * l * l)
+    }
+    return offsets
+}
+
+/// Scratch floats one thread needs for sequences up to `longest` tokens (two L×L matrices).
+package func attentionTrainingScratchSize(longest: Int) -> Int { 2 * longest * longest }
+
+/// context = softmax(Q Kᵀ/√d) V per (sequence, head), keeping P for the backward.
+/// qkv is (T, 3H) (query, key, value; head h at columns h·d..<(h+1)·d of each), context (T, H).
+/// probabilities: for sequence s of length L, the heads' (L, L) matrices back to back from
+/// probabilityOffsets[s] (head h at + h·L²). dropoutMask, when given, has the same layout and
+/// holds 0 or 1/(1−p): context = (P ⊙ mask) V, as HF applies nn.Dropout to attention_probs.
+/// (sequence, head) pairs are shared out dynamically, like the inference kernel.
+package func attentionTrainingForward(context: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+                                      probabilities: UnsafeMutablePointer<Float>, dropoutMask: UnsafePointer<Float>?,
+                                      probabilityOffsets: [Int], sequenceStarts: [Int], hidden: Int, numHeads: Int,
+                                      scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int, pool: ComputePool) {
+    let items = (sequenceStarts.count - 1) * numHeads
+    let next = WorkCounter()
+    let d = hidden / numHeads
+    let scale = 1 / Float(d).squareRoot()
+    pool.run { thread in
+        let dropped = scratch + thread * scratchPerThread
+        while true {
+            let item = next.take()
+            if item >= items { break }
+            let (s, h) = item.quotientAndRemainder(dividingBy: numHeads)
+            let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
+            let q = qkv + start * 3 * hidden + h * d
+            let p = probabilities + probabilityOffsets[s] + h * l * l
+            // scores (L, L) = Q Kᵀ / √d, then softmax in place
+            sgemm(transA: false, transB: true, m: l, n: l, k: d, alpha: scale, a: q, lda: 3 * hidden,
+                  b: q + hidden, ldb: 3 * hidden, beta: 0, c: p, ldc: l)
+            softmaxForward(p, ld: l, rows: l, cols: l)
+            var weights = UnsafePointer(p)
+            if let dropoutMask {
+                let m = dropoutMask + probabilityOffsets[s] + h * l * l
+                for i in 0..<(l * l) { dropped[i] = p[i] * m[i] }
+                weights = UnsafePointer(dropped)
+            }
+            // context (L, d) = P V
+            sgemm(transA: false, transB: false, m: l, n: d, k: l, alpha: 1, a: weights, lda: l,
+                  b: q + 2 * hidden, ldb: 3 * hidden, beta: 0, c: context + start * hidden + h * d, ldc: hidden)
+        }
+    }
+}
+
+/// Backward of `attentionTrainingForward`, per (sequence, head), with P̃ = P ⊙ mask:
+///   dP̃ = dC Vᵀ,  dV = P̃ᵀ dC,  dP = dP̃ ⊙ mask,  dS = softmax′(dP),
+///   dQ = dS K / √d,  dK = dSᵀ Q / √d.
+/// dContext is (T, H); dqkv (T, 3H) is overwritten (every element belongs to one (sequence, head)).
+package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dContext: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+                               probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?,
+                               probabilityOffsets: [Int], sequenceStarts: [Int], hidden: Int, numHeads: Int,
+                               scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int, pool: ComputePool) {
+    let items = (sequenceStarts.count - 1) * numHeads
+    let next = WorkCounter()
+    let d = hidden / numHeads
+    let scale = 1 / Float(d).squareRoot()
+    let ld = 3 * hidden
+    pool.run { thread in
+        let dp = scratch + thread * scratchPerThread
+        while true {
+            let item = next.take()
+            if item >= items { break }
+            let (s, h) = item.quotientAndRemainder(dividingBy: numHeads)
+            let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
+            let q = qkv + start * ld + h * d, k = q + hidden, v = q + 2 * hidden
+            let dq = dqkv + start * ld + h * d, dk = dq + hidden, dv = dq + 2 * hidden
+            let dc = dContext + start * hidden + h * d
+            let p = probabilities + probabilityOffsets[s] + h * l * l
+            let mask = dropoutMask.map { $0 + probabilityOffsets[s] + h * l * l }
+            let dropped = dp + l * l
+            var weights = p
+            if let mask {
+                for i in 0..<(l * l) { dropped[i] = p[i] * mask[i] }
+                weights = UnsafePointer(dropped)
+            }
+            // dP̃ (L, L) = dC Vᵀ;  dV (L, d) = P̃ᵀ dC
+            sgemm(transA: false, transB: true, m: l, n: l, k: d, alpha: 1, a: dc, lda: hidden, b: v, ldb: ld,
+                  beta: 0, c: dp, ldc: l)
+            sgemm(transA: true, transB: false, m: l, n: d, k: l, alpha: 1, a: weights, lda: l, b: dc, ldb: hidden,
+                  beta: 0, c: dv, ldc: ld)
+            if let mask { for i in 0..<(l * l) { dp[i] *= mask[i] } }
+            softmaxBackward(dScores: dp, dProbs: dp, probs: p, ld: l, rows: l, cols: l)
+            // dQ = dS K / √d;  dK = dSᵀ Q / √d
+            sgemm(transA: false, transB: false, m: l, n: d, k: l, alpha: scale, a: dp, lda: l, b: k, ldb: ld,
+                  beta: 0, c: dq, ldc: ld)
+            sgemm(transA: true, transB: false, m: l, n: d, k: l, alpha: scale, a: dp, lda: l, b: q, ldb: ld,
+                  beta: 0, c: dk, ldc: ld)
+        }
+    }
 }

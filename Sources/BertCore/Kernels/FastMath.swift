@@ -6,7 +6,7 @@
 public typealias Float8 = SIMD8<Float>
 
 @inline(__always)
-func fastExp(_ x: Float8) -> Float8 {
+package func fastExp(_ x: Float8) -> Float8 {
     // Cephes expf: exp(x) = 2^n · exp(r), n = round(x / ln 2), r = x − n·ln 2 (split in two
     // constants for precision), exp(r) by a degree-6 polynomial on |r| ≤ ln2/2.
     var x = x.clamped(lowerBound: Float8(repeating: -87.33654), upperBound: Float8(repeating: 88.3762626647949))
@@ -25,7 +25,7 @@ func fastExp(_ x: Float8) -> Float8 {
 }
 
 @inline(__always)
-func fastErf(_ x: Float8) -> Float8 {
+package func fastErf(_ x: Float8) -> Float8 {
     // The rational approximation of Eigen/TensorFlow (generic_fast_erf_float): odd polynomial
     // over even polynomial on [-4, 4]; erf is ±1 to float precision beyond.
     let x = x.clamped(lowerBound: Float8(repeating: -4), upperBound: Float8(repeating: 4))
@@ -47,7 +47,7 @@ func fastErf(_ x: Float8) -> Float8 {
 }
 
 @inline(__always)
-func fastTanh(_ x: Float8) -> Float8 {
+package func fastTanh(_ x: Float8) -> Float8 {
     // tanh(x) = 1 − 2 / (exp(2x) + 1); exact enough away from 0, and near 0 the relative error
     // of this form stays ~1e-7 absolute, which is what the parity tests measure.
     let e = fastExp(x * 2)
@@ -55,16 +55,16 @@ func fastTanh(_ x: Float8) -> Float8 {
 }
 
 /// Scalar versions for loop tails, computed through the vector code so tails round identically.
-@inline(__always) func fastExp(_ x: Float) -> Float { fastExp(Float8(repeating: x))[0] }
-@inline(__always) func fastErf(_ x: Float) -> Float { fastErf(Float8(repeating: x))[0] }
-@inline(__always) func fastTanh(_ x: Float) -> Float { fastTanh(Float8(repeating: x))[0] }
+@inline(__always) package func fastExp(_ x: Float) -> Float { fastExp(Float8(repeating: x))[0] }
+@inline(__always) package func fastErf(_ x: Float) -> Float { fastErf(Float8(repeating: x))[0] }
+@inline(__always) package func fastTanh(_ x: Float) -> Float { fastTanh(Float8(repeating: x))[0] }
 
 @inline(__always)
-func load8(_ p: UnsafePointer<Float>) -> Float8 {
+package func load8(_ p: UnsafePointer<Float>) -> Float8 {
     UnsafeRawPointer(p).loadUnaligned(as: Float8.self)
 }
 
 @inline(__always)
-func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
+package func store8(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
 }

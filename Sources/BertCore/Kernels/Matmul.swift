@@ -4,7 +4,7 @@ import COpenBLAS
 /// inp is (rows, inF) with row stride ldi, weight is (outF, inF) as torch.nn.Linear stores it,
 /// out is (rows, outF) with row stride ldo.
 @inline(__always)
-func matmulForward(
+package func matmulForward(
     out: UnsafeMutablePointer<Float>, ldo: Int,
     inp: UnsafePointer<Float>, ldi: Int,
     weight: UnsafePointer<Float>,
@@ -19,7 +19,7 @@ func matmulForward(
 
 /// Dense row-major sgemm C = alpha·op(A)·op(B) + beta·C for the attention products.
 @inline(__always)
-func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+package func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
@@ -29,10 +29,10 @@ func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
 
 /// Rows below which a dense layer streams its weights once through `linearSmallM`, split by
 /// output columns; at and above it each thread runs a single-threaded OpenBLAS sgemm on its rows.
-let smallMRowLimit = 48
+package let smallMRowLimit = 48
 
 /// out (rows, outF) = inp (rows, inF) · weightᵀ, split across the pool.
-func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
+package func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
                    weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool) {
     if rows < smallMRowLimit {
         pool.parallelFor(outF, granularity: 16) { columns in
@@ -44,4 +44,54 @@ func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointe
                           weight: weight, rows: r.count, inF: inF, outF: outF)
         }
     }
+}
+
+/// Backward of a dense layer y = x·Wᵀ + b (llm.c matmul_backward):
+///   dInp (rows, inF) (+)= dOut (rows, outF) · W (outF, inF)
+///   dWeight (outF, inF) += dOutᵀ · inp
+///   dBias (outF)        += Σ_rows dOut
+/// dOut has row stride ldd, inp ldi, dInp ldx. dInp is overwritten unless `accumulateInput`;
+/// any of dInp, dWeight, dBias may be nil (not needed, or frozen).
+/// Each thread takes a share of dInp's rows and a share of dWeight's rows (output features):
+/// both shares are disjoint, so there is nothing to reduce, and every GEMM keeps a long k
+/// (outF for dInp, all the batch's tokens for dWeight), where a single-threaded sgemm is fastest.
+package func linearBackward(dInp: UnsafeMutablePointer<Float>?, ldx: Int, accumulateInput: Bool,
+                            dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+                            dOut: UnsafePointer<Float>, ldd: Int, inp: UnsafePointer<Float>, ldi: Int,
+                            weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool) {
+    guard rows > 0 else { return }
+    let parts = pool.threadCount
+    pool.run { part in
+        if let dInp {
+            let r = share(rows, part: part, parts: parts, granularity: 8)
+            if !r.isEmpty {
+                sgemm(transA: false, transB: false, m: r.count, n: inF, k: outF, alpha: 1,
+                      a: dOut + r.lowerBound * ldd, lda: ldd, b: weight, ldb: inF,
+                      beta: accumulateInput ? 1 : 0, c: dInp + r.lowerBound * ldx, ldc: ldx)
+            }
+        }
+        let o = share(outF, part: part, parts: parts, granularity: 16)
+        guard !o.isEmpty else { return }
+        if let dWeight {
+            sgemm(transA: true, transB: false, m: o.count, n: inF, k: rows, alpha: 1,
+                  a: dOut + o.lowerBound, lda: ldd, b: inp, ldb: ldi,
+                  beta: 1, c: dWeight + o.lowerBound * inF, ldc: inF)
+        }
+        if let dBias {
+            for r in 0..<rows {
+                let d = dOut + r * ldd
+                for c in o { dBias[c] += d[c] }
+            }
+        }
+    }
+}
+
+/// Part `part` of `parts` contiguous shares of 0..<count, in multiples of `granularity`
+/// (the last share takes the remainder); empty when there are fewer units than parts.
+@inline(__always)
+package func share(_ count: Int, part: Int, parts: Int, granularity: Int) -> Range<Int> {
+    let units = (count + granularity - 1) / granularity
+    let lo = min(count, (units * part / parts) * granularity)
+    let hi = min(count, (units * (part + 1) / parts) * granularity)
+    return lo..<max(lo, hi)
 }

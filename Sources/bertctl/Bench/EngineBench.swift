@@ -1,3 +1,4 @@
+import BertProtocol
 import BertCore
 import BertPipeline
 import COpenBLAS

@@ -1,3 +1,4 @@
+import BertProtocol
 import BertTokenizers
 import Foundation
 
@@ -19,8 +20,8 @@ struct TokenizerBenchResult {
 }
 
 func runTokenizerBench(tokenizer: Tokenizer, texts: [String], threads: Int) -> TokenizerBenchResult {
-    // Warm-up: page in the vocabulary tables and let the allocator settle.
-    for text in texts.prefix(2000) { _ = tokenizer.encode(text) }
+    // Warm-up pass: page in the vocabulary tables and let the allocator settle.
+    for text in texts { _ = tokenizer.encode(text) }
 
     func timedRun(threads: Int) -> (seconds: Double, tokens: Int) {
         let chunk = (texts.count + threads - 1) / max(threads, 1)

@@ -10,6 +10,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 extension LocalModelOptions {
     /// The model directory, loaded, or a one-line error naming it.
     func load() throws -> TextModel {
+        guard let directory else { throw CommandFailure(description: "--local DIR is required") }
         do {
             return try TextModel(directory: url)
         } catch let error as BertError {

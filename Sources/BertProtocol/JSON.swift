@@ -1,6 +1,6 @@
 /// A JSON value written with keys in the order given (JSONSerialization sorts or scrambles
-/// them), one object per line for scripts.
-indirect enum JSON {
+/// them): replies, events and `--json` output read the same way every time.
+public indirect enum JSON: Sendable {
     case string(String)
     case number(Double)
     case float(Float)
@@ -10,7 +10,7 @@ indirect enum JSON {
     case object([(String, JSON)])
     case null
 
-    var text: String {
+    public var text: String {
         switch self {
         case .string(let s): return JSON.quote(s)
         case .number(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)") : "null"
@@ -23,9 +23,9 @@ indirect enum JSON {
         }
     }
 
-    static func floats(_ values: [Float]) -> JSON { .array(values.map { .float($0) }) }
+    public static func floats(_ values: [Float]) -> JSON { .array(values.map { .float($0) }) }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -42,4 +42,8 @@ indirect enum JSON {
         }
         return out + "\""
     }
+}
+
+extension JSON {
+    public var bytes: [UInt8] { Array(text.utf8) }
 }

@@ -1,0 +1,31 @@
+/// Replies: `{"v":1,"id":…,"ok":true,"result":{…}}` or `{"v":1,"id":…,"ok":false,"error":{"code":…,"message":…}}`.
+public enum Reply {
+    public static func success(id: JSON, result: JSON) -> JSON {
+        .object([("v", .int(protocolVersion)), ("id", id), ("ok", .bool(true)), ("result", result)])
+    }
+
+    public static func failure(id: JSON, error: ProtocolError) -> JSON {
+        .object([("v", .int(protocolVersion)), ("id", id), ("ok", .bool(false)),
+                 ("error", .object([("code", .string(error.code.rawValue)), ("message", .string(error.message))]))])
+    }
+
+    /// One classified text: best label, its probability, the (top-k) probabilities by label,
+    /// the logits in label-id order, how many tokens it had and how many truncation removed.
+    public static func classification(label: String, score: Float, scores: [(String, Float)], logits: [Float],
+                                      tokens: Int, truncatedTokens: Int) -> JSON {
+        .object([
+            ("label", .string(label)), ("score", .float(score)),
+            ("scores", .object(scores.map { ($0.0, .float($0.1)) })),
+            ("logits", .floats(logits)), ("tokens", .int(tokens)), ("truncated_tokens", .int(truncatedTokens)),
+        ])
+    }
+}
+
+/// Events on the PUB socket: a topic frame, then a JSON frame `{"event": topic, "time": …, …}`.
+public enum EventTopic: String, Sendable {
+    case modelLoaded = "model.loaded"
+    case modelUnloaded = "model.unloaded"
+    case modelLoadFailed = "model.load_failed"
+    case jobQueued = "job.queued", jobStarted = "job.started", jobStep = "job.step", jobEval = "job.eval"
+    case jobCheckpoint = "job.checkpoint", jobFinished = "job.finished", jobFailed = "job.failed", jobCancelled = "job.cancelled"
+}

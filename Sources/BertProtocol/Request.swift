@@ -1,0 +1,184 @@
+import Foundation
+
+/// A request as the daemon receives it: one JSON object in the last frame of a message.
+///
+///     {"v": 1, "id": "42", "op": "classify", "model": "sentiment", "texts": ["…"],
+///      "pairs": ["…"], "labels": ["…"], "top_k": 2, "deadline_ms": 250, "truncate": true}
+///
+/// Parsing keeps the `id` even when the rest is invalid, so that an error reply still carries it.
+public struct Request: Sendable {
+    /// Echoed verbatim in the reply (a string or a number; null when the request had none).
+    public var id: JSON
+    public var op: Op
+    public var model: String?
+    public var texts: [String] = []
+    public var pairs: [String]?
+    public var labels: [String]?
+    public var topK: Int?
+    public var deadlineMs: Int?
+    public var truncate = true
+    /// load/unload: the model's name and (load) its directory.
+    public var name: String?
+    public var path: String?
+
+    public init(id: JSON, op: Op) {
+        self.id = id
+        self.op = op
+    }
+
+    /// The JSON text of this request (what a client sends).
+    public var json: JSON {
+        var fields: [(String, JSON)] = [("v", .int(protocolVersion)), ("id", id), ("op", .string(op.rawValue))]
+        if let model { fields.append(("model", .string(model))) }
+        if op == .classify || op == .embed { fields.append(("texts", .array(texts.map { .string($0) }))) }
+        if let pairs { fields.append(("pairs", .array(pairs.map { .string($0) }))) }
+        if let labels { fields.append(("labels", .array(labels.map { .string($0) }))) }
+        if let topK { fields.append(("top_k", .int(topK))) }
+        if let deadlineMs { fields.append(("deadline_ms", .int(deadlineMs))) }
+        if !truncate { fields.append(("truncate", .bool(false))) }
+        if let name { fields.append(("name", .string(name))) }
+        if let path { fields.append(("path", .string(path))) }
+        return .object(fields)
+    }
+}
+
+/// Parsing of request bytes, with one error per problem and a message naming the field.
+public enum RequestParser {
+    /// The outcome of parsing: the request, or the error to reply with and whatever id was found.
+    public enum Outcome: Sendable {
+        case request(Request)
+        case failure(id: JSON, error: ProtocolError)
+    }
+
+    public static func parse(_ bytes: [UInt8]) -> Outcome {
+        guard let text = String(validatingUTF8Bytes: bytes) else {
+            return .failure(id: .null, error: ProtocolError(.badRequest, "the message is not valid UTF-8"))
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            return .failure(id: .null, error: ProtocolError(.badRequest, "the message is not valid JSON"))
+        }
+        guard let fields = object as? [String: Any] else {
+            return .failure(id: .null, error: ProtocolError(.badRequest, "the request must be a JSON object"))
+        }
+        let id: JSON
+        switch fields["id"] {
+        case nil, is NSNull: id = .null
+        case let s as String: id = .string(s)
+        case let n as NSNumber where JSONNumber.isInteger(n): id = .int(n.intValue)
+        default: return .failure(id: .null, error: ProtocolError(.badRequest, "\"id\" must be a string or an integer"))
+        }
+        do {
+            return .request(try decode(fields, id: id))
+        } catch let error as ProtocolError {
+            return .failure(id: id, error: error)
+        } catch {
+            return .failure(id: id, error: ProtocolError(.internal, "\(error)"))
+        }
+    }
+
+    private static func decode(_ f: [String: Any], id: JSON) throws -> Request {
+        if let n = try optional(f, "v", Int.self) {
+            guard n == protocolVersion else {
+                throw ProtocolError(.unsupportedVersion, "protocol version \(n) is not supported (this daemon speaks \(protocolVersion))")
+            }
+        }
+        guard let opName = f["op"] else { throw ProtocolError(.badRequest, "missing \"op\"") }
+        guard let opText = opName as? String else { throw ProtocolError(.badRequest, "\"op\" must be a string") }
+        guard let op = Op(rawValue: opText) else {
+            throw ProtocolError(.unknownOp, "unknown op \"\(opText)\" (known: \(Op.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var r = Request(id: id, op: op)
+        r.model = try optional(f, "model", String.self)
+        switch op {
+        case .classify, .embed:
+            if let one = try optional(f, "text", String.self) {
+                guard f["texts"] == nil else { throw ProtocolError(.badRequest, "give \"text\" or \"texts\", not both") }
+                r.texts = [one]
+            } else {
+                guard f["texts"] != nil else { throw ProtocolError(.badRequest, "missing \"texts\" (an array of strings)") }
+                r.texts = try stringArray(f, "texts")
+            }
+            guard !r.texts.isEmpty else { throw ProtocolError(.badRequest, "\"texts\" is empty") }
+            if f["pairs"] != nil {
+                let pairs = try stringArray(f, "pairs")
+                guard pairs.count == r.texts.count else {
+                    throw ProtocolError(.badRequest, "\"pairs\" has \(pairs.count) entries for \(r.texts.count) texts")
+                }
+                r.pairs = pairs
+            }
+            if f["labels"] != nil {
+                let labels = try stringArray(f, "labels")
+                guard !labels.isEmpty else { throw ProtocolError(.badRequest, "\"labels\" is empty") }
+                guard Set(labels).count == labels.count else { throw ProtocolError(.badRequest, "\"labels\" has duplicates") }
+                guard labels.allSatisfy({ !$0.isEmpty }) else { throw ProtocolError(.badRequest, "\"labels\" has an empty label") }
+                r.labels = labels
+            }
+            r.topK = try optional(f, "top_k", Int.self)
+            if let k = r.topK, k < 1 { throw ProtocolError(.badRequest, "\"top_k\" must be at least 1") }
+            r.deadlineMs = try optional(f, "deadline_ms", Int.self)
+            if let d = r.deadlineMs, d < 0 { throw ProtocolError(.badRequest, "\"deadline_ms\" must not be negative") }
+            r.truncate = try optional(f, "truncate", Bool.self) ?? true
+        case .load:
+            r.name = try required(f, "name", String.self)
+            r.path = try required(f, "path", String.self)
+        case .unload:
+            r.name = try required(f, "name", String.self)
+        case .models, .status, .ping:
+            break
+        }
+        return r
+    }
+
+    private static func optional<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T? {
+        guard let raw = f[key], !(raw is NSNull) else { return nil }
+        if T.self == Bool.self {
+            guard let n = raw as? NSNumber, JSONNumber.isBool(n) else { throw ProtocolError(.badRequest, "\"\(key)\" must be true or false") }
+            return n.boolValue as? T
+        }
+        if T.self == Int.self {
+            guard let n = raw as? NSNumber, JSONNumber.isInteger(n) else { throw ProtocolError(.badRequest, "\"\(key)\" must be an integer") }
+            return n.intValue as? T
+        }
+        if raw is NSNumber { throw ProtocolError(.badRequest, "\"\(key)\" must be a string") }
+        guard let value = raw as? T else { throw ProtocolError(.badRequest, "\"\(key)\" must be a \(T.self == String.self ? "string" : "\(T.self)")") }
+        return value
+    }
+
+    private static func required<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T {
+        guard let v = try optional(f, key, type) else { throw ProtocolError(.badRequest, "missing \"\(key)\"") }
+        return v
+    }
+
+    private static func stringArray(_ f: [String: Any], _ key: String) throws -> [String] {
+        guard let array = f[key] as? [Any], let strings = array as? [String], strings.count == array.count else {
+            throw ProtocolError(.badRequest, "\"\(key)\" must be an array of strings")
+        }
+        return strings
+    }
+}
+
+/// What kind of JSON number JSONSerialization produced: booleans, integers and fractions all
+/// arrive as NSNumber, told apart by their Objective-C type code.
+enum JSONNumber {
+    static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+    static func isInteger(_ n: NSNumber) -> Bool {
+        let code = String(cString: n.objCType)
+        return code != "c" && code != "d" && code != "f"
+    }
+}
+
+extension String {
+    /// nil unless `bytes` is valid UTF-8.
+    init?(validatingUTF8Bytes bytes: [UInt8]) {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        loop: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: break loop
+            case .error: return nil
+            }
+        }
+        self = String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,293 @@
+// From a parsed TOML table (or one command-line override) to ServerConfiguration fields.
+// Every key is listed explicitly; one `set(path:)` serves both the file and the overrides, so a
+// key behaves the same wherever it is given.
+
+/// One value to assign, with what error messages need: the line (file) or the raw text (override).
+struct Setting {
+    var value: TOMLValue
+    /// The override's text after `=`; lets `server.log_level=debug` work without quotes.
+    var raw: String?
+    var line: Int?
+}
+
+/// The line each key was set on, so validation errors can point at it.
+typealias KeyLines = [String: Int]
+
+struct DecodingContext {
+    var source: String
+    var expander: PathExpander
+
+    func error(_ code: ConfigurationError.Code, _ key: String, _ setting: Setting?, _ message: String) -> ConfigurationError {
+        ConfigurationError(code, source: source, line: setting?.line, key: key, message: message)
+    }
+
+    func integer(_ setting: Setting, _ key: String) throws -> Int {
+        guard case .integer(let value) = setting.value else { throw wrongType(setting, key, expected: "an integer") }
+        return Int(value)
+    }
+
+    func boolean(_ setting: Setting, _ key: String) throws -> Bool {
+        guard case .boolean(let value) = setting.value else { throw wrongType(setting, key, expected: "a boolean (true or false)") }
+        return value
+    }
+
+    func string(_ setting: Setting, _ key: String) throws -> String {
+        if case .string(let value) = setting.value { return value }
+        if let raw = setting.raw, case .integer = setting.value { return raw }  // models.default=2024 on a command line
+        throw wrongType(setting, key, expected: "a string")
+    }
+
+    func stringArray(_ setting: Setting, _ key: String) throws -> [String] {
+        switch setting.value {
+        case .array(let elements):
+            return try elements.map { element in
+                guard case .string(let value) = element else {
+                    throw error(.wrongType, key, setting, "expected an array of strings, found an element that is \(element.typeName)")
+                }
+                return value
+            }
+        case .string(let value) where setting.raw != nil:  // endpoint.0.operations=classify,ping
+            return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        default:
+            throw wrongType(setting, key, expected: "an array of strings")
+        }
+    }
+
+    func path(_ setting: Setting, _ key: String) throws -> String {
+        let text = try string(setting, key)
+        do {
+            return try expander.expand(text)
+        } catch {
+            throw self.error(.invalidValue, key, setting, error.message)
+        }
+    }
+
+    func endpoint(_ setting: Setting, _ key: String) throws -> String {
+        let text = try string(setting, key)
+        do {
+            return try expander.expandEndpoint(text)
+        } catch {
+            throw self.error(.invalidValue, key, setting, error.message)
+        }
+    }
+
+    func wrongType(_ setting: Setting, _ key: String, expected: String) -> ConfigurationError {
+        error(.wrongType, key, setting, "expected \(expected), found \(setting.value.typeName)")
+    }
+}
+
+extension ServerConfiguration {
+    /// The keys of each section, as written in bertd.toml (CONFIGURATION.md documents each one).
+    public static let knownKeys: [String: [String]] = [
+        "server": ["threads", "state_directory", "log_level", "shutdown_grace_ms", "max_message_bytes",
+                   "max_texts_per_request", "max_text_bytes", "events_endpoint", "status_interval_ms"],
+        "endpoint": ["address", "operations", "curve"],
+        "batching": ["max_batch_tokens", "max_batch_requests", "max_delay_ms", "max_queue_tokens", "max_queue_requests"],
+        "models": ["default"],
+        "models.NAME": ["path"],
+        "curve": ["secret_key_file", "authorized_keys_file"],
+    ]
+    static let sections = ["server", "endpoint", "batching", "models", "curve"]
+
+    // MARK: The file
+
+    mutating func decode(_ root: TOMLTable, context: DecodingContext, lines: inout KeyLines) throws {
+        for entry in root.entries {
+            switch (entry.key, entry.value) {
+            case ("server", .table(let table)), ("batching", .table(let table)), ("curve", .table(let table)):
+                for item in table.entries {
+                    try assign([entry.key, item.key], item, context: context, lines: &lines)
+                }
+            case ("models", .table(let table)):
+                try decodeModels(table, context: context, lines: &lines)
+            case ("endpoint", .tableArray(let tables)):
+                endpoints = []
+                for (index, table) in tables.enumerated() {
+                    endpoints.append(Endpoint(address: "", operations: Self.publicOperations))
+                    for item in table.entries {
+                        try assign(["endpoint", String(index), item.key], item, context: context, lines: &lines)
+                    }
+                    guard table["address"] != nil else {
+                        throw ConfigurationError(.missingKey, source: context.source, line: table.line,
+                                                 key: "endpoint.\(index).address",
+                                                 message: "every [[endpoint]] needs an address, e.g. address = \"tcp://127.0.0.1:5555\"")
+                    }
+                }
+            case ("endpoint", _):
+                throw context.error(.wrongType, "endpoint", Setting(value: entry.value, line: entry.line),
+                                    "endpoints are written as [[endpoint]] tables, found \(entry.value.typeName)")
+            default:
+                let setting = Setting(value: entry.value, line: entry.line)
+                if Self.sections.contains(entry.key) {
+                    throw context.error(.wrongType, entry.key, setting,
+                                        "[\(entry.key)] is a section, found \(entry.value.typeName)")
+                }
+                switch entry.value {
+                case .table, .tableArray:
+                    throw context.error(.unknownKey, entry.key, setting,
+                                        "unknown section [\(entry.key)]\(Self.suggestion(entry.key, among: Self.sections)); "
+                                            + "sections are " + Self.sections.map { "[\($0)]" }.joined(separator: ", "))
+                default:
+                    let owner = Self.knownKeys.first { $0.value.contains(entry.key) }?.key
+                    let hint = owner.map { "; it belongs in the [\($0)] section" } ?? ""
+                    throw context.error(.unknownKey, entry.key, setting, "unknown key at the top of the file\(hint)")
+                }
+            }
+        }
+    }
+
+    /// `[models]` holds `default`; each `[models.NAME]` table is a model. Model tables in the file
+    /// replace the default model list.
+    private mutating func decodeModels(_ table: TOMLTable, context: DecodingContext, lines: inout KeyLines) throws {
+        var sawDefault = false
+        var sawModel = false
+        for item in table.entries {
+            if case .table(let model) = item.value {
+                if !sawModel { models = [] }
+                sawModel = true
+                for field in model.entries {
+                    try assign(["models", item.key, field.key], field, context: context, lines: &lines)
+                }
+                guard model["path"] != nil else {
+                    throw ConfigurationError(.missingKey, source: context.source, line: model.line,
+                                             key: "models.\(item.key).path",
+                                             message: "a model needs the path of its directory")
+                }
+            } else {
+                sawDefault = sawDefault || item.key == "default"
+                try assign(["models", item.key], item, context: context, lines: &lines)
+            }
+        }
+        // One model and no `default`: that model is the default.
+        if sawModel && !sawDefault && models.count == 1 { defaultModel = models[0].name }
+    }
+
+    private mutating func assign(_ path: [String], _ entry: TOMLTable.Entry, context: DecodingContext,
+                                 lines: inout KeyLines) throws {
+        lines[path.joined(separator: ".")] = entry.line
+        try set(path: path, setting: Setting(value: entry.value, raw: nil, line: entry.line), context: context)
+    }
+
+    // MARK: One key
+
+    /// Assigns one setting. `path` is the key split at dots: `["batching", "max_batch_tokens"]`,
+    /// `["models", "minilm", "path"]`, `["endpoint", "0", "address"]`.
+    mutating func set(path: [String], setting: Setting, context: DecodingContext) throws {
+        let key = path.joined(separator: ".")
+        func unknown(_ section: String, _ name: String) -> ConfigurationError {
+            let known = Self.knownKeys[section] ?? []
+            return context.error(.unknownKey, key, setting,
+                                 "unknown key '\(name)' in [\(section)]\(Self.suggestion(name, among: known)); "
+                                     + "known keys: " + known.joined(separator: ", "))
+        }
+        switch path.count == 2 ? path[0] : "" {
+        case "server":
+            switch path[1] {
+            case "threads": threads = try context.integer(setting, key)
+            case "state_directory": stateDirectory = try context.path(setting, key)
+            case "log_level":
+                let name = try context.string(setting, key)
+                guard let level = LogLevel(name: name) else {
+                    throw context.error(.invalidValue, key, setting,
+                                        "must be one of " + LogLevel.allCases.reversed().map(\.name).joined(separator: ", ")
+                                            + " (found \"\(name)\")")
+                }
+                logLevel = level
+            case "shutdown_grace_ms": shutdownGraceMs = try context.integer(setting, key)
+            case "max_message_bytes": maxMessageBytes = try context.integer(setting, key)
+            case "max_texts_per_request": maxTextsPerRequest = try context.integer(setting, key)
+            case "max_text_bytes": maxTextBytes = try context.integer(setting, key)
+            case "events_endpoint": eventsEndpoint = try context.endpoint(setting, key)
+            case "status_interval_ms": statusIntervalMs = try context.integer(setting, key)
+            default: throw unknown("server", path[1])
+            }
+            return
+        case "batching":
+            switch path[1] {
+            case "max_batch_tokens": maxBatchTokens = try context.integer(setting, key)
+            case "max_batch_requests": maxBatchRequests = try context.integer(setting, key)
+            case "max_delay_ms": maxDelayMs = try context.integer(setting, key)
+            case "max_queue_tokens": maxQueueTokens = try context.integer(setting, key)
+            case "max_queue_requests": maxQueueRequests = try context.integer(setting, key)
+            default: throw unknown("batching", path[1])
+            }
+            return
+        case "curve":
+            switch path[1] {
+            case "secret_key_file": curveSecretKeyFile = try context.path(setting, key)
+            case "authorized_keys_file": curveAuthorizedKeysFile = try context.path(setting, key)
+            default: throw unknown("curve", path[1])
+            }
+            return
+        case "models":
+            guard path[1] == "default" else {
+                throw context.error(.unknownKey, key, setting,
+                                    "unknown key '\(path[1])' in [models]; it holds `default`, and each model is a "
+                                        + "[models.NAME] table with a `path` (override: models.NAME.path=DIR)")
+            }
+            defaultModel = try context.string(setting, key)
+            return
+        default:
+            break
+        }
+        if path.count == 3 && path[0] == "models" {
+            guard path[2] == "path" else { throw unknown("models.NAME", path[2]) }
+            let directory = try context.path(setting, key)
+            if let index = models.firstIndex(where: { $0.name == path[1] }) {
+                models[index].path = directory
+            } else {
+                models.append(ModelEntry(name: path[1], path: directory))
+            }
+            return
+        }
+        if path.count == 3 && path[0] == "endpoint" {
+            guard let index = Int(path[1]), endpoints.indices.contains(index) else {
+                throw context.error(.invalidValue, key, setting,
+                                    "there is no endpoint \(path[1]) (endpoints are numbered from 0; there are \(endpoints.count))")
+            }
+            switch path[2] {
+            case "address": endpoints[index].address = try context.endpoint(setting, key)
+            case "operations":
+                let names = try context.stringArray(setting, key)
+                if let unknownName = names.first(where: { $0 != "*" && !Self.allOperations.contains($0) }) {
+                    throw context.error(.invalidValue, key, setting,
+                                        "unknown operation \"\(unknownName)\"\(Self.suggestion(unknownName, among: Array(Self.allOperations)))"
+                                            + "; operations are " + Self.operationList + " and \"*\" for all")
+                }
+                endpoints[index].operations = names.contains("*") ? Self.allOperations : Set(names)
+            case "curve": endpoints[index].curve = try context.boolean(setting, key)
+            default: throw unknown("endpoint", path[2])
+            }
+            return
+        }
+        let section = path[0]
+        throw context.error(.unknownKey, key, setting,
+                            Self.sections.contains(section)
+                                ? "not a key of [\(section)]; known keys: " + (Self.knownKeys[section] ?? []).joined(separator: ", ")
+                                : "unknown section '\(section)'\(Self.suggestion(section, among: Self.sections))")
+    }
+
+    static var operationList: String {
+        ["classify", "embed", "models", "status", "ping", "load", "unload"].joined(separator: ", ")
+    }
+
+    /// "; did you mean 'threads'?" when a known name is within two edits.
+    static func suggestion(_ name: String, among candidates: [String]) -> String {
+        let best = candidates.map { ($0, editDistance(name, $0)) }.min { $0.1 < $1.1 }
+        guard let best, best.1 <= 2, best.1 < name.count else { return "" }
+        return " (did you mean '\(best.0)'?)"
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}

@@ -1,0 +1,117 @@
+import BertCore
+import BertPipeline
+import BertProtocol
+import Foundation
+
+/// Turns parsed classify/embed requests into work items, and finished work into replies.
+/// Runs on the I/O thread.
+struct RequestHandler {
+    struct Limits {
+        var maxTextsPerRequest: Int
+        var maxTextBytes: Int
+    }
+
+    var limits: Limits
+
+    /// Validates and tokenizes a classify/embed request; throws the error to reply with.
+    func prepare(_ request: Request, model: LoadedModel, envelope: [[UInt8]], socketIndex: Int,
+                 now: Double) throws -> (PendingRequest, [WorkItem]) {
+        let textModel = model.textModel
+        guard request.texts.count <= limits.maxTextsPerRequest else {
+            throw ProtocolError(.tooLarge, "\(request.texts.count) texts in one request; the limit is \(limits.maxTextsPerRequest)")
+        }
+        for (i, text) in (request.texts + (request.pairs ?? [])).enumerated() where text.utf8.count > limits.maxTextBytes {
+            throw ProtocolError(.tooLarge, "text \(i % request.texts.count) has \(text.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
+        }
+        if let index = request.texts.firstIndex(where: { $0.isEmpty }) {
+            throw ProtocolError(.badRequest, "text \(index) is empty")
+        }
+        let zeroShot: [String]?
+        let kind: WorkItem.Kind
+        switch request.op {
+        case .embed:
+            guard request.labels == nil else { throw ProtocolError(.badRequest, "\"labels\" is for classify") }
+            zeroShot = nil
+            kind = .embedding
+        case .classify:
+            if let labels = request.labels {
+                guard request.pairs == nil else { throw ProtocolError(.badRequest, "zero-shot classification takes no \"pairs\"") }
+                zeroShot = labels
+                kind = .embedding
+            } else {
+                guard textModel.canClassify else {
+                    throw ProtocolError(.unsupported, "model \"\(model.name)\" has no classification head; give \"labels\" to classify zero-shot, or use embed")
+                }
+                zeroShot = nil
+                kind = .logits
+            }
+        default:
+            throw ProtocolError(.internal, "prepare called for \(request.op.rawValue)")
+        }
+
+        var encodings: [(ids: [Int32], types: [Int32], truncated: Bool)] = []
+        for (i, text) in request.texts.enumerated() {
+            do {
+                let input = try textModel.prepare(text, pair: request.pairs?[i], truncate: request.truncate)
+                encodings.append((input.encoding.ids, input.encoding.typeIds, input.truncatedTokens > 0))
+            } catch let error as BertError {
+                throw ProtocolError(.tooLarge, "text \(i): \(error.message)")
+            }
+        }
+        let missingLabels = (zeroShot ?? []).filter { model.labelEmbeddings[$0] == nil }
+        for label in missingLabels {
+            let input = try textModel.prepare(label)
+            encodings.append((input.encoding.ids, input.encoding.typeIds, false))
+        }
+        let deadline = request.deadlineMs.map { now + Double($0) / 1000 }
+        let pending = PendingRequest(envelope: envelope, socketIndex: socketIndex, request: request, model: model,
+                                     startedAt: now, tokenCounts: encodings.prefix(request.texts.count).map { $0.ids.count },
+                                     truncated: encodings.prefix(request.texts.count).map(\.truncated),
+                                     zeroShotLabels: zeroShot, queuedLabels: missingLabels)
+        let items = encodings.enumerated().map { slot, e in
+            WorkItem(model: model, kind: kind, ids: e.ids, typeIds: e.types, deadline: deadline, enqueuedAt: now,
+                     owner: pending, slot: slot)
+        }
+        return (pending, items)
+    }
+
+    /// The reply body of a request whose every item is done.
+    func result(of p: PendingRequest) throws -> JSON {
+        if let failure = p.failure { throw failure }
+        let n = p.request.texts.count
+        let outputs = p.outputs.map { $0 ?? [] }
+        let modelFields: [(String, JSON)] = [("model", .string(p.model.name)), ("version", .int(p.model.version))]
+        switch p.request.op {
+        case .embed:
+            return .object(modelFields + [
+                ("dimension", .int(outputs.first?.count ?? 0)),
+                ("embeddings", .array(outputs.prefix(n).map { JSON.floats($0) })),
+                ("tokens", .array(p.tokenCounts.map { .int($0) })),
+                ("truncated", .array(p.truncated.map { .bool($0) })),
+            ])
+        case .classify:
+            let results: [Classification]
+            if let labels = p.zeroShotLabels {
+                for (label, vector) in zip(p.queuedLabels, outputs[n...]) { p.model.labelEmbeddings[label] = vector }
+                let table = ZeroShotLabels(labels: labels, embeddings: labels.map { p.model.labelEmbeddings[$0] ?? [] })
+                results = outputs.prefix(n).map { table.classify(embedding: $0) }
+            } else {
+                let multiLabel = p.model.textModel.model.config.problemType == "multi_label_classification"
+                results = outputs.prefix(n).map {
+                    Classification(labels: p.model.labels, logits: $0, multiLabel: multiLabel, truncatedTokens: 0)
+                }
+            }
+            let rendered = results.enumerated().map { i, r -> JSON in
+                let shown = p.request.topK.map { r.top($0) } ?? r.scores
+                return .object([
+                    ("label", .string(r.label)), ("score", .float(r.score)),
+                    ("scores", .object(shown.map { ($0.label, JSON.float($0.probability)) })),
+                    ("logits", .floats(r.logits)), ("tokens", .int(p.tokenCounts[i])), ("truncated", .bool(p.truncated[i])),
+                ])
+            }
+            return .object(modelFields + [("results", .array(rendered))])
+        default:
+            throw ProtocolError(.internal, "no result for \(p.request.op.rawValue)")
+        }
+    }
+}

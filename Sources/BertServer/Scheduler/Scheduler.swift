@@ -1,0 +1,225 @@
+import BertCore
+import Foundation
+
+/// The dynamic-batching scheduler: a bounded queue of work items and the compute thread that
+/// drains it in padding-free batches.
+///
+/// The batch former takes the oldest item and every later item for the same model and kind,
+/// up to the token budget and the sequence cap. It never waits while the engine is idle and
+/// work is queued, unless `maxDelayMs` asks it to; while a batch computes, arrivals accumulate
+/// into the next one. Items whose deadline has passed are dropped before compute.
+final class Scheduler: @unchecked Sendable {
+    struct Snapshot: Sendable {
+        var queuedItems = 0
+        var queuedTokens = 0
+        var batches = 0
+        var batchedItems = 0
+        var batchedTokens = 0
+        var expired = 0
+        var busy = false
+    }
+
+    private let lock = NSCondition()
+    private var queue: [WorkItem] = []
+    private var queuedTokens = 0
+    private var limits: BatchLimits
+    private var running = false
+    private var stats = Snapshot()
+    private var thread: Thread?
+    private let finished = NSCondition()
+    private var threadDone = false
+
+    /// Called on the compute thread with every item that is done (computed, expired or failed).
+    private let complete: @Sendable ([WorkItem]) -> Void
+    /// Called on the compute thread at least every `heartbeatInterval` while it runs (systemd watchdog).
+    private let heartbeat: @Sendable () -> Void
+    private let heartbeatInterval: Double
+
+    init(limits: BatchLimits, heartbeatInterval: Double = 1.0,
+         heartbeat: @escaping @Sendable () -> Void = {}, complete: @escaping @Sendable ([WorkItem]) -> Void) {
+        self.limits = limits
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeat = heartbeat
+        self.complete = complete
+    }
+
+    func start() {
+        lock.lock()
+        running = true
+        lock.unlock()
+        let t = Thread { [self] in computeLoop() }
+        t.name = "bertd-compute"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    /// Stops the compute thread after its current batch; queued items complete as shuttingDown.
+    func stop() {
+        lock.lock()
+        running = false
+        lock.broadcast()
+        lock.unlock()
+        finished.lock()
+        while thread != nil && !threadDone { finished.wait() }
+        finished.unlock()
+    }
+
+    func update(limits newLimits: BatchLimits) {
+        lock.lock()
+        limits = newLimits
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    var snapshot: Snapshot {
+        lock.lock()
+        defer { lock.unlock() }
+        var s = stats
+        s.queuedItems = queue.count
+        s.queuedTokens = queuedTokens
+        return s
+    }
+
+    /// Admits all of a request's items or none: past the queue bounds it is `overloaded` at once.
+    func submit(_ items: [WorkItem]) -> Bool {
+        let tokens = items.reduce(0) { $0 + $1.tokenCount }
+        lock.lock()
+        defer { lock.unlock() }
+        guard running,
+              queuedTokens + tokens <= limits.maxQueueTokens || queue.isEmpty,
+              queue.count + items.count <= limits.maxQueueRequests || queue.isEmpty
+        else { return false }
+        queue.append(contentsOf: items)
+        queuedTokens += tokens
+        lock.signal()
+        return true
+    }
+
+    // MARK: compute thread
+
+    private func computeLoop() {
+        var workspaces: [WorkspaceSlot] = []
+        var lastBeat = 0.0
+        lock.lock()
+        while running {
+            let now = monotonicSeconds()
+            if now - lastBeat >= heartbeatInterval {
+                lock.unlock(); heartbeat(); lock.lock()
+                lastBeat = now
+                continue
+            }
+            guard let head = queue.first else {
+                _ = lock.wait(until: Date(timeIntervalSinceNow: heartbeatInterval))
+                continue
+            }
+            // Optional wait for a fuller batch, bounded by the oldest item's age.
+            if limits.maxDelayMs > 0 && !batchIsFull(for: head) {
+                let due = head.enqueuedAt + Double(limits.maxDelayMs) / 1000
+                if now < due {
+                    _ = lock.wait(until: Date(timeIntervalSinceNow: min(due - now, heartbeatInterval)))
+                    continue
+                }
+            }
+            let (batch, expired) = takeBatch(now: now)
+            stats.busy = !batch.isEmpty
+            lock.unlock()
+
+            for item in expired { item.failure = .deadlineExceeded }
+            if !batch.isEmpty { run(batch, workspaces: &workspaces) }
+            complete(expired + batch)
+
+            lock.lock()
+            stats.busy = false
+            stats.expired += expired.count
+            if !batch.isEmpty {
+                stats.batches += 1
+                stats.batchedItems += batch.count
+                stats.batchedTokens += batch.reduce(0) { $0 + $1.tokenCount }
+            }
+            if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
+                lock.unlock(); heartbeat(); lock.lock()
+                lastBeat = monotonicSeconds()
+            }
+        }
+        // Shutting down: whatever is still queued is answered, not computed.
+        let leftovers = queue
+        queue.removeAll()
+        queuedTokens = 0
+        lock.unlock()
+        for item in leftovers { item.failure = .shuttingDown }
+        if !leftovers.isEmpty { complete(leftovers) }
+        finished.lock()
+        threadDone = true
+        finished.broadcast()
+        finished.unlock()
+    }
+
+    private func batchIsFull(for head: WorkItem) -> Bool {
+        var tokens = 0, count = 0
+        for item in queue where item.model === head.model && item.kind == head.kind {
+            tokens += item.tokenCount
+            count += 1
+            if tokens >= limits.maxBatchTokens || count >= limits.maxBatchRequests { return true }
+        }
+        return false
+    }
+
+    /// Takes the next batch (the head's model and kind) and every expired item; lock held.
+    private func takeBatch(now: Double) -> ([WorkItem], [WorkItem]) {
+        var batch: [WorkItem] = []
+        var expired: [WorkItem] = []
+        var rest: [WorkItem] = []
+        rest.reserveCapacity(queue.count)
+        var tokens = 0
+        var key: (LoadedModel, WorkItem.Kind)?
+        for item in queue {
+            if let deadline = item.deadline, deadline < now {
+                expired.append(item)
+                continue
+            }
+            if key == nil { key = (item.model, item.kind) }
+            if let (model, kind) = key, item.model === model, item.kind == kind,
+               batch.count < limits.maxBatchRequests,
+               batch.isEmpty || tokens + item.tokenCount <= limits.maxBatchTokens {
+                batch.append(item)
+                tokens += item.tokenCount
+            } else {
+                rest.append(item)
+            }
+        }
+        queue = rest
+        queuedTokens -= tokens + expired.reduce(0) { $0 + $1.tokenCount }
+        return (batch, expired)
+    }
+
+    /// A model's activation buffers, kept while the model lives (weak: unloading frees both).
+    private final class WorkspaceSlot {
+        weak var model: TransformerModel?
+        let workspace: Workspace
+        init(model: TransformerModel) { self.model = model; workspace = model.makeWorkspace() }
+    }
+
+    private func run(_ batch: [WorkItem], workspaces: inout [WorkspaceSlot]) {
+        let model = batch[0].model.textModel.model
+        workspaces.removeAll { $0.model == nil }
+        let slot = workspaces.first { $0.model === model } ?? WorkspaceSlot(model: model)
+        if !workspaces.contains(where: { $0 === slot }) { workspaces.append(slot) }
+        let workspace = slot.workspace
+        var tokens = TokenBatch()
+        for item in batch { tokens.append(ids: item.ids, typeIds: item.typeIds) }
+        do {
+            let outputs = batch[0].kind == .logits ? try model.classify(tokens, workspace: workspace)
+                                                   : try model.embed(tokens, workspace: workspace)
+            for (item, output) in zip(batch, outputs) { item.output = output }
+        } catch {
+            for item in batch { item.failure = .computeError("\(error)") }
+        }
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}

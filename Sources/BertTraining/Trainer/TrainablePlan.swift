@@ -1,0 +1,64 @@
+import BertCore
+
+/// Which parts of the model get gradients, and how far down the backward must run, derived
+/// once from the options. A frozen part still runs forward but its weight gradients are never
+/// computed, and the backward stops below the lowest part that trains.
+struct TrainablePlan: Sendable {
+    let family: ModelFamily
+    let embeddings: Bool
+    /// layers[l]: layer l's weights get gradients.
+    let layers: [Bool]
+    /// The head's first dense layer: BERT's pooler (part of the base model), DistilBERT's
+    /// pre_classifier, RoBERTa's classifier.dense (both part of the head).
+    let headFirst: Bool
+    let lora: Bool
+    /// The lowest layer whose backward runs; nil when the encoder needs no backward at all.
+    let lowestBackwardLayer: Int?
+
+    init(config: ModelConfig, options: TrainingOptions) {
+        family = config.family
+        lora = options.lora != nil
+        let n = config.numLayers
+        switch (options.freezing, lora) {
+        case (_, true):
+            embeddings = false
+            layers = Array(repeating: false, count: n)
+        case (.none, false):
+            embeddings = true
+            layers = Array(repeating: true, count: n)
+        case (.encoder, false):
+            embeddings = false
+            layers = Array(repeating: false, count: n)
+        case (.lowerLayers(let k), false):
+            embeddings = k == 0
+            layers = (0..<n).map { $0 >= k }
+        }
+        let baseFrozen = lora || options.freezing == .encoder
+        headFirst = config.family == .bert ? !baseFrozen : true
+        if embeddings || lora {
+            lowestBackwardLayer = 0
+        } else {
+            lowestBackwardLayer = layers.firstIndex(of: true)
+        }
+    }
+
+    /// Whether layer l's backward must produce the gradient of its input.
+    func needsInputGradient(layer l: Int) -> Bool {
+        guard let lowest = lowestBackwardLayer else { return false }
+        return embeddings || l > lowest
+    }
+
+    /// Whether the parameter of this HF name trains.
+    func trains(_ name: String) -> Bool {
+        let base = family.basePrefix + "."
+        guard name.hasPrefix(base) else { return true }  // classifier / pre_classifier: the head
+        let rest = name.dropFirst(base.count)
+        if rest.hasPrefix("embeddings.") { return embeddings }
+        if rest.hasPrefix("pooler.") { return headFirst }
+        for scope in ["encoder.layer.", "transformer.layer."] where rest.hasPrefix(scope) {
+            let digits = rest.dropFirst(scope.count).prefix { $0.isNumber }
+            if let l = Int(digits), l < layers.count { return layers[l] }
+        }
+        preconditionFailure("parameter \(name) is not part of any module the trainer knows")
+    }
+}

@@ -1,0 +1,115 @@
+import BertCore
+
+/// Training forward and backward of a `*ForSequenceClassification` model on padding-free
+/// batches: loss, logits, and the gradient of every trainable parameter in `gradients`, an
+/// arena with the model's own layout (so the optimizer walks parameters and gradients with
+/// the same offsets), plus the LoRA adapters' gradients when LoRA is on.
+///
+///     let trainer = try Trainer(model: model, options: TrainingOptions(dropout: .huggingFaceDefault))
+///     let optimizer = AdamW(groups: trainer.parameterGroups, config: AdamWConfig(learningRate: 5e-5))
+///     for (batch, labels) in data {
+///         let out = try trainer.forwardBackward(batch, labels: labels)
+///         optimizer.step(learningRate: schedule.learningRate(step: optimizer.stepCount), maxGradNorm: 1)
+///     }
+///
+/// The optimizer updates `model.parameters` in place: a model being trained must not serve
+/// inference on other threads at the same time.
+public final class Trainer {
+    public let model: TransformerModel
+    public let options: TrainingOptions
+    /// ∂loss/∂parameter for every trainable parameter of the model (frozen ones stay zero).
+    public let gradients: ParameterArena
+    /// The adapters when options.lora is set (new, PEFT-initialised; `lora.load` replaces them).
+    public let lora: LoRAAdapters?
+    /// The forward pass number that picks the next dropout masks; every forward advances it.
+    /// Set it back to repeat a pass's masks (gradient checks).
+    public var dropoutPass: UInt64 = 0
+
+    let plan: TrainablePlan
+    let cache = ActivationCache()
+    let rng: DropoutRNG
+    let pool: ComputePool
+    var numLabels: Int { model.numLabels }
+
+    public init(model: TransformerModel, options: TrainingOptions = TrainingOptions()) throws {
+        guard model.hasClassificationHead else {
+            throw BertError(.unsupportedModel, "training needs a classification head (load the model with a head or extra head weights)")
+        }
+        if model.family == .bert, model.tree.pooler == nil {
+            throw BertError(.unsupportedModel, "BertForSequenceClassification needs a pooler")
+        }
+        try options.validate(config: model.config)
+        self.model = model
+        self.options = options
+        gradients = ParameterArena(layout: model.tree.layout)
+        lora = try options.lora.map { try LoRAAdapters(model: model, config: $0, seed: options.seed) }
+        plan = TrainablePlan(config: model.config, options: options)
+        rng = DropoutRNG(seed: options.seed)
+        pool = ComputeThreads.pool
+    }
+
+    /// The trainable tensors with their gradients, for the optimizer and gradient clipping.
+    public var parameterGroups: [ParameterGroup] {
+        let specs = model.tree.layout.specs.filter { plan.trains($0.name) }
+        var groups = [ParameterGroup(parameters: model.parameters, gradients: gradients, specs: specs)]
+        if let lora { groups.append(ParameterGroup(parameters: lora.parameters, gradients: lora.gradients, specs: lora.layout.specs)) }
+        return groups
+    }
+
+    /// Zeroes the gradients of every trainable tensor (frozen ones are never written).
+    public func zeroGradients() {
+        for group in parameterGroups {
+            for spec in group.specs { group.gradients[spec.ref].update(repeating: 0, count: spec.ref.count) }
+        }
+    }
+
+    /// One training step's forward and backward: zeroes the gradients (unless accumulating over
+    /// micro-batches), runs the model in training mode (dropout on), computes the loss against
+    /// `labels` (one per sequence) and adds its gradient to `gradients` / `lora.gradients`.
+    @discardableResult
+    public func forwardBackward(_ batch: TokenBatch, labels: [Int], zeroingGradients: Bool = true) throws -> TrainingOutput {
+        let output = try forwardLoss(batch, labels: labels)
+        if zeroingGradients { zeroGradients() }
+        headBackward(batch)
+        if let lowest = plan.lowestBackwardLayer {
+            for l in stride(from: model.config.numLayers - 1, through: lowest, by: -1) { layerBackward(l, batch: batch) }
+            if plan.embeddings { embeddingsBackward(batch) }
+        }
+        return output
+    }
+
+    /// The training-mode forward and loss without a backward (dropout on: same masks as a
+    /// `forwardBackward` at the same `dropoutPass`).
+    public func loss(_ batch: TokenBatch, labels: [Int]) throws -> TrainingOutput {
+        try forwardLoss(batch, labels: labels)
+    }
+
+    private func forwardLoss(_ batch: TokenBatch, labels: [Int]) throws -> TrainingOutput {
+        try model.validate(batch)
+        guard labels.count == batch.count else {
+            throw BertError(.invalidInput, "\(labels.count) labels for \(batch.count) sequences")
+        }
+        try options.loss.validate(labels: labels, classes: numLabels)
+        let c = model.config
+        let offsets = attentionProbabilityOffsets(sequenceStarts: batch.sequenceStarts, numHeads: c.numHeads)
+        cache.reserve(tokens: batch.tokenCount, sequences: batch.count, longest: batch.longestSequence,
+                      probabilities: offsets.last!, config: c, classes: numLabels, options: options, lora: lora,
+                      threads: pool.threadCount)
+        let pass = dropoutPass
+        dropoutPass &+= 1
+        embeddingsForward(batch, pass: pass)
+        for l in 0..<c.numLayers { layerForward(l, batch: batch, probabilityOffsets: offsets, pass: pass) }
+        headForward(batch, pass: pass)
+        let loss = options.loss.evaluate(logits: cache.logits.pointer, labels: labels, classes: numLabels,
+                                         probs: cache.probs.pointer, dLogits: cache.gradLogits.pointer)
+        let logits = (0..<batch.count).map { Array(UnsafeBufferPointer(start: cache.logits.pointer + $0 * numLabels, count: numLabels)) }
+        return TrainingOutput(loss: loss, logits: logits)
+    }
+
+    /// Draws a dropout mask of `count` elements into `mask` when p > 0; returns it, or nil.
+    func drawMask(_ mask: FloatBuffer, count: Int, p: Float, pass: UInt64, site: UInt64) -> UnsafeMutablePointer<Float>? {
+        guard p > 0 else { return nil }
+        dropoutMask(mask.pointer, count: count, p: p, rng: rng, pass: pass, site: site, pool: pool)
+        return mask.pointer
+    }
+}

@@ -1,0 +1,83 @@
+import BertProtocol
+import XCTest
+
+/// Every malformed request maps to its stable code, with the id kept when there was one.
+final class RequestParserTests: XCTestCase {
+    private func parse(_ text: String) -> RequestParser.Outcome { RequestParser.parse(Array(text.utf8)) }
+
+    private func expectError(_ text: String, _ code: ErrorCode, mentioning word: String? = nil, id: String? = nil,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        guard case .failure(let gotId, let error) = parse(text) else { return XCTFail("parsed: \(text)", file: file, line: line) }
+        XCTAssertEqual(error.code, code, error.message, file: file, line: line)
+        if let word { XCTAssertTrue(error.message.contains(word), "\(error.message) should mention \(word)", file: file, line: line) }
+        if let id { XCTAssertEqual(gotId.text, JSON.string(id).text, file: file, line: line) }
+    }
+
+    func testValidClassify() throws {
+        guard case .request(let r) = parse(#"{"v":1,"id":"7","op":"classify","model":"m","texts":["a","b"],"pairs":["x","y"],"top_k":2,"deadline_ms":100,"truncate":false}"#) else {
+            return XCTFail("did not parse")
+        }
+        XCTAssertEqual(r.op, .classify)
+        XCTAssertEqual(r.id.text, "\"7\"")
+        XCTAssertEqual(r.texts, ["a", "b"])
+        XCTAssertEqual(r.pairs, ["x", "y"])
+        XCTAssertEqual(r.topK, 2)
+        XCTAssertEqual(r.deadlineMs, 100)
+        XCTAssertFalse(r.truncate)
+        XCTAssertEqual(r.model, "m")
+    }
+
+    func testSingleTextAndIntegerId() {
+        guard case .request(let r) = parse(#"{"id":12,"op":"embed","text":"hello"}"#) else { return XCTFail() }
+        XCTAssertEqual(r.texts, ["hello"])
+        XCTAssertEqual(r.id.text, "12")
+        XCTAssertTrue(r.truncate)
+    }
+
+    func testRoundTripThroughJSON() {
+        var request = Request(id: .string("r1"), op: .classify)
+        request.texts = ["ça va \"bien\"\n"]
+        request.labels = ["a", "b"]
+        request.deadlineMs = 5
+        guard case .request(let back) = RequestParser.parse(request.json.bytes) else { return XCTFail() }
+        XCTAssertEqual(back.texts, request.texts)
+        XCTAssertEqual(back.labels, ["a", "b"])
+        XCTAssertEqual(back.deadlineMs, 5)
+    }
+
+    func testMalformedRequests() {
+        expectError("not json", .badRequest, mentioning: "JSON")
+        expectError("[1,2]", .badRequest, mentioning: "object")
+        expectError(#"{"id":"a"}"#, .badRequest, mentioning: "op", id: "a")
+        expectError(#"{"id":"a","op":5}"#, .badRequest, mentioning: "op", id: "a")
+        expectError(#"{"id":"a","op":"explode"}"#, .unknownOp, mentioning: "explode", id: "a")
+        expectError(#"{"id":"a","op":"classify"}"#, .badRequest, mentioning: "texts", id: "a")
+        expectError(#"{"id":"a","op":"classify","texts":"one"}"#, .badRequest, mentioning: "array of strings")
+        expectError(#"{"id":"a","op":"classify","texts":["a",3]}"#, .badRequest, mentioning: "array of strings")
+        expectError(#"{"id":"a","op":"classify","texts":[]}"#, .badRequest, mentioning: "empty")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"top_k":"2"}"#, .badRequest, mentioning: "top_k")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"top_k":1.5}"#, .badRequest, mentioning: "top_k")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"top_k":0}"#, .badRequest, mentioning: "top_k")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"truncate":1}"#, .badRequest, mentioning: "truncate")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"deadline_ms":-1}"#, .badRequest, mentioning: "deadline_ms")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"pairs":["x","y"]}"#, .badRequest, mentioning: "pairs")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"labels":["x","x"]}"#, .badRequest, mentioning: "duplicates")
+        expectError(#"{"id":"a","op":"classify","texts":["a"],"model":7}"#, .badRequest, mentioning: "model")
+        expectError(#"{"id":"a","op":"load","name":"x"}"#, .badRequest, mentioning: "path")
+        expectError(#"{"id":{"x":1},"op":"ping"}"#, .badRequest, mentioning: "id")
+        expectError(#"{"v":2,"id":"a","op":"ping"}"#, .unsupportedVersion, id: "a")
+    }
+
+    func testInvalidUTF8() {
+        guard case .failure(_, let error) = RequestParser.parse([0x7B, 0xFF, 0xFE, 0x7D]) else { return XCTFail() }
+        XCTAssertEqual(error.code, .badRequest)
+        XCTAssertTrue(error.message.contains("UTF-8"))
+    }
+
+    func testReplyShape() {
+        let ok = Reply.success(id: .string("x"), result: .object([("pong", .bool(true))])).text
+        XCTAssertEqual(ok, #"{"v":1,"id":"x","ok":true,"result":{"pong":true}}"#)
+        let bad = Reply.failure(id: .null, error: ProtocolError(.overloaded, "queue \"full\"")).text
+        XCTAssertEqual(bad, #"{"v":1,"id":null,"ok":false,"error":{"code":"overloaded","message":"queue \"full\""}}"#)
+    }
+}
