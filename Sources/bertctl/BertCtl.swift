@@ -26,6 +26,7 @@ struct BertCtl: ParsableCommand {
             UnloadCommand.self,
             StatusCommand.self,
             PingCommand.self,
+            LoadtestCommand.self,
         ]
     )
 }

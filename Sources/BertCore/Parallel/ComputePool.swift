@@ -23,8 +23,12 @@ public final class ComputePool: @unchecked Sendable {
     private let callerLock = NSLock()  // one parallel region at a time
     private var threads: [pthread_t] = []
 
-    /// How long a worker spins for the next op before it sleeps.
-    private static let spinIterations = 200_000
+    /// How long a worker busy-waits for the next op (≈ tens of µs: the gap between two ops of a
+    /// forward pass), then yields the core for a while, then sleeps. Yielding matters when the
+    /// machine is oversubscribed (a server's I/O thread, other processes): a spinner must not
+    /// hold a core the thread it waits for needs.
+    private static let spinIterations = 20_000
+    private static let yieldIterations = 2_000
 
     public init(threads: Int) {
         threadCount = max(1, threads)
@@ -74,7 +78,11 @@ public final class ComputePool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
             }
             escaping(0)
-            while pending.load(ordering: .acquiring) > 0 { spinPause() }
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins < Self.spinIterations { spinPause() } else { sched_yield() }
+            }
             job = nil
         }
     }
@@ -103,6 +111,8 @@ public final class ComputePool: @unchecked Sendable {
                 spins += 1
                 if spins < Self.spinIterations {
                     spinPause()
+                } else if spins < Self.spinIterations + Self.yieldIterations {
+                    sched_yield()
                 } else {
                     pthread_mutex_lock(&mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)

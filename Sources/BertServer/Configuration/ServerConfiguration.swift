@@ -198,13 +198,16 @@ public struct ServerConfiguration: Sendable, Equatable {
         self = updated
     }
 
+    /// "no such file", "permission denied", … for a file that could not be read.
     static func reason(_ error: Error) -> String {
-        if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {
-            return String(cString: strerror(underlying.code.rawValue))
+        if let error = error as? CocoaError {
+            if error.code == .fileReadNoSuchFile { return "no such file" }
+            if error.code == .fileReadNoPermission { return "permission denied" }
+            if let underlying = error.underlying as? POSIXError {
+                return String(cString: strerror(underlying.code.rawValue)).lowercased()
+            }
         }
-        if let error = error as? CocoaError, error.code == .fileReadNoSuchFile { return "no such file" }
-        if let error = error as? CocoaError, error.code == .fileReadNoPermission { return "permission denied" }
-        return "\(error.localizedDescription)"
+        return error.localizedDescription
     }
 }
 

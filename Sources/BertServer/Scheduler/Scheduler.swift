@@ -127,9 +127,8 @@ final class Scheduler: @unchecked Sendable {
 
             for item in expired { item.failure = .deadlineExceeded }
             if !batch.isEmpty { run(batch, workspaces: &workspaces) }
-            complete(expired + batch)
 
-            lock.lock()
+            lock.lock()  // count the batch before anyone can see its replies
             stats.busy = false
             stats.expired += expired.count
             if !batch.isEmpty {
@@ -137,6 +136,9 @@ final class Scheduler: @unchecked Sendable {
                 stats.batchedItems += batch.count
                 stats.batchedTokens += batch.reduce(0) { $0 + $1.tokenCount }
             }
+            lock.unlock()
+            complete(expired + batch)
+            lock.lock()
             if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
                 lock.unlock(); heartbeat(); lock.lock()
                 lastBeat = monotonicSeconds()
