@@ -96,9 +96,10 @@ public final class BertServer: @unchecked Sendable {
                 let socket = try Socket(context, .router)
                 try socket.setLinger(500)
                 try socket.setRouterMandatory(true)
-                // libzmq drops a peer whose message is far past the limit before allocating it;
-                // between 1× and 4× the limit we read it and answer too_large.
-                try socket.setMaxMessageSize(Int64(configuration.maxMessageBytes) * 4 + 4096)
+                // Up to a hard cap we read an oversized message and answer too_large (a clear
+                // error beats a silent disconnect); past the cap libzmq drops the peer before
+                // allocating anything, which bounds memory.
+                try socket.setMaxMessageSize(Int64(max(configuration.maxMessageBytes * 4, 64 << 20)))
                 try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
                 if endpoint.curve { try Curve.makeServer(socket, secretKey: try configuration.curveSecretKey()) }
                 try Self.prepareIPC(endpoint.address)
