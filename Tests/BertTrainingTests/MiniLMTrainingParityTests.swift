@@ -32,8 +32,15 @@ final class MiniLMTrainingParityTests: XCTestCase {
             let expected = try ref.floats(key)
             // A reduced tensor holds the parameter's leading rows (extract.py).
             let mine = Array(trainer.gradients.values(spec.ref).prefix(expected.count))
-            expectClose(key, mine, expected, tolerance: 1e-4, relative: true)
             compared += 1
+            if name.hasSuffix("attention.self.key.bias") {
+                // Analytically zero (a key bias adds the same q·b to every score of a softmax
+                // row); both sides hold only rounding noise, so compare absolutely.
+                XCTAssertLessThan(maxAbs(expected), 1e-8)
+                expectClose(key + " (analytically 0)", mine, expected, tolerance: 1e-8)
+                continue
+            }
+            expectClose(key, mine, expected, tolerance: 1e-4, relative: true)
         }
         // The word-embedding gradient is stored for the rows the batch uses.
         let rowIds = try ref.integers("grad.bert.embeddings.word_embeddings.weight.row_ids")
@@ -47,7 +54,7 @@ final class MiniLMTrainingParityTests: XCTestCase {
         let used = Set(rowIds)
         let stray = (0..<model.config.vocabSize).filter { !used.contains($0) && all[($0 * h)..<(($0 + 1) * h)].contains { $0 != 0 } }
         XCTAssertEqual(stray, [], "word rows the batch does not use got gradient")
-        XCTAssertGreaterThanOrEqual(compared, 40)
+        XCTAssertEqual(compared, 35, "gradients compared (extract.py keeps 35 besides the word rows)")
 
         try checkTrajectory(trainer, batch: batch, labels: labels, learningRate: 5e-5, reference: "minilm/train_step_full.json")
     }
