@@ -14,10 +14,12 @@
 #      (StateDirectory= fixes ownership recursively when the owner does not match);
 #   4. systemctl daemon-reload (and, with --start, enable --now / restart).
 #
-# Usage: sudo Deploy/install.sh [--root DIR] [--binaries DIR] [--no-model] [--start]
+# Usage: sudo Deploy/install.sh [--root DIR] [--binaries DIR [--allow-dynamic]] [--no-model] [--start]
 #   --root DIR       install under DIR instead of / (e.g. /proc/PID/root of a systemd-sandbox);
 #                    nothing is reloaded or started: do that inside DIR's systemd
 #   --binaries DIR   install DIR/bertd and DIR/bertctl instead of building
+#   --allow-dynamic  accept binaries that load libswift*.so (tests in a systemd-sandbox, where
+#                    /opt/swift is visible); never for a real installation
 #   --no-model       leave the state directory alone
 #   --start          enable bertd and (re)start it
 set -euo pipefail
@@ -25,14 +27,15 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "install: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-root="" binaries="" model=yes start=no
+root="" binaries="" model=yes start=no dynamic=no
 while [ $# -gt 0 ]; do
     case "$1" in
         --root) root="${2:?--root needs a directory}"; shift 2 ;;
         --binaries) binaries="${2:?--binaries needs a directory}"; shift 2 ;;
+        --allow-dynamic) dynamic=yes; shift ;;
         --no-model) model=no; shift ;;
         --start) start=yes; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
 done
@@ -51,7 +54,8 @@ if [ -z "$binaries" ]; then
 fi
 for binary in bertd bertctl; do
     [ -x "$binaries/$binary" ] || die "$binaries/$binary is missing"
-    if ldd "$binaries/$binary" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime|not found' >&2; then
+    ldd "$binaries/$binary" | grep -E 'not found' >&2 && die "$binaries/$binary needs libraries that are not installed"
+    if [ "$dynamic" = no ] && ldd "$binaries/$binary" | grep -E 'libswift|libFoundation|libdispatch|libBlocksRuntime' >&2; then
         die "$binaries/$binary needs the libraries above at run time; build it with --static-swift-stdlib"
     fi
 done

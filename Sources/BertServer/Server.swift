@@ -28,6 +28,8 @@ public final class BertServer: @unchecked Sendable {
     private var stats = ServerStats()
     private var pending: [ObjectIdentifier: PendingRequest] = [:]
     private var pendingLoads = 0
+    /// Work was queued in this pass of the loop; the compute thread is woken once at its end.
+    private var submittedSinceWake = false
     private var reloading = false
     private let startedAt = monotonicSeconds()
     private let ioHeartbeat = HeartbeatClock()
@@ -179,6 +181,10 @@ public final class BertServer: @unchecked Sendable {
                     handle(message, socketIndex: index, sockets: sockets, stopping: stopping)
                 }
             }
+            if submittedSinceWake {
+                scheduler.wake()
+                submittedSinceWake = false
+            }
             if ready.contains(controlIndex) {
                 let signals = control.drain()
                 if signals.contains(.stop) && !stopping {
@@ -260,10 +266,11 @@ public final class BertServer: @unchecked Sendable {
                 if items.isEmpty {
                     return reply(Reply.success(id: request.id, result: try handler.result(of: p)))
                 }
-                guard scheduler.submit(items) else {
+                guard scheduler.submit(items, wake: false) else {
                     return fail(request.id, ProtocolError(.overloaded, "the queue is full (\(configuration.maxQueueTokens) tokens / \(configuration.maxQueueRequests) texts); retry later"))
                 }
                 pending[ObjectIdentifier(p)] = p
+                submittedSinceWake = true
             } catch let error as ProtocolError {
                 fail(request.id, error)
             } catch {

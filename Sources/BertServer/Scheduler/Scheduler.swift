@@ -82,7 +82,10 @@ final class Scheduler: @unchecked Sendable {
     }
 
     /// Admits all of a request's items or none: past the queue bounds it is `overloaded` at once.
-    func submit(_ items: [WorkItem]) -> Bool {
+    /// With `wake` false the compute thread is not woken yet: the I/O thread submits everything
+    /// it read in one pass and then calls `wake()`, so requests that arrived together are
+    /// batched together instead of the first one racing ahead alone.
+    func submit(_ items: [WorkItem], wake: Bool = true) -> Bool {
         let tokens = items.reduce(0) { $0 + $1.tokenCount }
         lock.lock()
         defer { lock.unlock() }
@@ -92,8 +95,15 @@ final class Scheduler: @unchecked Sendable {
         else { return false }
         queue.append(contentsOf: items)
         queuedTokens += tokens
-        lock.signal()
+        if wake { lock.signal() }
         return true
+    }
+
+    /// Wakes the compute thread for work submitted with `wake: false`.
+    func wake() {
+        lock.lock()
+        lock.signal()
+        lock.unlock()
     }
 
     // MARK: compute thread
