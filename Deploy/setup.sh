@@ -4,12 +4,13 @@
 #   - apt packages: libzmq3-dev, libopenblas-dev, libsystemd-dev, pkg-config, python3 + pip
 #     (the model fetch and the Python protocol client use them)
 #   - the default model, all-MiniLM-L6-v2, into models/ (Deploy/fetch-model.sh)
+#   - a Python virtual environment for the protocol tests (.build/python: pyzmq, jsonschema, pytest)
 # Swift 6 must already be on PATH (https://www.swift.org/install/linux/).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "setup: $*" >&2; }
 
-packages=(libzmq3-dev libopenblas-dev libsystemd-dev pkg-config python3 python3-pip)
+packages=(libzmq3-dev libopenblas-dev libsystemd-dev pkg-config python3 python3-pip python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,6 +18,9 @@ done
 # python3 may come from elsewhere (pyenv); what matters is that it and its pip work.
 if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
     missing=("${missing[@]/python3-pip}"); missing=("${missing[@]/python3}")
+fi
+if command -v python3 >/dev/null && python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+    missing=("${missing[@]/python3-venv}")
 fi
 read -r -a missing <<<"${missing[*]}"
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -31,4 +35,15 @@ fi
 command -v swift >/dev/null || say "warning: swift is not on PATH; install Swift 6 to build"
 
 "$repo/Deploy/fetch-model.sh"
+
+# The protocol tests are a Python client (pyzmq) talking to a real bertd: give them their own
+# environment, so nothing is installed into the system's Python.
+venv="$repo/.build/python"
+if ! "$venv/bin/python" -c "import zmq, jsonschema, pytest" 2>/dev/null; then
+    say "creating $venv with pyzmq, jsonschema, pytest"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pyzmq jsonschema pytest
+else
+    say "python test environment present ($venv)"
+fi
 say "done"
