@@ -11,18 +11,15 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "setup: $*" >&2; }
 
 packages=(libzmq3-dev libopenblas-dev libsystemd-dev pkg-config python3 python3-pip python3-venv)
+# python3 may come from elsewhere (pyenv): what matters is that it, its pip and venv work.
+python_ok=no
+command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 \
+    && python3 -c "import venv, ensurepip" >/dev/null 2>&1 && python_ok=yes
 missing=()
 for p in "${packages[@]}"; do
+    case "$p" in python3|python3-pip|python3-venv) [ "$python_ok" = yes ] && continue ;; esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# python3 may come from elsewhere (pyenv); what matters is that it and its pip work.
-if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
-    missing=("${missing[@]/python3-pip}"); missing=("${missing[@]/python3}")
-fi
-if command -v python3 >/dev/null && python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
-    missing=("${missing[@]/python3-venv}")
-fi
-read -r -a missing <<<"${missing[*]}"
 if [ "${#missing[@]}" -gt 0 ]; then
     [ "$(id -u)" = 0 ] || { say "need root to install: ${missing[*]}"; exit 1; }
     say "installing ${missing[*]}"
