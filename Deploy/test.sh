@@ -7,3 +7,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash Deploy/setup.sh
 swift build -c release
 swift test -c release -Xswiftc -enable-testing "$@"
+# The protocol as a client in another language sees it: pyzmq against the real bertd process.
+bash Protocol/tests/run.sh

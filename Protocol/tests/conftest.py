@@ -136,6 +136,15 @@ def free_port():
 
 # MARK: the daemon
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM when pytest dies, so no daemon outlives an aborted run."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 class Daemon:
     """One bertd process. tcp is endpoint 0 (bound to a free port), admin the ipc endpoint."""
 
@@ -171,8 +180,14 @@ class Daemon:
         env.pop("WATCHDOG_USEC", None)
         self.log_path = os.path.join(self.dir, "bertd.log")
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        self.endpoints = self._wait_ready(timeout=90)
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=_die_with_parent)
+        try:
+            self.endpoints = self._wait_ready(timeout=90)
+        except Exception:
+            self.log.close()
+            self.cleanup()
+            raise
         self.tcp = self.endpoints[0]
         self.returncode = None
 
@@ -187,6 +202,7 @@ class Daemon:
                 raise RuntimeError(f"bertd exited with {self.proc.returncode} before it was ready:\n{text}")
             time.sleep(0.05)
         self.proc.kill()
+        self.proc.wait()
         raise RuntimeError(f"bertd was not ready within {timeout} s:\n{self.log_text()}")
 
     def log_text(self):

@@ -146,3 +146,13 @@ def test_raw_reply_schema_for_every_op(bertd):
                      ("embed", {"texts": ["hi"]}), ("classify", {"texts": ["hi"], "labels": ["a", "b"]})]:
         reply = check_reply(req(bertd.tcp, dict(body, v=1, id=f"raw-{op}", op=op)), op, f"raw-{op}")
         assert reply["ok"] and reply["v"] == 1
+
+
+def test_example_script(bertd):
+    import subprocess
+    import sys
+    from conftest import PROTOCOL
+    out = subprocess.run([sys.executable, "example.py", "--endpoint", bertd.tcp, "--timeout-ms", "60000"],
+                         cwd=f"{PROTOCOL}/clients/python", capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "bertd" in out.stdout and "cosine(cat, kitten)" in out.stdout

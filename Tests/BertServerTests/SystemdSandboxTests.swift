@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// bertd under a real systemd: ../shared/tools/systemd-sandbox boots one in private namespaces
 /// (its own PID 1, loopback-only network, overlay root), Deploy/install.sh installs bertd, its
@@ -181,33 +184,49 @@ final class SystemdSandboxTests: XCTestCase {
         clock = now
     }
 
-    /// Runs a process with a time limit, reading its output while it runs.
+    /// Runs a process with a time limit; its output goes through temporary files.
+    /// Not Foundation's Process: it notices the end of a child through a socket the child
+    /// inherits, and `systemd-sandbox up` leaves a grandchild (the namespaces' init) holding it,
+    /// so waitUntilExit would never return. posix_spawn + waitpid, and no descriptor but 0–2
+    /// passed on.
     private func run(_ arguments: [String], timeout: TimeInterval) -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return Outcome(status: -1, stdout: "", stderr: "cannot run \(arguments[0]): \(error)")
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("bertd-sandbox-run-\(UUID().uuidString)").path
+        let outPath = base + ".out", errPath = base + ".err"
+        defer {
+            unlink(outPath)
+            unlink(errPath)
         }
-        final class Collected: @unchecked Sendable { var out = Data(), err = Data() }  // read before `group` is left
-        let collected = Collected()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { collected.out = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { collected.err = err.fileHandleForReading.readDataToEndOfFile() }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = group.wait(timeout: .now() + 5)
-            return Outcome(status: -1, stdout: String(decoding: collected.out, as: UTF8.self),
-                           stderr: "\(arguments.joined(separator: " ")) timed out after \(timeout) s")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            return Outcome(status: -1, stdout: "", stderr: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))")
         }
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: collected.out, as: UTF8.self),
-                       stderr: String(decoding: collected.err, as: UTF8.self))
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                timedOut = true
+                break
+            }
+            usleep(20_000)
+        }
+        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        var stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        if timedOut { stderr += "\n\(arguments.joined(separator: " ")) timed out after \(timeout) s" }
+        // waitpid status: exit code in bits 8–15 when the low 7 bits (the signal) are 0.
+        let exitStatus: Int32 = timedOut ? -1 : (status & 0x7f == 0 ? (status >> 8) & 0xff : -(status & 0x7f))
+        return Outcome(status: exitStatus, stdout: stdout, stderr: stderr)
     }
 }

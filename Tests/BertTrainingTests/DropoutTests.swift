@@ -67,6 +67,7 @@ final class DropoutTests: XCTestCase {
     func testGradientsWithDropoutMatchFiniteDifferences() throws {
         for name in ["tiny-bert", "tiny-distilbert", "tiny-roberta"] {
             let model = try ModelLoader.load(directory: Fixtures.url(name))
+            moveReLUAwayFromItsKink(model)
             let ref = try Fixtures.safetensors("\(name)/reference.safetensors")
             let batch = unpaddedBatch(ids: try ref.integers("input.input_ids"), mask: try ref.integers("input.attention_mask"),
                                       typeIds: name == "tiny-bert" ? try ref.integers("input.token_type_ids") : nil, rows: 3)
@@ -82,9 +83,10 @@ final class DropoutTests: XCTestCase {
 /// with the same dropout masks in every evaluation. The loss is recomputed in Double from the
 /// logits (a Float loss near 1.1 moves in steps of 1.2e-7, which over 2h = 2e-3 is 6e-5 of
 /// noise); smaller gradients are left to the exact parity tests, as their difference would be
-/// mostly rounding. h is small so that few ReLU kinks (DistilBERT's head) are crossed.
+/// mostly rounding (at |g| = 1e-3 the rounding of Float logits is still ~1% of the difference,
+/// hence the 2% tolerance; a dropout mask missing from the backward is off by ~p = 10–30%).
 func checkDirectionalDerivatives(_ trainer: Trainer, batch: TokenBatch, labels: [Int], groups: [ParameterGroup],
-                                 h: Float = 1e-4, tolerance: Float = 1e-2, minimumNorm: Double = 1e-3,
+                                 h: Float = 1e-3, tolerance: Float = 2e-2, minimumNorm: Double = 1e-3,
                                  file: StaticString = #filePath, line: UInt = #line) throws {
     trainer.dropoutPass = 0
     try trainer.forwardBackward(batch, labels: labels)
@@ -120,4 +122,13 @@ func meanCrossEntropy(_ logits: [[Float]], _ labels: [Int]) -> Double {
         let m = z.max()!
         return sum + (m + Foundation.log(z.reduce(0) { $0 + Foundation.exp($1 - m) }) - z[row.1])
     } / Double(labels.count)
+}
+
+/// DistilBERT's head applies ReLU to pre_classifier's output, and the tiny model has a unit
+/// within 5e-5 of the kink: a finite difference across it measures the average of two slopes,
+/// not the gradient (HF's gradient agrees with ours there). Shifting pre_classifier's bias by
+/// +3 puts every unit on the linear side, so the check sees a smooth function.
+func moveReLUAwayFromItsKink(_ model: TransformerModel) {
+    guard model.family == .distilbert, let bias = model.tree.layout.spec(named: "pre_classifier.bias") else { return }
+    for i in 0..<bias.ref.count { model.parameters[bias.ref][i] += 3 }
 }

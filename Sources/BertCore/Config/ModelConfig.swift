@@ -34,6 +34,9 @@ public struct ModelConfig: Sendable, Equatable {
     /// Labels in id order (from `id2label`); empty for an encoder without a classification head.
     public var labels: [String]
     public var problemType: String?
+    /// DistilBERT's sinusoidal_pos_embds: the position table is fixed (HF sets requires_grad
+    /// False on it), so training must not update it. false for BERT and RoBERTa.
+    public var sinusoidalPositionEmbeddings = false
 
     public var headSize: Int { hiddenSize / numHeads }
 
@@ -91,10 +94,9 @@ public struct ModelConfig: Sendable, Equatable {
             activation = try keys.activation("activation")
             typeVocabSize = 0
             layerNormEps = 1e-12  // hard-coded in modeling_distilbert.py
-            if (try keys.optional("sinusoidal_pos_embds") as Bool?) == true {
-                // The sinusoidal table is stored in the checkpoint as position_embeddings.weight,
-                // so inference needs nothing special; training must keep it frozen.
-            }
+            // The sinusoidal table is stored in the checkpoint as position_embeddings.weight,
+            // so inference needs nothing special; training keeps it frozen.
+            sinusoidalPositionEmbeddings = (try keys.optional("sinusoidal_pos_embds") as Bool?) == true
         }
         guard hiddenSize > 0, numHeads > 0, hiddenSize % numHeads == 0 else {
             throw BertError(.invalidConfig, "\(source): hidden size \(hiddenSize) is not a multiple of the head count \(numHeads)")

@@ -77,7 +77,7 @@ extension ServerConfiguration {
     }
 
     /// Reads and checks the key files when some endpoint uses curve.
-    private func curveKeys(source: String, lines: KeyLines) throws -> CurveKeys? {
+    func curveKeys(source: String, lines: KeyLines) throws -> CurveKeys? {
         guard let index = endpoints.firstIndex(where: \.curve) else { return nil }
         func failure(_ code: ConfigurationError.Code, _ key: String, _ message: String) -> ConfigurationError {
             ConfigurationError(code, source: source, line: lines[key], key: key, message: message)
@@ -105,9 +105,11 @@ extension ServerConfiguration {
         let authorizedText = try read(curveAuthorizedKeysFile, "curve.authorized_keys_file")
         var keys: [String] = []
         for (number, line) in authorizedText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let key = content.trimmingCharacters(in: .whitespaces)
-            if key.isEmpty { continue }
+            // `#` is a Z85 digit, so a comment is a line that starts with it, or text after the
+            // key and whitespace — never a cut at the first `#`.
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let key = String(trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
             guard Self.isZ85Key(key) else {
                 throw failure(.invalidValue, "curve.authorized_keys_file",
                               "\(curveAuthorizedKeysFile!) line \(number + 1): not a Z85 public key of 40 characters")

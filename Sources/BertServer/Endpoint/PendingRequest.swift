@@ -14,13 +14,16 @@ final class PendingRequest {
     /// Zero-shot: the labels, and which of them were queued for embedding (slots after the texts).
     let zeroShotLabels: [String]?
     let queuedLabels: [String]
+    /// Zero-shot: label embeddings that were cached when the request arrived.
+    let knownLabels: [String: [Float]]
 
     var outputs: [[Float]?]
     var remaining: Int
     var failure: ProtocolError?
 
     init(envelope: [[UInt8]], socketIndex: Int, request: Request, model: LoadedModel, startedAt: Double,
-         tokenCounts: [Int], truncated: [Bool], zeroShotLabels: [String]?, queuedLabels: [String]) {
+         tokenCounts: [Int], truncated: [Bool], zeroShotLabels: [String]?, queuedLabels: [String],
+         knownLabels: [String: [Float]]) {
         self.envelope = envelope
         self.socketIndex = socketIndex
         self.request = request
@@ -30,6 +33,7 @@ final class PendingRequest {
         self.truncated = truncated
         self.zeroShotLabels = zeroShotLabels
         self.queuedLabels = queuedLabels
+        self.knownLabels = knownLabels
         outputs = Array(repeating: nil, count: tokenCounts.count + queuedLabels.count)
         remaining = outputs.count
     }

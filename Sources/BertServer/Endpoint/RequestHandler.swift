@@ -17,11 +17,15 @@ struct RequestHandler {
     func prepare(_ request: Request, model: LoadedModel, envelope: [[UInt8]], socketIndex: Int,
                  now: Double) throws -> (PendingRequest, [WorkItem]) {
         let textModel = model.textModel
-        guard request.texts.count <= limits.maxTextsPerRequest else {
-            throw ProtocolError(.tooLarge, "\(request.texts.count) texts in one request; the limit is \(limits.maxTextsPerRequest)")
+        let labelCount = request.labels?.count ?? 0
+        guard request.texts.count + labelCount <= limits.maxTextsPerRequest else {
+            throw ProtocolError(.tooLarge, "\(request.texts.count) texts and \(labelCount) labels in one request; the limit is \(limits.maxTextsPerRequest) in all")
         }
         for (i, text) in (request.texts + (request.pairs ?? [])).enumerated() where text.utf8.count > limits.maxTextBytes {
             throw ProtocolError(.tooLarge, "text \(i % request.texts.count) has \(text.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
+        }
+        if let long = request.labels?.first(where: { $0.utf8.count > limits.maxTextBytes }) {
+            throw ProtocolError(.tooLarge, "a label has \(long.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
         }
         if let index = request.texts.firstIndex(where: { $0.isEmpty }) {
             throw ProtocolError(.badRequest, "text \(index) is empty")
@@ -58,7 +62,13 @@ struct RequestHandler {
                 throw ProtocolError(.tooLarge, "text \(i): \(error.message)")
             }
         }
-        let missingLabels = (zeroShot ?? []).filter { model.labelEmbeddings[$0] == nil }
+        // Cached label embeddings are copied into the request now, so that evictions by later
+        // requests cannot take them away; the others are computed with the texts.
+        var knownLabels: [String: [Float]] = [:]
+        var missingLabels: [String] = []
+        for label in zeroShot ?? [] {
+            if let vector = model.labelEmbeddings.lookup(label) { knownLabels[label] = vector } else { missingLabels.append(label) }
+        }
         for label in missingLabels {
             let input = try textModel.prepare(label)
             encodings.append((input.encoding.ids, input.encoding.typeIds, false))
@@ -67,7 +77,7 @@ struct RequestHandler {
         let pending = PendingRequest(envelope: envelope, socketIndex: socketIndex, request: request, model: model,
                                      startedAt: now, tokenCounts: encodings.prefix(request.texts.count).map { $0.ids.count },
                                      truncated: encodings.prefix(request.texts.count).map(\.truncated),
-                                     zeroShotLabels: zeroShot, queuedLabels: missingLabels)
+                                     zeroShotLabels: zeroShot, queuedLabels: missingLabels, knownLabels: knownLabels)
         let items = encodings.enumerated().map { slot, e in
             WorkItem(model: model, kind: kind, ids: e.ids, typeIds: e.types, deadline: deadline, enqueuedAt: now,
                      owner: pending, slot: slot)
@@ -92,8 +102,12 @@ struct RequestHandler {
         case .classify:
             let results: [Classification]
             if let labels = p.zeroShotLabels {
-                for (label, vector) in zip(p.queuedLabels, outputs[n...]) { p.model.labelEmbeddings[label] = vector }
-                let table = ZeroShotLabels(labels: labels, embeddings: labels.map { p.model.labelEmbeddings[$0] ?? [] })
+                var vectors = p.knownLabels
+                for (label, vector) in zip(p.queuedLabels, outputs[n...]) {
+                    vectors[label] = vector
+                    p.model.labelEmbeddings.insert(label, vector)
+                }
+                let table = ZeroShotLabels(labels: labels, embeddings: labels.map { vectors[$0] ?? [] })
                 results = outputs.prefix(n).map { table.classify(embedding: $0) }
             } else {
                 let multiLabel = p.model.textModel.model.config.problemType == "multi_label_classification"

@@ -11,7 +11,7 @@ public final class LoadedModel: @unchecked Sendable {
     public let textModel: TextModel
     public let loadedAt: Date
     /// Embeddings of zero-shot label texts, computed once per label. Touched by the I/O thread only.
-    var labelEmbeddings: [String: [Float]] = [:]
+    var labelEmbeddings = LabelEmbeddingCache()
 
     init(name: String, path: String, version: Int, textModel: TextModel) {
         self.name = name

@@ -67,6 +67,8 @@ final class LayerActivations {
 /// nothing per step. Not thread-safe: one per Trainer.
 final class ActivationCache {
     var positions: [Int32] = []
+    /// attentionProbabilityOffsets of the current batch.
+    var probabilityOffsets: [Int] = [0]
     let embeddingSum = FloatBuffer()   // (T, H) word + type + position, before LayerNorm
     let embeddingMean = FloatBuffer(), embeddingRstd = FloatBuffer()
     let embeddingOutput = FloatBuffer()  // (T, H) after LayerNorm and dropout: layer 0's input

@@ -45,6 +45,7 @@ extension Trainer {
     func embeddingsBackward(_ batch: TokenBatch) {
         let (t, h, p, g) = (batch.tokenCount, model.config.hiddenSize, model.parameters, gradients)
         let emb = model.tree.embeddings
+        let fixedPositions = plan.fixedPositions
         let dOut = cache.gradResidual.pointer, dSum = cache.gradScratch.pointer
         if options.dropout.hidden > 0 {
             let mask = cache.embeddingMask.pointer
@@ -58,7 +59,8 @@ extension Trainer {
             batch.typeIds.withUnsafeBufferPointer { types in
                 cache.positions.withUnsafeBufferPointer { pos in
                     pool.parallelFor(h, granularity: 8) { columns in
-                        embeddingBackward(dWord: g[emb.word], dPosition: g[emb.position], dTokenType: emb.tokenType.map { g[$0] },
+                        embeddingBackward(dWord: g[emb.word], dPosition: fixedPositions ? nil : g[emb.position],
+                                          dTokenType: emb.tokenType.map { g[$0] },
                                           dOut: dSum, ids: ids.baseAddress!, positions: pos.baseAddress!,
                                           typeIds: emb.tokenType == nil ? nil : types.baseAddress!,
                                           tokens: t, hidden: h, columns: columns)
@@ -75,10 +77,11 @@ extension Trainer {
         l == 0 ? cache.embeddingOutput.pointer : cache.layers[l - 1].output.pointer
     }
 
-    func layerForward(_ l: Int, batch: TokenBatch, probabilityOffsets: [Int], pass: UInt64) {
+    func layerForward(_ l: Int, batch: TokenBatch, pass: UInt64) {
         let (t, h, i) = (batch.tokenCount, model.config.hiddenSize, model.config.intermediateSize)
         let (layer, a, p) = (model.tree.layers[l], cache.layers[l], model.parameters)
         let drop = options.dropout
+        let probabilityOffsets = cache.probabilityOffsets
         let x = layerInput(l)
         // qkv (T, 3H) = x Wqkvᵀ (+ LoRA) + b
         linearForward(out: a.qkv.pointer, ldo: 3 * h, inp: x, ldi: h, weight: p[layer.qkv.weight], rows: t, inF: h, outF: 3 * h, pool: pool)
@@ -165,7 +168,7 @@ extension Trainer {
                        weight: p[layer.attentionOutput.weight], rows: t, inF: h, outF: h, pool: pool)
         loraBackward(l, .attentionOutput, dOutput: dProjection, ldOutput: h, input: a.context.pointer, ldInput: h, dInput: dContext, tokens: t)
         // context = attention(qkv)
-        let offsets = attentionProbabilityOffsets(sequenceStarts: batch.sequenceStarts, numHeads: model.config.numHeads)
+        let offsets = cache.probabilityOffsets
         let dqkv = cache.gradQKV.pointer
         attentionBackward(dqkv: dqkv, dContext: dContext, qkv: a.qkv.pointer, probabilities: a.probabilities.pointer,
                           dropoutMask: options.dropout.attention > 0 ? a.probabilityMask.pointer : nil,

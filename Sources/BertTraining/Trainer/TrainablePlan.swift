@@ -12,12 +12,15 @@ struct TrainablePlan: Sendable {
     /// pre_classifier, RoBERTa's classifier.dense (both part of the head).
     let headFirst: Bool
     let lora: Bool
+    /// DistilBERT with sinusoidal_pos_embds: its position table never trains.
+    let fixedPositions: Bool
     /// The lowest layer whose backward runs; nil when the encoder needs no backward at all.
     let lowestBackwardLayer: Int?
 
     init(config: ModelConfig, options: TrainingOptions) {
         family = config.family
         lora = options.lora != nil
+        fixedPositions = config.sinusoidalPositionEmbeddings
         let n = config.numLayers
         switch (options.freezing, lora) {
         case (_, true):
@@ -53,6 +56,7 @@ struct TrainablePlan: Sendable {
         let base = family.basePrefix + "."
         guard name.hasPrefix(base) else { return true }  // classifier / pre_classifier: the head
         let rest = name.dropFirst(base.count)
+        if rest == "embeddings.position_embeddings.weight", fixedPositions { return false }
         if rest.hasPrefix("embeddings.") { return embeddings }
         if rest.hasPrefix("pooler.") { return headFirst }
         for scope in ["encoder.layer.", "transformer.layer."] where rest.hasPrefix(scope) {

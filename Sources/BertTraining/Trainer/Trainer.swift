@@ -65,11 +65,17 @@ public final class Trainer {
 
     /// One training step's forward and backward: zeroes the gradients (unless accumulating over
     /// micro-batches), runs the model in training mode (dropout on), computes the loss against
-    /// `labels` (one per sequence) and adds its gradient to `gradients` / `lora.gradients`.
+    /// `labels` (one per sequence) and adds the gradient of lossScale × loss to `gradients` /
+    /// `lora.gradients`. To accumulate a large batch from micro-batches, pass
+    /// zeroingGradients: false after the first and lossScale = micro-batch size / batch size.
     @discardableResult
-    public func forwardBackward(_ batch: TokenBatch, labels: [Int], zeroingGradients: Bool = true) throws -> TrainingOutput {
+    public func forwardBackward(_ batch: TokenBatch, labels: [Int], zeroingGradients: Bool = true,
+                                lossScale: Float = 1) throws -> TrainingOutput {
         let output = try forwardLoss(batch, labels: labels)
         if zeroingGradients { zeroGradients() }
+        if lossScale != 1 {
+            for i in 0..<(batch.count * numLabels) { cache.gradLogits.pointer[i] *= lossScale }
+        }
         headBackward(batch)
         if let lowest = plan.lowestBackwardLayer {
             for l in stride(from: model.config.numLayers - 1, through: lowest, by: -1) { layerBackward(l, batch: batch) }
@@ -92,13 +98,14 @@ public final class Trainer {
         try options.loss.validate(labels: labels, classes: numLabels)
         let c = model.config
         let offsets = attentionProbabilityOffsets(sequenceStarts: batch.sequenceStarts, numHeads: c.numHeads)
+        cache.probabilityOffsets = offsets
         cache.reserve(tokens: batch.tokenCount, sequences: batch.count, longest: batch.longestSequence,
                       probabilities: offsets.last!, config: c, classes: numLabels, options: options, lora: lora,
                       threads: pool.threadCount)
         let pass = dropoutPass
         dropoutPass &+= 1
         embeddingsForward(batch, pass: pass)
-        for l in 0..<c.numLayers { layerForward(l, batch: batch, probabilityOffsets: offsets, pass: pass) }
+        for l in 0..<c.numLayers { layerForward(l, batch: batch, pass: pass) }
         headForward(batch, pass: pass)
         let loss = options.loss.evaluate(logits: cache.logits.pointer, labels: labels, classes: numLabels,
                                          probs: cache.probs.pointer, dLogits: cache.gradLogits.pointer)

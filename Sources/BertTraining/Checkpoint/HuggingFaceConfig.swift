@@ -1,0 +1,38 @@
+import BertCore
+import Foundation
+
+/// config.json of a fine-tuned classifier: the source model's config.json with the
+/// classification fields set and nothing else dropped, so every key transformers reads
+/// (dropout rates, vocab, position type, …) survives.
+enum HuggingFaceConfig {
+    /// The architecture transformers' AutoModelForSequenceClassification instantiates.
+    static func sequenceClassificationArchitecture(_ family: ModelFamily) -> String {
+        switch family {
+        case .bert: return "BertForSequenceClassification"
+        case .distilbert: return "DistilBertForSequenceClassification"
+        case .roberta: return "RobertaForSequenceClassification"
+        }
+    }
+
+    static func classification(source: URL, family: ModelFamily, labels: [String]) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: source.path),
+              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TrainingDataError(.invalidCheckpoint, "\(source.path) is missing or is not a JSON object")
+        }
+        var config = json
+        config["architectures"] = [sequenceClassificationArchitecture(family)]
+        config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+        config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+        config["num_labels"] = labels.count
+        // Trained with softmax cross-entropy: served with softmax, whatever the base said.
+        config["problem_type"] = "single_label_classification"
+        return try prettyJSON(config)
+    }
+}
+
+/// JSON as transformers writes it: sorted keys, indented, a final newline.
+func prettyJSON(_ object: Any) throws -> Data {
+    var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    data.append(0x0A)
+    return data
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Precision, recall and F1 of one class (one-vs-rest), and how many gold examples it has.
+public struct ClassMetrics: Sendable, Codable, Equatable {
+    public var label: String
+    public var precision: Double
+    public var recall: Double
+    public var f1: Double
+    public var support: Int
+}
+
+/// The metrics of a classifier on labelled data, as scikit-learn defines them
+/// (precision_recall_fscore_support with zero_division=0, confusion_matrix, roc_auc_score).
+public struct ClassificationMetrics: Sendable, Codable, Equatable {
+    public var examples: Int
+    /// Mean cross-entropy −log p(gold).
+    public var loss: Double
+    public var accuracy: Double
+    public var macroPrecision: Double
+    public var macroRecall: Double
+    public var macroF1: Double
+    public var perClass: [ClassMetrics]
+    /// confusion[gold][predicted], in label-id order (sklearn's layout: rows are true labels).
+    public var confusion: [[Int]]
+    /// Binary: AUC of p(class 1). More classes: the macro mean of one-vs-rest AUCs. nil when some
+    /// class has no positive or no negative example, where AUC is undefined (sklearn raises).
+    public var rocAUC: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case examples, loss, accuracy, confusion
+        case macroPrecision = "macro_precision", macroRecall = "macro_recall", macroF1 = "macro_f1"
+        case perClass = "per_class", rocAUC = "roc_auc"
+    }
+
+    /// From logits (B, C): probabilities are their softmax, computed in Double.
+    public init(logits: [[Float]], labels gold: [Int], labelNames: [String]) {
+        self.init(probabilities: logits.map(softmax), labels: gold, labelNames: labelNames)
+    }
+
+    /// From probabilities (B, C) that sum to one per row. The prediction is the arg-max (the first
+    /// class on a tie, as numpy's argmax).
+    public init(probabilities: [[Double]], labels gold: [Int], labelNames: [String]) {
+        let classes = labelNames.count
+        precondition(probabilities.count == gold.count, "\(probabilities.count) predictions for \(gold.count) labels")
+        precondition(probabilities.allSatisfy { $0.count == classes }, "every prediction needs \(classes) scores")
+        precondition(gold.allSatisfy { (0..<classes).contains($0) }, "labels must be in 0..<\(classes)")
+        let n = gold.count
+        examples = n
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        var totalLoss = 0.0
+        for (row, y) in zip(probabilities, gold) {
+            var best = 0
+            for c in 1..<classes where row[c] > row[best] { best = c }
+            confusion[y][best] += 1
+            // Clipped as sklearn's log_loss clips, so a confident mistake costs a finite amount.
+            totalLoss -= Foundation.log(min(max(row[y], 1e-15), 1))
+        }
+        self.confusion = confusion
+        loss = n == 0 ? 0 : totalLoss / Double(n)
+        accuracy = n == 0 ? 0 : Double((0..<classes).reduce(0) { $0 + confusion[$1][$1] }) / Double(n)
+        perClass = (0..<classes).map { c in
+            let truePositives = Double(confusion[c][c])
+            let predicted = Double((0..<classes).reduce(0) { $0 + confusion[$1][c] })
+            let actual = confusion[c].reduce(0, +)
+            let precision = predicted == 0 ? 0 : truePositives / predicted
+            let recall = actual == 0 ? 0 : truePositives / Double(actual)
+            let f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+            return ClassMetrics(label: labelNames[c], precision: precision, recall: recall, f1: f1, support: actual)
+        }
+        let count = Double(max(classes, 1))
+        macroPrecision = perClass.reduce(0) { $0 + $1.precision } / count
+        macroRecall = perClass.reduce(0) { $0 + $1.recall } / count
+        macroF1 = perClass.reduce(0) { $0 + $1.f1 } / count
+        rocAUC = ROCAUC.score(probabilities: probabilities, labels: gold, classes: classes)
+    }
+
+    /// The value of one metric (nil: ROC-AUC where it is undefined).
+    public func value(of metric: Metric) -> Double? {
+        switch metric {
+        case .loss: return loss
+        case .accuracy: return accuracy
+        case .macroPrecision: return macroPrecision
+        case .macroRecall: return macroRecall
+        case .macroF1: return macroF1
+        case .rocAUC: return rocAUC
+        }
+    }
+}
+
+/// A metric to select checkpoints and stop early on.
+public enum Metric: String, Sendable, Codable, CaseIterable {
+    case loss, accuracy
+    case macroPrecision = "macro_precision", macroRecall = "macro_recall", macroF1 = "macro_f1"
+    case rocAUC = "roc_auc"
+
+    /// Loss improves downwards, every other metric upwards.
+    public var higherIsBetter: Bool { self != .loss }
+}
+
+/// Softmax of one row of logits, in Double (max subtracted for stability).
+func softmax(_ logits: [Float]) -> [Double] {
+    let m = Double(logits.max() ?? 0)
+    let e = logits.map { Foundation.exp(Double($0) - m) }
+    let total = e.reduce(0, +)
+    return e.map { $0 / total }
+}
