@@ -38,10 +38,13 @@ struct Bertd: ParsableCommand {
         do {
             configuration = try load()
         } catch {
-            throw ValidationError("\(error)")
+            // One line naming the key, and EX_CONFIG: the unit's RestartPreventExitStatus=78
+            // keeps systemd from restarting a daemon that cannot start.
+            FileHandle.standardError.write(Data("<3>bertd: \(error)\n".utf8))
+            throw ExitCode(78)
         }
         if checkConfig {
-            print("configuration ok: \(path)")
+            print(configuration.tomlText, terminator: "")
             return
         }
         let log = Logger(level: configuration.logLevel)

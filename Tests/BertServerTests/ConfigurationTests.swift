@@ -437,6 +437,24 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    // MARK: Rendering
+
+    func testRenderedTextParsesBackToTheSameConfiguration() throws {
+        let defaults = ServerConfiguration.defaults(environment: systemdEnvironment)
+        XCTAssertEqual(try parse(defaults.tomlText, environment: systemdEnvironment), defaults, defaults.tomlText)
+        var custom = defaults
+        custom.logLevel = .warning
+        custom.maxDelayMs = 3
+        custom.endpoints = [.init(address: "tcp://[::1]:6000", operations: ["ping", "embed"]),
+                            .init(address: "ipc:///run/a \"quoted\" dir/s.sock", operations: ServerConfiguration.allOperations)]
+        custom.models = [.init(name: "bge.small", path: "/srv/m/bge"), .init(name: "x", path: "/srv/m/x")]
+        custom.defaultModel = "x"
+        custom.curveSecretKeyFile = "/etc/bertd/curve.key"
+        XCTAssertEqual(try parse(custom.tomlText, environment: systemdEnvironment), custom, custom.tomlText)
+        XCTAssertTrue(custom.tomlText.contains("[models.\"bge.small\"]"), custom.tomlText)
+        XCTAssertTrue(custom.tomlText.contains("operations = [\"embed\", \"ping\"]"), custom.tomlText)
+    }
+
     // MARK: The shipped files
 
     func testDeployedExampleIsTheDefaults() throws {
