@@ -46,15 +46,16 @@ public final class Trainer {
         plan = TrainablePlan(config: model.config, options: options)
         rng = DropoutRNG(seed: options.seed)
         pool = ComputeThreads.pool
+        let plan = plan
+        var groups = [ParameterGroup(parameters: model.parameters, gradients: gradients,
+                                     specs: model.tree.layout.specs.filter { plan.trains($0.name) })]
+        if let lora { groups.append(ParameterGroup(parameters: lora.parameters, gradients: lora.gradients, specs: lora.layout.specs)) }
+        parameterGroups = groups
     }
 
-    /// The trainable tensors with their gradients, for the optimizer and gradient clipping.
-    public var parameterGroups: [ParameterGroup] {
-        let specs = model.tree.layout.specs.filter { plan.trains($0.name) }
-        var groups = [ParameterGroup(parameters: model.parameters, gradients: gradients, specs: specs)]
-        if let lora { groups.append(ParameterGroup(parameters: lora.parameters, gradients: lora.gradients, specs: lora.layout.specs)) }
-        return groups
-    }
+    /// The trainable tensors with their gradients, for the optimizer and gradient clipping:
+    /// the model's (all but the frozen ones) and, with LoRA, every adapter tensor.
+    public let parameterGroups: [ParameterGroup]
 
     /// Zeroes the gradients of every trainable tensor (frozen ones are never written).
     public func zeroGradients() {
