@@ -153,4 +153,28 @@ final class LoadingTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])
     }
+
+    /// Fine-tuning puts a head of the requested labels on a model: kept when the checkpoint's has
+    /// that size, else initialised as Hugging Face does (N(0, initializer_range), zero biases).
+    func testNewHeadIsKeptOrInitialised() throws {
+        let same = try ModelLoader.load(directory: Fixtures.url("tiny-bert"), newHead: .init(labels: ["a", "b", "c"]))
+        let original = try ModelLoader.load(directory: Fixtures.url("tiny-bert"))
+        XCTAssertEqual(same.labels, ["a", "b", "c"])
+        XCTAssertEqual(same.parameters.values(named: "classifier.weight"), original.parameters.values(named: "classifier.weight"))
+
+        let fresh = try ModelLoader.load(directory: Fixtures.url("tiny-bert"), newHead: .init(labels: ["no", "yes"], seed: 7))
+        XCTAssertEqual(fresh.labels, ["no", "yes"])
+        XCTAssertEqual(fresh.config.architectures, ["BertForSequenceClassification"])
+        let w = try XCTUnwrap(fresh.parameters.values(named: "classifier.weight"))
+        XCTAssertEqual(w.count, 2 * 32)
+        let mean = w.reduce(0, +) / Float(w.count)
+        let std = (w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(w.count)).squareRoot()
+        XCTAssertEqual(std, 0.02, accuracy: 0.006)
+        XCTAssertEqual(fresh.parameters.values(named: "classifier.bias"), [0, 0])
+        // The encoder is the checkpoint's, untouched.
+        XCTAssertEqual(fresh.parameters.values(named: "bert.pooler.dense.weight"), original.parameters.values(named: "bert.pooler.dense.weight"))
+        let again = try ModelLoader.load(directory: Fixtures.url("tiny-bert"), newHead: .init(labels: ["no", "yes"], seed: 7))
+        XCTAssertEqual(again.parameters.values(named: "classifier.weight"), w, "same seed, same head")
+        XCTAssertEqual(try fresh.classify(TokenBatch(sequences: [[101, 7, 102]]), workspace: fresh.makeWorkspace())[0].count, 2)
+    }
 }

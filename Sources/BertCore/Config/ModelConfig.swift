@@ -34,6 +34,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// Labels in id order (from `id2label`); empty for an encoder without a classification head.
     public var labels: [String]
     public var problemType: String?
+    /// The standard deviation Hugging Face initialises new weights with (a fresh head).
+    public var initializerRange: Float
     /// DistilBERT's sinusoidal_pos_embds: the position table is fixed (HF sets requires_grad
     /// False on it), so training must not update it. false for BERT and RoBERTa.
     public var sinusoidalPositionEmbeddings = false
@@ -73,6 +75,7 @@ public struct ModelConfig: Sendable, Equatable {
         maxPositionEmbeddings = try keys.require("max_position_embeddings")
         padTokenId = (try keys.optional("pad_token_id")) ?? 0
         problemType = try keys.optional("problem_type")
+        initializerRange = Float((try keys.optional("initializer_range") as Double?) ?? 0.02)
         switch family {
         case .bert, .roberta:
             hiddenSize = try keys.require("hidden_size")

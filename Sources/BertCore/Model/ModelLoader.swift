@@ -50,7 +50,29 @@ public enum ModelLoader {
         throw BertError(.notAModel, "\(directory.path) is not a model directory: it has no model.safetensors")
     }
 
-    public static func load(config: ModelConfig, weights files: [SafetensorsFile]) throws -> TransformerModel {
+    /// A classification head to put on the model for fine-tuning: `labels` in id order. When the
+    /// checkpoint has a head of that size it is kept; otherwise the head (and a missing BERT
+    /// pooler) is initialised as Hugging Face does — weights N(0, initializer_range), biases 0.
+    public struct NewHead: Sendable {
+        public var labels: [String]
+        public var seed: UInt64
+        public init(labels: [String], seed: UInt64 = 42) {
+            self.labels = labels
+            self.seed = seed
+        }
+    }
+
+    /// Loads a model directory for fine-tuning with the given labels (see `NewHead`).
+    public static func load(directory: URL, newHead: NewHead) throws -> TransformerModel {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else {
+            throw BertError(.notAModel, "\(directory.path) is not a model directory: it has no config.json")
+        }
+        let config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+        return try load(config: config, weights: try weightFiles(in: directory), newHead: newHead)
+    }
+
+    public static func load(config: ModelConfig, weights files: [SafetensorsFile], newHead: NewHead? = nil) throws -> TransformerModel {
+        var config = config
         let prefix = config.family.basePrefix + "."
         func find(_ name: String) -> (SafetensorsFile, String)? {
             for file in files {
@@ -65,20 +87,40 @@ public enum ModelLoader {
         // The head: present when the checkpoint has one; required when config.json says so.
         let finalHeadName = config.family == .roberta ? "classifier.out_proj.weight" : "classifier.weight"
         var numLabels = 0
-        if let (file, name) = find(finalHeadName), let shape = file.tensors[name]?.shape, shape.count == 2 {
+        if let newHead {
+            guard !newHead.labels.isEmpty else { throw BertError(.invalidInput, "a classification head needs at least one label") }
+            numLabels = newHead.labels.count
+            config.labels = newHead.labels
+            if !config.architectures.contains(where: { $0.hasSuffix("ForSequenceClassification") }) {
+                config.architectures = [Self.sequenceClassificationArchitecture(config.family)]
+            }
+        } else if let (file, name) = find(finalHeadName), let shape = file.tensors[name]?.shape, shape.count == 2 {
             numLabels = shape[0]
         } else if config.declaresSequenceClassification {
             numLabels = max(config.labels.count, 2)  // registered so that its absence is reported
         }
         let withPooler = config.family == .bert
             && (numLabels > 0 || find("bert.pooler.dense.weight") != nil)
+        // With a new head, a head of another size in the checkpoint is replaced, not an error
+        // (transformers' ignore_mismatched_sizes).
+        func initialisable(_ spec: ParameterSpec) -> Bool {
+            newHead != nil && (!spec.name.hasPrefix(prefix) || spec.name.hasPrefix(prefix + "pooler."))
+        }
+        var random = NormalSampler(seed: newHead?.seed ?? 0)
         let tree = ModuleTree(config: config, numLabels: numLabels, pooler: withPooler)
         let arena = ParameterArena(layout: tree.layout)
 
         var problems: [String] = []
         var used = Set<String>()
         for spec in tree.layout.specs {
-            guard let (file, name) = find(spec.name), let info = file.tensors[name] else {
+            let found = find(spec.name)
+            if initialisable(spec), found == nil || found!.0.tensors[found!.1]?.shape != spec.ref.shape {
+                let values = arena[spec.ref]
+                let isBias = spec.ref.shape.count == 1
+                for i in 0..<spec.ref.count { values[i] = isBias ? 0 : random.next() * config.initializerRange }
+                continue
+            }
+            guard let (file, name) = found, let info = file.tensors[name] else {
                 problems.append("missing \(spec.name) \(spec.ref.shape)")
                 continue
             }
@@ -101,5 +143,37 @@ public enum ModelLoader {
             throw BertError(.weightMismatch, message)
         }
         return TransformerModel(config: config, tree: tree, parameters: arena)
+    }
+
+    public static func sequenceClassificationArchitecture(_ family: ModelFamily) -> String {
+        switch family {
+        case .bert: return "BertForSequenceClassification"
+        case .distilbert: return "DistilBertForSequenceClassification"
+        case .roberta: return "RobertaForSequenceClassification"
+        }
+    }
+}
+
+/// Standard normal samples from a seeded SplitMix64 (Box–Muller): reproducible initialisation.
+struct NormalSampler {
+    private var state: UInt64
+    private var spare: Float?
+
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    private mutating func uniform() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return (Double(z >> 11) + 0.5) / Double(1 << 53)
+    }
+
+    mutating func next() -> Float {
+        if let s = spare { spare = nil; return s }
+        let r = (-2 * Foundation.log(uniform())).squareRoot(), t = 2 * Double.pi * uniform()
+        spare = Float(r * Foundation.sin(t))
+        return Float(r * Foundation.cos(t))
     }
 }

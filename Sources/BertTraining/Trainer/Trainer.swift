@@ -6,9 +6,10 @@ import BertCore
 /// the same offsets), plus the LoRA adapters' gradients when LoRA is on.
 ///
 ///     let trainer = try Trainer(model: model, options: TrainingOptions(dropout: .huggingFaceDefault))
-///     let optimizer = AdamW(groups: trainer.parameterGroups, config: AdamWConfig(learningRate: 5e-5))
+///     let optimizer = AdamW(groups: trainer.parameterGroups, config: AdamWConfig(weightDecay: 0.01))
+///     let schedule = LearningRateSchedule(peak: 5e-5, shape: .linear, warmupSteps: 100, totalSteps: 1000)
 ///     for (batch, labels) in data {
-///         let out = try trainer.forwardBackward(batch, labels: labels)
+///         let out = try trainer.forwardBackward(batch, labels: labels)  // out.loss, out.logits
 ///         optimizer.step(learningRate: schedule.learningRate(step: optimizer.stepCount), maxGradNorm: 1)
 ///     }
 ///
