@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "bertctl",
             dependencies: [
-                "BertPipeline", "BertProtocol", "ZeroMQ",
+                "BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

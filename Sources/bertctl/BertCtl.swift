@@ -27,6 +27,8 @@ struct BertCtl: ParsableCommand {
             StatusCommand.self,
             PingCommand.self,
             LoadtestCommand.self,
+            TrainCommand.self,
+            EvalCommand.self,
         ]
     )
 }

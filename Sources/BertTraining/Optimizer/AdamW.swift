@@ -148,3 +148,13 @@ public func clipGradients(_ groups: [ParameterGroup], norm: Float, maxNorm: Floa
         }
     }
 }
+
+extension AdamW {
+    /// The moment arenas, for checkpoints (read) and resuming (written into before the next step).
+    public var checkpointMoments: [OptimizerMoments] {
+        zip(groups, moments).map { OptimizerMoments(specs: $0.specs, firstMoment: $1.m, secondMoment: $1.v) }
+    }
+
+    /// Continues the bias correction from a resumed run's step count.
+    public func restoreStepCount(_ n: Int) { stepCount = n }
+}

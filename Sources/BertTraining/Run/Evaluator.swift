@@ -1,0 +1,30 @@
+import BertCore
+
+/// Scores the model being trained on held-out data, in inference mode (no dropout). A plain
+/// model uses the fast inference forward; with LoRA, whose adapters only the trainer applies, a
+/// second, dropout-free trainer with the current adapter values computes the logits.
+final class Evaluator {
+    private let trainer: Trainer
+    private let inferenceTrainer: Trainer?
+
+    init(trainer: Trainer, options: FineTuneOptions) throws {
+        self.trainer = trainer
+        if trainer.lora != nil {
+            var o = options.trainingOptions
+            o.dropout = .none
+            inferenceTrainer = try Trainer(model: trainer.model, options: o)
+        } else {
+            inferenceTrainer = nil
+        }
+    }
+
+    func evaluate(_ data: TokenizedDataset, labels: [String]) throws -> ClassificationMetrics {
+        guard let inferenceTrainer, let adapters = trainer.lora, let copy = inferenceTrainer.lora else {
+            return try Evaluation.run(data, model: trainer.model, labelNames: labels).metrics
+        }
+        copy.parameters.base.update(from: adapters.parameters.base, count: adapters.parameters.count)
+        return try Evaluation.run(data, labelNames: labels) { batch in
+            try inferenceTrainer.loss(batch, labels: Array(repeating: 0, count: batch.count)).logits
+        }.metrics
+    }
+}

@@ -1,0 +1,193 @@
+import BertCore
+import BertTokenizers
+import Foundation
+
+/// One fine-tuning run: tokenize once, train for the epochs, evaluate on the validation set
+/// after every epoch (or N steps), keep the best checkpoint by the selection metric, stop
+/// early when it stops improving, and write a Hugging Face directory with
+/// training_report.json and training_report.svg. Every epoch also leaves `last-checkpoint/`
+/// (model, optimizer moments, trainer state) that `resume` continues from after a crash.
+public final class FineTuneRun {
+    /// What the progress callback sees after every optimizer step and evaluation.
+    public struct Progress: Sendable {
+        public var epoch: Int
+        public var epochs: Int
+        public var step: Int
+        public var totalSteps: Int
+        public var loss: Double
+        public var learningRate: Double
+        public var examplesPerSecond: Double
+        public var secondsLeft: Double
+        public var evaluation: ClassificationMetrics?
+    }
+
+    public let modelDirectory: URL
+    public let data: TrainingData
+    public let options: FineTuneOptions
+    public let output: URL
+    private let progress: (Progress) -> Void
+
+    public static let lastCheckpointName = "last-checkpoint"
+
+    public init(modelDirectory: URL, data: TrainingData, options: FineTuneOptions, output: URL,
+                progress: @escaping (Progress) -> Void = { _ in }) {
+        self.modelDirectory = modelDirectory
+        self.data = data
+        self.options = options
+        self.output = output
+        self.progress = progress
+    }
+
+    /// Trains; with `resume`, continues from `output/last-checkpoint` if it is there.
+    @discardableResult
+    public func run(resume: Bool = false) throws -> TrainingReport {
+        let started = monotonic()
+        let labels = data.labelSet.names
+        let last = output.appendingPathComponent(Self.lastCheckpointName)
+        let resuming = resume && FileManager.default.fileExists(atPath: last.appendingPathComponent(ResumeState.trainerStateName).path)
+        let source = resuming ? last : modelDirectory
+        let model = try ModelLoader.load(directory: source, newHead: .init(labels: labels, seed: options.seed))
+        let tokenizer = try Tokenizer(directory: modelDirectory)
+        let maxLength = min(options.maxLength, model.config.maxSequenceLength)
+        var report = TrainingReport(title: "\(modelDirectory.lastPathComponent) · \(options.methodName)",
+                                    configuration: options.reportConfiguration, labels: labels,
+                                    data: data.statistics, selectionMetric: options.selectionMetric)
+
+        let tokenizeStart = monotonic()
+        let threads = ComputeThreads.current
+        let train = TokenizedDataset(data.train, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        let validation = TokenizedDataset(data.validation, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        report.timings.tokenization = monotonic() - tokenizeStart
+
+        let trainer = try Trainer(model: model, options: options.trainingOptions)
+        let optimizer = AdamW(groups: trainer.parameterGroups,
+                              config: AdamWConfig(weightDecay: options.weightDecay, decayEveryParameter: false))
+        let batcher = try Batcher(data: train, batchSize: options.batchSize, seed: options.seed)
+        let updatesPerEpoch = (batcher.batchesPerEpoch + options.gradientAccumulation - 1) / options.gradientAccumulation
+        let totalSteps = max(1, updatesPerEpoch * options.epochs)
+        let schedule = LearningRateSchedule(peak: options.learningRate, shape: options.schedule,
+                                            warmupSteps: Int((Double(totalSteps) * options.warmupRatio).rounded()),
+                                            totalSteps: totalSteps)
+        var stopping = try EarlyStopping(metric: options.selectionMetric, patience: options.patience)
+        let evaluator = try Evaluator(trainer: trainer, options: options)
+
+        var firstEpoch = 0
+        if resuming {
+            let (state, step) = try ResumeState.read(from: last, into: optimizer.checkpointMoments)
+            if let adapters = trainer.lora {
+                try adapters.load(SafetensorsFile(path: last.appendingPathComponent(LoRAAdapters.resumeFileName).path))
+            }
+            optimizer.restoreStepCount(step)
+            trainer.dropoutPass = state.dropoutPass
+            stopping = state.earlyStopping ?? stopping
+            firstEpoch = state.epoch
+            if let previous = try? TrainingReport.decode(Data(contentsOf: last.appendingPathComponent(TrainingReport.jsonName))) {
+                report.epochs = previous.epochs
+                report.steps = previous.steps
+                report.bestEpoch = previous.bestEpoch
+            }
+        }
+
+        let trainStart = monotonic()
+        var examplesDone = 0
+        var evaluationSeconds = 0.0
+        epochs: for epoch in firstEpoch..<options.epochs {
+            let epochStart = monotonic()
+            var lossSum = 0.0, lossCount = 0
+            let batches = Array(batcher.batches(epoch: epoch))
+            for (i, batch) in batches.enumerated() {
+                let accumulateIndex = i % options.gradientAccumulation
+                let groupSize = min(options.gradientAccumulation, batches.count - (i - accumulateIndex))
+                let out = try trainer.forwardBackward(batch.tokens, labels: batch.labels, zeroingGradients: accumulateIndex == 0,
+                                                      lossScale: 1 / Float(groupSize))
+                lossSum += Double(out.loss)
+                lossCount += 1
+                examplesDone += batch.labels.count
+                guard accumulateIndex == groupSize - 1 else { continue }
+                let lr = schedule.learningRate(step: optimizer.stepCount)
+                optimizer.step(learningRate: lr, maxGradNorm: options.maxGradNorm)
+                let elapsed = monotonic() - trainStart - evaluationSeconds
+                let rate = Double(examplesDone) / max(elapsed, 1e-9)
+                let stepsLeft = totalSteps - optimizer.stepCount
+                report.steps.append(StepRecord(step: optimizer.stepCount, epoch: Double(epoch) + Double(i + 1) / Double(batches.count),
+                                               loss: Double(out.loss), learningRate: Double(lr)))
+                var p = Progress(epoch: epoch + 1, epochs: options.epochs, step: optimizer.stepCount, totalSteps: totalSteps,
+                                 loss: lossSum / Double(lossCount), learningRate: Double(lr), examplesPerSecond: rate,
+                                 secondsLeft: Double(stepsLeft * options.batchSize * options.gradientAccumulation) / max(rate, 1e-9))
+                if let every = options.evalEverySteps, optimizer.stepCount % every == 0, i < batches.count - 1 {
+                    let t = monotonic()
+                    p.evaluation = try evaluator.evaluate(validation, labels: labels)
+                    evaluationSeconds += monotonic() - t
+                }
+                progress(p)
+            }
+            let t = monotonic()
+            let metrics = try evaluator.evaluate(validation, labels: labels)
+            evaluationSeconds += monotonic() - t
+            let seconds = monotonic() - epochStart
+            report.epochs.append(EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(lossCount, 1)), validation: metrics,
+                                             seconds: seconds, examplesPerSecond: Double(train.count) / seconds,
+                                             learningRate: Double(schedule.learningRate(step: optimizer.stepCount))))
+            progress(Progress(epoch: epoch + 1, epochs: options.epochs, step: optimizer.stepCount, totalSteps: totalSteps,
+                              loss: lossSum / Double(max(lossCount, 1)), learningRate: 0, examplesPerSecond: Double(train.count) / seconds,
+                              secondsLeft: 0, evaluation: metrics))
+            let decision = stopping.update(metrics, epoch: epoch + 1)
+            if decision == .improved {
+                report.bestEpoch = epoch + 1
+                report.finalMetrics = metrics
+                try writeModel(trainer: trainer, report: report, to: output)
+            }
+            try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch + 1, stopping: stopping, to: last)
+            if decision == .stop {
+                report.stoppedEarly = true
+                break epochs
+            }
+        }
+        report.timings.training = monotonic() - trainStart - evaluationSeconds
+        report.timings.evaluation = evaluationSeconds
+        report.timings.total = monotonic() - started
+        try writeReport(report, into: output)
+        return report
+    }
+
+    /// The model directory (or, for LoRA, the adapter next to the head-carrying model).
+    private func writeModel(trainer: Trainer, report: TrainingReport, to directory: URL) throws {
+        var checkpoint = try ModelCheckpoint(model: trainer.model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
+        checkpoint.report = report
+        if let adapters = trainer.lora {
+            checkpoint.adapter = PEFTAdapter(lora: adapters, model: trainer.model, baseModelNameOrPath: modelDirectory.path)
+        }
+        try checkpoint.write(to: directory)
+    }
+
+    private func writeResumePoint(trainer: Trainer, optimizer: AdamW, report: TrainingReport, epoch: Int,
+                                  stopping: EarlyStopping, to directory: URL) throws {
+        var checkpoint = try ModelCheckpoint(model: trainer.model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
+        checkpoint.report = report
+        checkpoint.resume = ResumeState(
+            trainer: TrainerState(epoch: epoch, globalStep: optimizer.stepCount, seed: options.seed, dropoutPass: trainer.dropoutPass,
+                                  earlyStopping: stopping, bestMetric: stopping.best),
+            optimizerStep: optimizer.stepCount, moments: optimizer.checkpointMoments)
+        try checkpoint.write(to: directory)
+        if let adapters = trainer.lora {
+            try adapters.write(to: directory.appendingPathComponent(LoRAAdapters.resumeFileName))
+        }
+    }
+
+    private func writeReport(_ report: TrainingReport, into directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try AtomicDirectory.writeFile(try report.json(), to: directory.appendingPathComponent(TrainingReport.jsonName))
+        try AtomicDirectory.writeFile(Data(ReportSVG.render(report).utf8), to: directory.appendingPathComponent(TrainingReport.svgName))
+    }
+}
+
+extension LoRAAdapters {
+    /// The adapters inside a resume point (PEFT names, as `write(to:)` writes them).
+    static let resumeFileName = "lora_adapters.safetensors"
+}
+
+func monotonic() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}

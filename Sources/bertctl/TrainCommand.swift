@@ -1,0 +1,97 @@
+import ArgumentParser
+import BertCore
+import BertTraining
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune a classifier on a labelled file; write a Hugging Face model directory and a report.",
+        discussion: """
+        The output directory holds config.json (with id2label), model.safetensors with Hugging Face
+        names and the tokenizer files — transformers loads it unchanged — plus training_report.json
+        and training_report.svg; LoRA runs add adapter_config.json + adapter_model.safetensors
+        (PEFT). The best checkpoint by --metric is the one kept; last-checkpoint/ is where --resume
+        continues after a crash. A progress line goes to stderr.
+        Examples:
+          bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --out runs/sentiment
+          bertctl train --local --model models/all-MiniLM-L6-v2 --train reviews.csv --text-column review --label-column stars --method lora --epochs 5 --metric macro_f1 --patience 2 --out runs/stars
+          bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --kfold 5 --out runs/cv
+        """)
+
+    @Flag(help: "Train in this process (training jobs in bertd come later).") var local = false
+    @Option(help: "The base model directory.") var model: String
+    @Option(help: "Training data: .tsv, .csv or .jsonl with a header.") var train: String
+    @Option(help: "Validation data (default: a stratified split of --train).") var validation: String?
+    @Option(help: "Fraction of --train held out when there is no --validation.") var validationFraction = 0.1
+    @Option(help: "Labels in id order, comma-separated (default: those in the data, sorted).") var labels: String?
+    @Option(help: "k-fold cross-validation: train k models, report per-fold and mean ± sd metrics.") var kfold: Int?
+    @Option(help: "The output directory.") var out: String
+    @Flag(help: "Continue from --out/last-checkpoint after an interruption.") var resume = false
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print the final report as JSON on stdout.") var json = false
+    @OptionGroup var data: DataOptions
+    @OptionGroup var hyper: TrainingOptionsGroup
+
+    func validate() throws {
+        guard local else { throw ValidationError("training runs in-process for now: add --local") }
+        if let kfold, kfold < 2 { throw ValidationError("--kfold must be at least 2") }
+        if kfold != nil && validation != nil { throw ValidationError("--kfold makes its own validation folds; drop --validation") }
+        if !(0.01...0.5).contains(validationFraction) { throw ValidationError("--validation-fraction must be between 0.01 and 0.5") }
+    }
+
+    func run() throws {
+        ComputeThreads.set(threads ?? ComputeThreads.cores)
+        do {
+            let loaded = try TrainingData.load(train: URL(fileURLWithPath: train), validation: validation.map { URL(fileURLWithPath: $0) },
+                                               options: data.datasetOptions,
+                                               labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                                               validationFraction: validationFraction, seed: hyper.seed)
+            let options = try hyper.options(classCounts: loaded.statistics.trainClassCounts)
+            let outURL = URL(fileURLWithPath: out)
+            if let k = kfold {
+                try runFolds(loaded, k: k, options: options, out: outURL)
+                return
+            }
+            let bar = ProgressBar()
+            let report = try FineTuneRun(modelDirectory: URL(fileURLWithPath: model), data: loaded, options: options, output: outURL,
+                                         progress: bar.show).run(resume: resume)
+            if json { print(String(decoding: try report.json(), as: UTF8.self)) } else { summarize(report, out: out) }
+        } catch let e as TrainingDataError {
+            throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
+        } catch let e as BertError {
+            throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
+        }
+    }
+
+    private func runFolds(_ data: TrainingData, k: Int, options: FineTuneOptions, out: URL) throws {
+        var finals: [ClassificationMetrics] = []
+        for (i, fold) in try data.folds(k, seed: options.seed).enumerated() {
+            var bar = ProgressBar()
+            bar.label = "fold \(i + 1)/\(k)  "
+            let report = try FineTuneRun(modelDirectory: URL(fileURLWithPath: model), data: fold, options: options,
+                                         output: out.appendingPathComponent("fold-\(i + 1)"), progress: bar.show).run(resume: resume)
+            if let m = report.finalMetrics { finals.append(m) }
+        }
+        var summary = TrainingReport(title: "\(k)-fold cross-validation", configuration: [:], labels: data.labelSet.names,
+                                     data: data.statistics, selectionMetric: options.selectionMetric)
+        summary.folds = finals
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try AtomicFile.write(try summary.json(), to: out.appendingPathComponent("kfold_report.json"))
+        if json { return print(String(decoding: try summary.json(), as: UTF8.self)) }
+        for metric in [Metric.accuracy, .macroF1, .loss, .rocAUC] {
+            if let (mean, sd) = summary.foldSummary(metric) { print(String(format: "%-10@ %.4f ± %.4f", metric.rawValue, mean, sd)) }
+        }
+        print("folds in \(out.path)/fold-1 … fold-\(k), summary in kfold_report.json")
+    }
+
+    private func summarize(_ r: TrainingReport, out: String) {
+        if let m = r.finalMetrics {
+            print(String(format: "best epoch %d: accuracy %.4f  macro_f1 %.4f  loss %.4f%@", r.bestEpoch ?? 0, m.accuracy, m.macroF1, m.loss,
+                         m.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
+        }
+        print(String(format: "trained in %.1f s (%.1f s tokenizing, %.1f s evaluating)%@", r.timings.total, r.timings.tokenization,
+                     r.timings.evaluation, r.stoppedEarly ? ", stopped early" : ""))
+        print("model: \(out)  report: \(out)/\(TrainingReport.svgName)")
+    }
+}
