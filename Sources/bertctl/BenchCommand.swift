@@ -47,7 +47,7 @@ struct BenchCommand: ParsableCommand {
         var result: [(String, JSON)] = [("threads", .int(n))]
         if !tokenizerOnly {
             let bench = EngineBench(textModel: textModel, threads: n)
-            let sgemm = EngineBench.sgemmGFLOPS()
+            let sgemm = EngineBench.sgemmGFLOPS(threads: n)
             result.append(("sgemm_gflops", .number(sgemm)))
             result.append(("fixed", .object(try bench.fixed(sgemm: sgemm))))
             if let corpus { result.append(("mixed", .object(try bench.mixed(texts: corpus)))) }

@@ -20,7 +20,11 @@ package func fastExp(_ x: Float8) -> Float8 {
     y = y * x + 1.6666665459e-1
     y = y * x + 5.0000001201e-1
     y = y * (x * x) + x + 1
-    let bits = (SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int32>(n)) &+ 127) &<< 23
+    // 2^n from the bits: adding 1.5·2^23 puts the integer n in the low mantissa bits, which
+    // avoids a float→int conversion Swift would do lane by lane with range checks.
+    let magic: Float = 12_582_912
+    let ni = unsafeBitCast(n + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(Float8(repeating: magic), to: SIMD8<Int32>.self)
+    let bits = (ni &+ 127) &<< 23
     return y * unsafeBitCast(bits, to: Float8.self)
 }
 

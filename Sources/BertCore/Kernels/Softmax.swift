@@ -3,10 +3,14 @@
 package func softmaxForward(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int, cols: Int) {
     for r in 0..<rows {
         let row = x + r * ld
-        var maxValue = -Float.infinity
-        for c in 0..<cols { maxValue = max(maxValue, row[c]) }
-        var acc = Float8()
+        // Vector max: Swift's scalar max() keeps IEEE NaN rules and does not vectorise.
+        var m8 = Float8(repeating: -.infinity)
         var c = 0
+        while c + 8 <= cols { m8 = pointwiseMax(m8, load8(row + c)); c += 8 }
+        var maxValue = m8.max()
+        while c < cols { maxValue = Swift.max(maxValue, row[c]); c += 1 }
+        var acc = Float8()
+        c = 0
         while c + 8 <= cols {
             let e = fastExp(load8(row + c) - maxValue)
             store8(e, row + c)
@@ -16,7 +20,9 @@ package func softmaxForward(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int
         var sum = acc.sum()
         while c < cols { let e = fastExp(row[c] - maxValue); row[c] = e; sum += e; c += 1 }
         let inv = 1 / sum
-        for c in 0..<cols { row[c] *= inv }
+        c = 0
+        while c + 8 <= cols { store8(load8(row + c) * inv, row + c); c += 8 }
+        while c < cols { row[c] *= inv; c += 1 }
     }
 }
 

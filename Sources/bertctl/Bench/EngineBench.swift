@@ -23,8 +23,12 @@ struct EngineBench {
         }
     }
 
-    /// The machine's practical sgemm limit: 2048³ through the same OpenBLAS, best of 5.
-    static func sgemmGFLOPS() -> Double {
+    /// The machine's practical sgemm limit: 2048³ through the same OpenBLAS on `threads` threads
+    /// (OpenBLAS's own threading, as numpy uses it), best of 5. The engine keeps OpenBLAS at one
+    /// thread per call and splits work itself, so the setting is restored afterwards.
+    static func sgemmGFLOPS(threads: Int) -> Double {
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(1) }
         let n = 2048
         let a = (0..<(n * n)).map { _ in Float.random(in: 0..<1) }
         let b = (0..<(n * n)).map { _ in Float.random(in: 0..<1) }
