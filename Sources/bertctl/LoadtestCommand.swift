@@ -38,45 +38,60 @@ struct LoadtestCommand: ParsableCommand {
         let labelList = labels?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let state = LoadState(total: requests)
         let start = monotonicNow()
-        DispatchQueue.concurrentPerform(iterations: clients) { client in
-            do {
-                var socket = try Socket(context, .req)
-                try socket.setLinger(0)
-                try socket.connect(endpoint)
-                while let n = state.next() {
-                    var request = Request(id: .string("\(client)-\(n)"), op: embed ? .embed : .classify)
-                    request.texts = [corpus[n % corpus.count]]
-                    request.model = model
-                    request.labels = embed ? nil : labelList
-                    let sent = monotonicNow()
-                    try socket.send([request.json.bytes])
-                    var poller = Poller()
-                    poller.add(.socket(socket))
-                    if try poller.poll(timeoutMs: daemon.timeout).isEmpty {
-                        state.record(latency: nil, code: "timeout")
-                        socket.close()  // Lazy Pirate: a REQ socket that timed out is unusable
-                        socket = try Socket(context, .req)
-                        try socket.setLinger(0)
-                        try socket.connect(endpoint)
-                        continue
-                    }
-                    let reply = try socket.receive()?.frames.last ?? []
-                    let latency = monotonicNow() - sent
-                    do {
-                        _ = try DaemonClient.result(of: reply)
-                        guard Self.replyId(reply) == "\(client)-\(n)" else { state.record(latency: nil, code: "mismatched_id"); continue }
-                        state.record(latency: latency, code: nil)
-                    } catch let failure as DaemonClient.Failure {
-                        if case .replied(let e) = failure { state.record(latency: nil, code: e.code.rawValue) } else { state.record(latency: nil, code: "malformed") }
-                    }
-                }
-                socket.close()
-            } catch {
-                state.record(latency: nil, code: "client_error")
+        // One real thread per client (concurrentPerform would run only as many as there are cores).
+        let finished = DispatchGroup()
+        for client in 0..<clients {
+            finished.enter()
+            let thread = Thread { [self] in
+                defer { finished.leave() }
+                runClient(client, context: context, endpoint: endpoint, corpus: corpus, labels: labelList, state: state)
             }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
+        finished.wait()
         let elapsed = monotonicNow() - start
         report(state: state, elapsed: elapsed)
+    }
+
+    /// One closed-loop client: send, wait for the reply (or a timeout), record, repeat.
+    private func runClient(_ client: Int, context: Context, endpoint: String, corpus: [String], labels labelList: [String]?,
+                           state: LoadState) {
+        do {
+            var socket = try Socket(context, .req)
+            try socket.setLinger(0)
+            try socket.connect(endpoint)
+            while let n = state.next() {
+                var request = Request(id: .string("\(client)-\(n)"), op: embed ? .embed : .classify)
+                request.texts = [corpus[n % corpus.count]]
+                request.model = model
+                request.labels = embed ? nil : labelList
+                let sent = monotonicNow()
+                try socket.send([request.json.bytes])
+                var poller = Poller()
+                poller.add(.socket(socket))
+                if try poller.poll(timeoutMs: daemon.timeout).isEmpty {
+                    state.record(latency: nil, code: "timeout")
+                    socket.close()  // Lazy Pirate: a REQ socket that timed out is unusable
+                    socket = try Socket(context, .req)
+                    try socket.setLinger(0)
+                    try socket.connect(endpoint)
+                    continue
+                }
+                let reply = try socket.receive()?.frames.last ?? []
+                let latency = monotonicNow() - sent
+                do {
+                    _ = try DaemonClient.result(of: reply)
+                    guard Self.replyId(reply) == "\(client)-\(n)" else { state.record(latency: nil, code: "mismatched_id"); continue }
+                    state.record(latency: latency, code: nil)
+                } catch let failure as DaemonClient.Failure {
+                    if case .replied(let e) = failure { state.record(latency: nil, code: e.code.rawValue) } else { state.record(latency: nil, code: "malformed") }
+                }
+            }
+            socket.close()
+        } catch {
+            state.record(latency: nil, code: "client_error")
+        }
     }
 
     private static func replyId(_ bytes: [UInt8]) -> String? {
