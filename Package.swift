@@ -35,7 +35,7 @@ let package = Package(
         // Numerics: tensors, kernels, safetensors, config.json, model families and heads.
         .target(name: "BertCore", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
         // Fine-tuning: backward passes, losses, AdamW, LoRA over BertCore's kernels.
-        .target(name: "BertTraining", dependencies: ["BertCore", "BertTokenizers"], swiftSettings: kernelFlags),
+        .target(name: "BertTraining", dependencies: ["BertCore", "BertTokenizers", "COpenBLAS"], swiftSettings: kernelFlags),
         // libzmq for Swift: context, sockets, multipart messages, poll, CURVE.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         // The wire protocol shared by the daemon and its clients: requests, replies, error codes.

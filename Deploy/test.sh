@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash Deploy/setup.sh
-swift build -c release
-swift test -c release -Xswiftc -enable-testing "$@"
+# One build serves both: the tests, and the bertd/bertctl binaries the process-level tests run.
+swift build -c release -Xswiftc -enable-testing --build-tests
+swift test -c release -Xswiftc -enable-testing --skip-build "$@"
 # The protocol as a client in another language sees it: pyzmq against the real bertd process.
 bash Protocol/tests/run.sh

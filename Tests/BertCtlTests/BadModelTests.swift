@@ -29,9 +29,11 @@ final class BadModelTests: XCTestCase {
     }
 
     func testNotAModelDirectory() throws {
-        for command in ["classify", "embed", "tokenize", "bench"] {
+        for command in ["classify", "embed"] {
             try assertOneLineError([command, "--local", scratch.path, "x"], mentions: "config.json")
         }
+        try assertOneLineError(["bench", "--local", scratch.path], mentions: "config.json")
+        try assertOneLineError(["tokenize", "--local", scratch.path, "x"], mentions: "tokenizer.json")
         try assertOneLineError(["embed", "--local", scratch.appendingPathComponent("absent").path, "x"], mentions: "does not exist")
     }
 

@@ -20,7 +20,7 @@ final class OfflineCommandTests: XCTestCase {
     func testZeroShotClassifyFromStdin() throws {
         let model = try miniLMPath()
         let result = try BertCtl.run(["classify", "--local", model, "--labels", "sports, cooking, finance", "--json"],
-                                     stdin: "the striker scored twice in the second half\nwhisk the eggs and fold in the flour\n")
+                                     stdin: "the football team won the championship match\nbake the bread in a hot oven with butter and flour\n")
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2)

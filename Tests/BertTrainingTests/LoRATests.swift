@@ -57,3 +57,25 @@ final class LoRATests: XCTestCase {
         XCTAssertThrowsError(try other.load(SafetensorsFile(path: url.path))) { XCTAssertTrue("\($0)".contains("expected [4, 32]"), "\($0)") }
     }
 }
+
+/// Merging folds the adapters into the weights: the plain model then gives the adapted
+/// model's logits (PEFT's merge_and_unload).
+final class LoRAMergeTests: XCTestCase {
+    func testMergedModelMatchesAdaptedForward() throws {
+        let model = try ModelLoader.load(directory: Fixtures.url("tiny-bert"))
+        let trainer = try Trainer(model: model, options: TrainingOptions(lora: LoRAConfig(rank: 4, alpha: 8, targets: [.query, .value])))
+        let lora = try XCTUnwrap(trainer.lora)
+        // Non-zero B so the adapters change the output.
+        for spec in lora.layout.specs where spec.name.contains("lora_B") {
+            let p = lora.parameters[spec.ref]
+            for i in 0..<spec.ref.count { p[i] = Float((i * 37) % 11 - 5) * 0.01 }
+        }
+        let batch = TokenBatch(sequences: [[101, 7, 9, 30, 102], [101, 11, 102]])
+        let adapted = try trainer.loss(batch, labels: [0, 1]).logits
+        let plain = try model.classify(batch, workspace: model.makeWorkspace())
+        XCTAssertGreaterThan(maxAbsDifference(adapted.flatMap { $0 }, plain.flatMap { $0 }), 1e-4, "the adapters must matter")
+        try lora.merge(into: model)
+        let merged = try model.classify(batch, workspace: model.makeWorkspace())
+        XCTAssertLessThanOrEqual(maxAbsDifference(adapted.flatMap { $0 }, merged.flatMap { $0 }), 1e-5)
+    }
+}

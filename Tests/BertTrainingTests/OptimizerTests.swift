@@ -82,3 +82,30 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(LearningRateSchedule(peak: 3, shape: .constant).learningRate(step: 0), 3)
     }
 }
+
+/// Layer-wise learning-rate decay: the head at the full rate, each layer below one more factor.
+final class LayerwiseDecayTests: XCTestCase {
+    func testScalesFollowDepth() throws {
+        let model = try ModelLoader.load(directory: Fixtures.url("tiny-bert"))
+        let trainer = try Trainer(model: model)
+        let optimizer = AdamW(groups: trainer.parameterGroups)
+        optimizer.applyLayerwiseDecay(0.5, layers: 2)
+        let specs = trainer.parameterGroups[0].specs
+        func scale(_ name: String) -> Float? { specs.firstIndex { $0.name == name }.map { optimizer.learningRateScales[0][$0] } }
+        XCTAssertEqual(scale("classifier.weight"), 1)
+        XCTAssertEqual(scale("bert.pooler.dense.weight"), 1)
+        XCTAssertEqual(scale("bert.encoder.layer.1.output.dense.weight"), 0.5)
+        XCTAssertEqual(scale("bert.encoder.layer.0.attention.self.query.weight"), 0.25)
+        XCTAssertEqual(scale("bert.embeddings.word_embeddings.weight"), 0.125)
+
+        // A zero scale freezes a tensor's update; the others still move.
+        let batch = TokenBatch(sequences: [[101, 7, 9, 102], [101, 11, 102]])
+        optimizer.learningRateScales[0] = specs.map { $0.name.hasPrefix("bert.embeddings.") ? 0 : 1 }
+        let before = model.parameters.values(named: "bert.embeddings.LayerNorm.bias")
+        let head = model.parameters.values(named: "classifier.weight")
+        try trainer.forwardBackward(batch, labels: [0, 2])
+        optimizer.step(learningRate: 1e-2)
+        XCTAssertEqual(model.parameters.values(named: "bert.embeddings.LayerNorm.bias"), before)
+        XCTAssertNotEqual(model.parameters.values(named: "classifier.weight"), head)
+    }
+}

@@ -51,10 +51,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         var headerLength: UInt64 = 0
         memcpy(&headerLength, map, 8)
-        let n = Int(UInt64(littleEndian: headerLength))
-        guard n > 0, n <= length - 8, n < 100_000_000 else {
+        // Checked as UInt64 first: a garbage length above Int.max must be an error, not a trap.
+        let raw = UInt64(littleEndian: headerLength)
+        let n = raw < 100_000_000 ? Int(raw) : -1
+        guard n > 0, n <= length - 8 else {
             munmap(map, length)
-            throw BertError(.invalidSafetensors, "\(path): header length \(n) does not fit a file of \(length) bytes")
+            throw BertError(.invalidSafetensors, "\(path): header length \(raw) does not fit a file of \(length) bytes")
         }
         let headerData = Data(bytes: map + 8, count: n)
         do {

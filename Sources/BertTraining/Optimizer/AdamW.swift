@@ -44,6 +44,8 @@ public final class AdamW {
     public let groups: [ParameterGroup]
     /// Optimizer steps taken (torch's `step` state): the first update uses t = 1.
     public private(set) var stepCount = 0
+    /// Per group and tensor, a factor on the learning rate (layer-wise decay); 1 by default.
+    public var learningRateScales: [[Float]]
     private let moments: [(m: ParameterArena, v: ParameterArena)]
     private let pool: ComputePool
 
@@ -51,6 +53,7 @@ public final class AdamW {
         self.groups = groups
         self.config = config
         moments = groups.map { (ParameterArena(layout: $0.parameters.layout), ParameterArena(layout: $0.parameters.layout)) }
+        learningRateScales = groups.map { Array(repeating: 1, count: $0.specs.count) }
         pool = ComputeThreads.pool
     }
 
@@ -65,13 +68,16 @@ public final class AdamW {
         let t = Double(stepCount)
         let c = config
         // torch computes these in Python floats (double) and rounds once when they meet a tensor.
-        let stepSize = Float(Double(lr) / (1 - Foundation.pow(Double(c.beta1), t)))
+        let correction1 = 1 - Foundation.pow(Double(c.beta1), t)
         let correction2Sqrt = Float((1 - Foundation.pow(Double(c.beta2), t)).squareRoot())
-        let decayFactor = 1 - lr * c.weightDecay
         let parts = pool.threadCount
-        for (group, (m, v)) in zip(groups, moments) {
+        for (g, (group, (m, v))) in zip(groups, moments).enumerated() {
+            let scales = learningRateScales[g]
             pool.run { part in
-                for spec in group.specs {
+                for (index, spec) in group.specs.enumerated() {
+                    let tensorLR = lr * scales[index]
+                    let stepSize = Float(Double(tensorLR) / correction1)
+                    let decayFactor = 1 - tensorLR * c.weightDecay
                     let r = share(spec.ref.count, part: part, parts: parts, granularity: 256)
                     guard !r.isEmpty else { continue }
                     let offset = spec.ref.offset + r.lowerBound
@@ -157,4 +163,24 @@ extension AdamW {
 
     /// Continues the bias correction from a resumed run's step count.
     public func restoreStepCount(_ n: Int) { stepCount = n }
+
+    /// Layer-wise learning-rate decay: the head keeps the full rate, the top transformer layer
+    /// gets rate·decay, the next decay², …, the embeddings decay^(layers+1). Depth is read from
+    /// the tensor's Hugging Face name (`…layer.N.…`, `…embeddings.…`), LoRA tensors included.
+    public func applyLayerwiseDecay(_ decay: Float, layers: Int) {
+        learningRateScales = groups.map { group in
+            group.specs.map { spec in
+                let depth: Int
+                if let range = spec.name.range(of: #"\.layer\.(\d+)\."#, options: .regularExpression),
+                   let n = Int(spec.name[range].split(separator: ".")[1]) {
+                    depth = n + 1
+                } else if spec.name.contains("embeddings.") {
+                    depth = 0
+                } else {
+                    depth = layers + 1
+                }
+                return Foundation.pow(decay, Float(layers + 1 - depth))
+            }
+        }
+    }
 }

@@ -22,6 +22,8 @@ public struct FineTuneOptions: Sendable {
     public var schedule: LearningRateSchedule.Shape = .linear
     public var weightDecay: Float = 0.01
     public var maxGradNorm: Float? = 1
+    /// Layer-wise learning-rate decay (e.g. 0.9): lower layers learn more slowly; nil: off.
+    public var layerDecay: Float?
     public var dropout: DropoutRates = .huggingFaceDefault
     public var loss: LossFunction = .crossEntropy
     public var seed: UInt64 = 42
@@ -31,6 +33,8 @@ public struct FineTuneOptions: Sendable {
     /// The metric that picks the checkpoint kept, and early stopping's patience (nil: never stop).
     public var selectionMetric: Metric = .loss
     public var patience: Int?
+    /// LoRA: also write `merged/`, the kept model with its adapters folded into the weights.
+    public var mergeLoRA = false
 
     public init() {}
 
@@ -61,6 +65,7 @@ public struct FineTuneOptions: Sendable {
             "gradient_accumulation": .number(Double(gradientAccumulation)), "learning_rate": .number(Double(learningRate)),
             "warmup_ratio": .number(warmupRatio), "schedule": .string("\(schedule)"), "weight_decay": .number(Double(weightDecay)),
             "max_grad_norm": maxGradNorm.map { .number(Double($0)) } ?? .string("none"),
+            "layer_decay": layerDecay.map { .number(Double($0)) } ?? .string("none"),
             "dropout": .number(Double(dropout.hidden)), "loss": .string("\(loss)"), "seed": .number(Double(seed)),
             "max_length": .number(Double(maxLength)), "selection_metric": .string(selectionMetric.rawValue),
             "patience": patience.map { .number(Double($0)) } ?? .string("none"),

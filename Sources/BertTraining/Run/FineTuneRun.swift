@@ -62,6 +62,7 @@ public final class FineTuneRun {
         let trainer = try Trainer(model: model, options: options.trainingOptions)
         let optimizer = AdamW(groups: trainer.parameterGroups,
                               config: AdamWConfig(weightDecay: options.weightDecay, decayEveryParameter: false))
+        if let decay = options.layerDecay { optimizer.applyLayerwiseDecay(decay, layers: model.config.numLayers) }
         let batcher = try Batcher(data: train, batchSize: options.batchSize, seed: options.seed)
         let updatesPerEpoch = (batcher.batchesPerEpoch + options.gradientAccumulation - 1) / options.gradientAccumulation
         let totalSteps = max(1, updatesPerEpoch * options.epochs)
@@ -143,6 +144,9 @@ public final class FineTuneRun {
                 break epochs
             }
         }
+        if case .lora(let config) = options.method, options.mergeLoRA, report.bestEpoch != nil {
+            try writeMerged(config: config, from: output, to: output.appendingPathComponent(Self.mergedName))
+        }
         report.timings.training = monotonic() - trainStart - evaluationSeconds
         report.timings.evaluation = evaluationSeconds
         report.timings.total = monotonic() - started
@@ -158,6 +162,17 @@ public final class FineTuneRun {
             checkpoint.adapter = PEFTAdapter(lora: adapters, model: trainer.model, baseModelNameOrPath: modelDirectory.path)
         }
         try checkpoint.write(to: directory)
+    }
+
+    public static let mergedName = "merged"
+
+    /// The kept checkpoint's base weights + adapter, merged into a plain model directory.
+    private func writeMerged(config: LoRAConfig, from kept: URL, to directory: URL) throws {
+        let model = try ModelLoader.load(directory: kept)
+        let adapters = try LoRAAdapters(model: model, config: config, seed: options.seed)
+        try PEFTAdapter.read(from: kept, into: adapters, model: model)
+        try adapters.merge(into: model)
+        try ModelCheckpoint(model: model, labels: data.labelSet.names, sourceDirectory: modelDirectory).write(to: directory)
     }
 
     private func writeResumePoint(trainer: Trainer, optimizer: AdamW, report: TrainingReport, epoch: Int,

@@ -10,6 +10,7 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float = 16
     @Option(help: "LoRA dropout.") var loraDropout: Float = 0
     @Option(help: "LoRA target projections, comma-separated (query,key,value,attention_output,intermediate,output).") var loraTargets = "query,value"
+    @Flag(help: "With --method lora: also write OUT/merged, the model with the adapters folded in.") var mergeLora = false
     @Option(help: "Epochs.") var epochs = 3
     @Option(help: "Examples per optimizer step (per micro-batch with --gradient-accumulation).") var batchSize = 32
     @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
@@ -18,6 +19,7 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "linear | constant | cosine (after warm-up).") var schedule = "linear"
     @Option(help: "AdamW weight decay (not on biases and LayerNorm).") var weightDecay: Float = 0.01
     @Option(help: "Clip gradients to this global norm (0: no clipping).") var maxGradNorm: Float = 1
+    @Option(help: "Layer-wise learning-rate decay, e.g. 0.9 (the head keeps --lr, each layer below gets ×decay).") var layerDecay: Float?
     @Option(help: "Dropout on hidden states, attention and the head.") var dropout: Float = 0.1
     @Option(help: "cross-entropy | weighted | focal") var loss = "cross-entropy"
     @Option(help: "With --loss weighted: \"balanced\" or one weight per label, comma-separated.") var classWeights = "balanced"
@@ -56,6 +58,7 @@ struct TrainingOptionsGroup: ParsableArguments {
             o.method = .lora(LoRAConfig(rank: loraRank, alpha: loraAlpha, dropout: loraDropout, targets: targets))
         default: o.method = .full
         }
+        o.mergeLoRA = mergeLora
         o.epochs = epochs
         o.batchSize = batchSize
         o.gradientAccumulation = gradientAccumulation
@@ -64,6 +67,10 @@ struct TrainingOptionsGroup: ParsableArguments {
         o.schedule = schedule == "cosine" ? .cosine : schedule == "constant" ? .constant : .linear
         o.weightDecay = weightDecay
         o.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
+        if let layerDecay {
+            guard layerDecay > 0 && layerDecay <= 1 else { throw ValidationError("--layer-decay must be in (0, 1]") }
+            o.layerDecay = layerDecay
+        }
         o.dropout = DropoutRates(hidden: dropout, attention: dropout, classifier: dropout)
         switch loss {
         case "weighted":
