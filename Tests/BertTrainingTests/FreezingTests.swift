@@ -60,3 +60,29 @@ final class FreezingTests: XCTestCase {
         XCTAssertThrowsError(try trainer.forwardBackward(TokenBatch(sequences: [[1, 2]]), labels: [0, 1]))
     }
 }
+
+/// Head-only training on cached encoder features equals the full forward/backward with the
+/// encoder frozen (no dropout), for all three heads.
+final class HeadOnlyFeatureTests: XCTestCase {
+    func testCachedFeaturesGiveTheSameStep() throws {
+        for name in ["tiny-bert", "tiny-distilbert", "tiny-roberta"] {
+            let model = try ModelLoader.load(directory: Fixtures.url(name))
+            let trainer = try Trainer(model: model, options: TrainingOptions(freezing: .encoder))
+            let batch = TokenBatch(sequences: [[0, 7, 9, 30, 2], [0, 11, 2], [0, 5, 6, 2]])
+            let labels = [0, 2, 1]
+            let full = try trainer.forwardBackward(batch, labels: labels)
+            let fullGradients = trainer.parameterGroups[0].specs.map { trainer.gradients.values($0.ref) }
+
+            let ws = model.makeWorkspace()
+            try model.encode(batch, workspace: ws)
+            let h = model.config.hiddenSize
+            let features = (0..<batch.count).map { Array(model.hiddenStates(of: $0, in: batch, workspace: ws).prefix(h)) }
+            let cached = try trainer.headForwardBackward(features: features, labels: labels)
+            XCTAssertEqual(cached.loss, full.loss, accuracy: 1e-6, name)
+            XCTAssertLessThanOrEqual(maxAbsDifference(cached.logits.flatMap { $0 }, full.logits.flatMap { $0 }), 1e-6, name)
+            for (spec, expected) in zip(trainer.parameterGroups[0].specs, fullGradients) {
+                XCTAssertLessThanOrEqual(maxAbsDifference(trainer.gradients.values(spec.ref), expected), 1e-6, "\(name) \(spec.name)")
+            }
+        }
+    }
+}

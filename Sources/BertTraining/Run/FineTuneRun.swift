@@ -89,18 +89,27 @@ public final class FineTuneRun {
             }
         }
 
+        // Head-only: the frozen encoder's outputs never change, so compute them once.
+        let headFeatures: [[Float]]? = options.method == .headOnly ? try Self.firstTokenFeatures(train, model: model) : nil
+
         let trainStart = monotonic()
         var examplesDone = 0
         var evaluationSeconds = 0.0
         epochs: for epoch in firstEpoch..<options.epochs {
             let epochStart = monotonic()
             var lossSum = 0.0, lossCount = 0
-            let batches = Array(batcher.batches(epoch: epoch))
-            for (i, batch) in batches.enumerated() {
+            let batches = batcher.indexBatches(epoch: epoch)
+            for (i, indices) in batches.enumerated() {
                 let accumulateIndex = i % options.gradientAccumulation
                 let groupSize = min(options.gradientAccumulation, batches.count - (i - accumulateIndex))
-                let out = try trainer.forwardBackward(batch.tokens, labels: batch.labels, zeroingGradients: accumulateIndex == 0,
+                let batch = train.batch(indices)
+                let out: TrainingOutput
+                if let features = headFeatures, options.gradientAccumulation == 1 {
+                    out = try trainer.headForwardBackward(features: indices.map { features[$0] }, labels: batch.labels)
+                } else {
+                    out = try trainer.forwardBackward(batch.tokens, labels: batch.labels, zeroingGradients: accumulateIndex == 0,
                                                       lossScale: 1 / Float(groupSize))
+                }
                 lossSum += Double(out.loss)
                 lossCount += 1
                 examplesDone += batch.labels.count
@@ -165,6 +174,20 @@ public final class FineTuneRun {
     }
 
     public static let mergedName = "merged"
+
+    /// Each example's first-token state from the encoder's last layer (inference, no dropout).
+    static func firstTokenFeatures(_ data: TokenizedDataset, model: TransformerModel) throws -> [[Float]] {
+        let workspace = model.makeWorkspace()
+        let h = model.config.hiddenSize
+        var features: [[Float]] = []
+        features.reserveCapacity(data.count)
+        for start in stride(from: 0, to: data.count, by: 64) {
+            let batch = data.batch(Array(start..<min(start + 64, data.count))).tokens
+            try model.encode(batch, workspace: workspace)
+            for s in 0..<batch.count { features.append(Array(model.hiddenStates(of: s, in: batch, workspace: workspace).prefix(h))) }
+        }
+        return features
+    }
 
     /// The kept checkpoint's base weights + adapter, merged into a plain model directory.
     private func writeMerged(config: LoRAConfig, from kept: URL, to directory: URL) throws {
