@@ -22,19 +22,26 @@ package func residualLayerNormForward(hidden: UnsafeMutablePointer<Float>, delta
 @inline(__always)
 func normalizeRow(_ h: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                   dim: Int, eps: Float) {
-    let mean = rowSum(h, dim) / Float(dim)
+    let (mean, rstd) = rowMeanRstd(h, dim: dim, eps: eps)
+    for c in 0..<dim { h[c] = (h[c] - mean) * rstd * weight[c] + bias[c] }
+}
+
+/// The mean and 1/sqrt(variance + eps) of one row: one function for the inference and the
+/// training forward, so the two agree to the bit.
+@inline(__always)
+func rowMeanRstd(_ x: UnsafePointer<Float>, dim: Int, eps: Float) -> (mean: Float, rstd: Float) {
+    let mean = rowSum(x, dim) / Float(dim)
     var acc = Float8()
     var c = 0
     while c + 8 <= dim {
-        let v = load8(h + c) - mean
+        let v = load8(x + c) - mean
         acc += v * v
         c += 8
     }
     var variance = acc.sum()
-    while c < dim { let v = h[c] - mean; variance += v * v; c += 1 }
+    while c < dim { let v = x[c] - mean; variance += v * v; c += 1 }
     variance /= Float(dim)
-    let rstd = 1 / (variance + eps).squareRoot()
-    for c in 0..<dim { h[c] = (h[c] - mean) * rstd * weight[c] + bias[c] }
+    return (mean, 1 / (variance + eps).squareRoot())
 }
 
 @inline(__always)
@@ -52,25 +59,14 @@ package func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
 /// out[r] = (inp[r] − mean) · rstd · weight + bias, keeping mean[r] and rstd[r] for the backward.
 /// inp and out are (rows, dim) and may be the same buffer only if the caller keeps no copy of
 /// inp (the backward needs inp); weight and bias are (dim); mean and rstd are (rows).
-/// Same arithmetic as `normalizeRow`, so training and inference forwards agree to the bit.
+/// Same arithmetic as `normalizeRow` (`rowMeanRstd`), so training and inference forwards agree to the bit.
 package func layerNormTrainingForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                       mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
                                       rows: Int, dim: Int, eps: Float) {
     for r in 0..<rows {
         let x = inp + r * dim, y = out + r * dim
-        let m = rowSum(x, dim) / Float(dim)
-        var acc = Float8()
-        var c = 0
-        while c + 8 <= dim {
-            let v = load8(x + c) - m
-            acc += v * v
-            c += 8
-        }
-        var variance = acc.sum()
-        while c < dim { let v = x[c] - m; variance += v * v; c += 1 }
-        variance /= Float(dim)
-        let s = 1 / (variance + eps).squareRoot()
+        let (m, s) = rowMeanRstd(x, dim: dim, eps: eps)
         for c in 0..<dim { y[c] = (x[c] - m) * s * weight[c] + bias[c] }
         mean[r] = m
         rstd[r] = s
