@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+
+/// bertctl's daemon commands against a real `bertd` process: results, tables, the documented
+/// exit statuses (3: no answer, 4: an error reply), and an unreachable daemon that never hangs.
+final class DaemonCommandTests: XCTestCase {
+    func testUnreachableDaemonIsOneLineAndExitThree() throws {
+        let started = Date()
+        let result = try BertCtl.run(["ping", "--endpoint", "tcp://127.0.0.1:9", "--timeout", "200", "--retries", "1"], timeout: 30)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("did not answer"), result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+
+    func testCommandsAgainstARunningDaemon() throws {
+        let model = try miniLMPath()
+        let runtime = NSTemporaryDirectory() + "bertctl-daemon-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        let port = 20_000 + Int(getpid() % 20_000)
+        let tcp = "tcp://127.0.0.1:\(port)", ipc = "ipc://\(runtime)/bertd.sock"
+        let daemon = Process()
+        daemon.executableURL = BertCtl.executable.deletingLastPathComponent().appendingPathComponent("bertd")
+        daemon.arguments = ["--config", "none", "--set", "models.minilm.path=\(model)", "--set", "endpoint.0.address=\(tcp)",
+                            "--set", "endpoint.1.address=\(ipc)", "--set", "server.events_endpoint=ipc://\(runtime)/events.sock"]
+        daemon.environment = ["RUNTIME_DIRECTORY": runtime, "STATE_DIRECTORY": runtime]
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        var up = false
+        for _ in 0..<100 where !up {
+            up = try BertCtl.run(["ping", "--endpoint", tcp, "--timeout", "200", "--retries", "0"]).status == 0
+            if !up { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        XCTAssertTrue(up, "bertd did not start")
+
+        let classify = try BertCtl.run(["classify", "--endpoint", tcp, "--labels", "sports,cooking", "--json", "the football team won the match"])
+        XCTAssertEqual(classify.status, 0, classify.stderr)
+        XCTAssertTrue(classify.stdout.contains("\"label\":\"sports\""), classify.stdout)
+        let embed = try BertCtl.run(["embed", "--endpoint", tcp, "hello"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(embed.stdout.utf8)) as? [Double])?.count, 384)
+        let models = try BertCtl.run(["models", "--endpoint", tcp])
+        XCTAssertTrue(models.stdout.hasPrefix("NAME"), models.stdout)
+        XCTAssertTrue(models.stdout.contains("minilm *"), models.stdout)
+        let status = try BertCtl.run(["status", "--endpoint", tcp, "--json"])
+        XCTAssertEqual(status.status, 0)
+        XCTAssertNotNil((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["uptime_s"])
+
+        // Admin operations: refused on TCP (exit 4 with the code), accepted on the ipc socket.
+        let tiny = packageRoot.appendingPathComponent("Tests/BertCoreTests/Fixtures/tiny-bert").path
+        let refused = try BertCtl.run(["load", "--endpoint", tcp, "tiny", tiny])
+        XCTAssertEqual(refused.status, 4)
+        XCTAssertTrue(refused.stderr.contains("forbidden"), refused.stderr)
+        XCTAssertEqual(try BertCtl.run(["load", "--endpoint", ipc, "tiny", tiny]).status, 0)
+        let headed = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tiny", "--json", "hello"])
+        XCTAssertEqual(headed.status, 0, headed.stderr)
+        XCTAssertEqual(try BertCtl.run(["unload", "--endpoint", ipc, "tiny"]).status, 0)
+        let gone = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tiny", "hello"])
+        XCTAssertEqual(gone.status, 4)
+        XCTAssertTrue(gone.stderr.contains("unknown_model"), gone.stderr)
+    }
+}
