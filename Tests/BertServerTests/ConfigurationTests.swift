@@ -421,6 +421,7 @@ final class ConfigurationTests: XCTestCase {
             ("models.default=nothere", .invalidValue, "models.default"),
             ("endpoint.5.address=tcp://a:1", .invalidValue, "endpoint.5.address"),
             ("endpoint.0.operations=ping,fly", .invalidValue, "endpoint.0.operations"),
+            ("endpoint.2.curve=true", .invalidValue, "endpoint.2.curve"),
             ("nosection.key=1", .unknownKey, "nosection.key"),
             ("threads=1", .syntax, "threads"),
             ("server.threads", .syntax, nil),
@@ -435,6 +436,18 @@ final class ConfigurationTests: XCTestCase {
             }
             XCTAssertEqual(c, before, "a failed override changes nothing: \(override)")
         }
+    }
+
+    /// The next endpoint number adds an endpoint from the command line.
+    func testOverrideAddsAnEndpoint() throws {
+        var c = ServerConfiguration.defaults(environment: systemdEnvironment)
+        XCTAssertEqual(c.endpoints.count, 2)
+        try c.apply(override: "endpoint.2.address=tcp://127.0.0.1:7000", environment: systemdEnvironment)
+        try c.apply(override: "endpoint.2.operations=ping", environment: systemdEnvironment)
+        XCTAssertEqual(c.endpoints.count, 3)
+        XCTAssertEqual(c.endpoints[2].address, "tcp://127.0.0.1:7000")
+        XCTAssertEqual(c.endpoints[2].operations, ["ping"])
+        XCTAssertFalse(c.endpoints[2].curve)
     }
 
     // MARK: Rendering

@@ -241,9 +241,17 @@ extension ServerConfiguration {
             return
         }
         if path.count == 3 && path[0] == "endpoint" {
-            guard let index = Int(path[1]), endpoints.indices.contains(index) else {
+            guard let index = Int(path[1]), (0...endpoints.count).contains(index) else {
                 throw context.error(.invalidValue, key, setting,
-                                    "there is no endpoint \(path[1]) (endpoints are numbered from 0; there are \(endpoints.count))")
+                                    "there is no endpoint \(path[1]) (endpoints are numbered from 0; there are \(endpoints.count), and endpoint.\(endpoints.count).address adds one)")
+            }
+            if index == endpoints.count {
+                // The next number adds an endpoint (public operations unless set after it).
+                guard path[2] == "address" else {
+                    throw context.error(.invalidValue, key, setting,
+                                        "a new endpoint starts with endpoint.\(index).address; set its operations and curve after it")
+                }
+                endpoints.append(Endpoint(address: "", operations: Self.publicOperations))
             }
             switch path[2] {
             case "address": endpoints[index].address = try context.endpoint(setting, key)
