@@ -10,19 +10,27 @@ import Synchronization
 func attentionForward(context: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                       scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int,
                       sequenceStarts: [Int], hidden: Int, numHeads: Int, pool: ComputePool) {
-    let sequences = sequenceStarts.count - 1
-    let items = sequences * numHeads
+    forEachSequenceHead(sequenceStarts: sequenceStarts, numHeads: numHeads, pool: pool) { thread, s, h in
+        let start = sequenceStarts[s]
+        attentionHeadForward(context: context + start * hidden, qkv: qkv + start * 3 * hidden,
+                             length: sequenceStarts[s + 1] - start, head: h, hidden: hidden,
+                             numHeads: numHeads, scratch: scratch + thread * scratchPerThread)
+    }
+}
+
+/// Runs body(thread, sequence, head) for every (sequence, head) pair of a batch, shared out to
+/// the pool's threads dynamically: sequences differ in length, so static slices would leave a
+/// thread idle. `thread` picks the caller's scratch slice.
+package func forEachSequenceHead(sequenceStarts: [Int], numHeads: Int, pool: ComputePool,
+                                 _ body: (_ thread: Int, _ sequence: Int, _ head: Int) -> Void) {
+    let items = (sequenceStarts.count - 1) * numHeads
     let next = WorkCounter()
     pool.run { thread in
-        let mine = scratch + thread * scratchPerThread
         while true {
             let item = next.take()
             if item >= items { break }
             let (s, h) = item.quotientAndRemainder(dividingBy: numHeads)
-            let start = sequenceStarts[s]
-            attentionHeadForward(context: context + start * hidden, qkv: qkv + start * 3 * hidden,
-                                 length: sequenceStarts[s + 1] - start, head: h, hidden: hidden,
-                                 numHeads: numHeads, scratch: mine)
+            body(thread, s, h)
         }
     }
 }
@@ -118,33 +126,26 @@ package func attentionTrainingForward(context: UnsafeMutablePointer<Float>, qkv:
                                       probabilities: UnsafeMutablePointer<Float>, dropoutMask: UnsafePointer<Float>?,
                                       probabilityOffsets: [Int], sequenceStarts: [Int], hidden: Int, numHeads: Int,
                                       scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int, pool: ComputePool) {
-    let items = (sequenceStarts.count - 1) * numHeads
-    let next = WorkCounter()
     let d = hidden / numHeads
     let scale = 1 / Float(d).squareRoot()
-    pool.run { thread in
+    forEachSequenceHead(sequenceStarts: sequenceStarts, numHeads: numHeads, pool: pool) { thread, s, h in
         let dropped = scratch + thread * scratchPerThread
-        while true {
-            let item = next.take()
-            if item >= items { break }
-            let (s, h) = item.quotientAndRemainder(dividingBy: numHeads)
-            let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
-            let q = qkv + start * 3 * hidden + h * d
-            let p = probabilities + probabilityOffsets[s] + h * l * l
-            // scores (L, L) = Q Kᵀ / √d, then softmax in place
-            sgemm(transA: false, transB: true, m: l, n: l, k: d, alpha: scale, a: q, lda: 3 * hidden,
-                  b: q + hidden, ldb: 3 * hidden, beta: 0, c: p, ldc: l)
-            softmaxForward(p, ld: l, rows: l, cols: l)
-            var weights = UnsafePointer(p)
-            if let dropoutMask {
-                let m = dropoutMask + probabilityOffsets[s] + h * l * l
-                for i in 0..<(l * l) { dropped[i] = p[i] * m[i] }
-                weights = UnsafePointer(dropped)
-            }
-            // context (L, d) = P V
-            sgemm(transA: false, transB: false, m: l, n: d, k: l, alpha: 1, a: weights, lda: l,
-                  b: q + 2 * hidden, ldb: 3 * hidden, beta: 0, c: context + start * hidden + h * d, ldc: hidden)
+        let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
+        let q = qkv + start * 3 * hidden + h * d
+        let p = probabilities + probabilityOffsets[s] + h * l * l
+        // scores (L, L) = Q Kᵀ / √d, then softmax in place
+        sgemm(transA: false, transB: true, m: l, n: l, k: d, alpha: scale, a: q, lda: 3 * hidden,
+              b: q + hidden, ldb: 3 * hidden, beta: 0, c: p, ldc: l)
+        softmaxForward(p, ld: l, rows: l, cols: l)
+        var weights = UnsafePointer(p)
+        if let dropoutMask {
+            let m = dropoutMask + probabilityOffsets[s] + h * l * l
+            for i in 0..<(l * l) { dropped[i] = p[i] * m[i] }
+            weights = UnsafePointer(dropped)
         }
+        // context (L, d) = P V
+        sgemm(transA: false, transB: false, m: l, n: d, k: l, alpha: 1, a: weights, lda: l,
+              b: q + 2 * hidden, ldb: 3 * hidden, beta: 0, c: context + start * hidden + h * d, ldc: hidden)
     }
 }
 
@@ -156,41 +157,34 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dContext: Unsa
                                probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?,
                                probabilityOffsets: [Int], sequenceStarts: [Int], hidden: Int, numHeads: Int,
                                scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int, pool: ComputePool) {
-    let items = (sequenceStarts.count - 1) * numHeads
-    let next = WorkCounter()
     let d = hidden / numHeads
     let scale = 1 / Float(d).squareRoot()
     let ld = 3 * hidden
-    pool.run { thread in
+    forEachSequenceHead(sequenceStarts: sequenceStarts, numHeads: numHeads, pool: pool) { thread, s, h in
         let dp = scratch + thread * scratchPerThread
-        while true {
-            let item = next.take()
-            if item >= items { break }
-            let (s, h) = item.quotientAndRemainder(dividingBy: numHeads)
-            let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
-            let q = qkv + start * ld + h * d, k = q + hidden, v = q + 2 * hidden
-            let dq = dqkv + start * ld + h * d, dk = dq + hidden, dv = dq + 2 * hidden
-            let dc = dContext + start * hidden + h * d
-            let p = probabilities + probabilityOffsets[s] + h * l * l
-            let mask = dropoutMask.map { $0 + probabilityOffsets[s] + h * l * l }
-            let dropped = dp + l * l
-            var weights = p
-            if let mask {
-                for i in 0..<(l * l) { dropped[i] = p[i] * mask[i] }
-                weights = UnsafePointer(dropped)
-            }
-            // dP̃ (L, L) = dC Vᵀ;  dV (L, d) = P̃ᵀ dC
-            sgemm(transA: false, transB: true, m: l, n: l, k: d, alpha: 1, a: dc, lda: hidden, b: v, ldb: ld,
-                  beta: 0, c: dp, ldc: l)
-            sgemm(transA: true, transB: false, m: l, n: d, k: l, alpha: 1, a: weights, lda: l, b: dc, ldb: hidden,
-                  beta: 0, c: dv, ldc: ld)
-            if let mask { for i in 0..<(l * l) { dp[i] *= mask[i] } }
-            softmaxBackward(dScores: dp, dProbs: dp, probs: p, ld: l, rows: l, cols: l)
-            // dQ = dS K / √d;  dK = dSᵀ Q / √d
-            sgemm(transA: false, transB: false, m: l, n: d, k: l, alpha: scale, a: dp, lda: l, b: k, ldb: ld,
-                  beta: 0, c: dq, ldc: ld)
-            sgemm(transA: true, transB: false, m: l, n: d, k: l, alpha: scale, a: dp, lda: l, b: q, ldb: ld,
-                  beta: 0, c: dk, ldc: ld)
+        let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
+        let q = qkv + start * ld + h * d, k = q + hidden, v = q + 2 * hidden
+        let dq = dqkv + start * ld + h * d, dk = dq + hidden, dv = dq + 2 * hidden
+        let dc = dContext + start * hidden + h * d
+        let p = probabilities + probabilityOffsets[s] + h * l * l
+        let mask = dropoutMask.map { $0 + probabilityOffsets[s] + h * l * l }
+        let dropped = dp + l * l
+        var weights = p
+        if let mask {
+            for i in 0..<(l * l) { dropped[i] = p[i] * mask[i] }
+            weights = UnsafePointer(dropped)
         }
+        // dP̃ (L, L) = dC Vᵀ;  dV (L, d) = P̃ᵀ dC
+        sgemm(transA: false, transB: true, m: l, n: l, k: d, alpha: 1, a: dc, lda: hidden, b: v, ldb: ld,
+              beta: 0, c: dp, ldc: l)
+        sgemm(transA: true, transB: false, m: l, n: d, k: l, alpha: 1, a: weights, lda: l, b: dc, ldb: hidden,
+              beta: 0, c: dv, ldc: ld)
+        if let mask { for i in 0..<(l * l) { dp[i] *= mask[i] } }
+        softmaxBackward(dScores: dp, dProbs: dp, probs: p, ld: l, rows: l, cols: l)
+        // dQ = dS K / √d;  dK = dSᵀ Q / √d
+        sgemm(transA: false, transB: false, m: l, n: d, k: l, alpha: scale, a: dp, lda: l, b: k, ldb: ld,
+              beta: 0, c: dq, ldc: ld)
+        sgemm(transA: true, transB: false, m: l, n: d, k: l, alpha: scale, a: dp, lda: l, b: q, ldb: ld,
+              beta: 0, c: dk, ldc: ld)
     }
 }
