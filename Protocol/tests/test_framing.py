@@ -3,6 +3,7 @@ and malformed multipart messages. After each abuse the daemon must still serve o
 
 import json
 import threading
+import time
 
 import zmq
 
@@ -138,3 +139,37 @@ def test_client_disconnects_mid_request(bertd):
         s.close()
     bertd.assert_serving()
     assert bertd.alive()
+
+
+def _status(bertd):
+    return check_reply(req(bertd.tcp, {"id": "s", "op": "status"}), "status", "s")["result"]
+
+
+def test_work_of_a_vanished_client_is_withdrawn(bertd):
+    """A client queues about ten seconds of work and disconnects: what was still queued is taken
+    back unserved (status.abandoned counts it), and clients arriving on the freed connection
+    slot get every reply."""
+    before = _status(bertd)
+    requests, per_request = 20, 200
+    s = CTX.socket(zmq.DEALER)
+    s.connect(bertd.tcp)
+    for i in range(requests):
+        texts = [f"text {i}.{j}: a sentence long enough to cost the encoder some real work" for j in range(per_request)]
+        s.send_multipart([b"", json.dumps({"id": i, "op": "embed", "texts": texts}).encode()])
+    s.close(linger=5000)  # delivers what was sent, then disconnects
+    for i in range(5):
+        reply = check_reply(req(bertd.tcp, {"id": f"live{i}", "op": "embed", "texts": ["still served"]}), "embed", f"live{i}")
+        assert reply["ok"]
+    status = _status(bertd)
+    for _ in range(600):
+        if status["queue"]["texts"] == 0 and status["queue"]["requests_in_flight"] == 0:
+            break
+        time.sleep(0.05)
+        status = _status(bertd)
+    withdrawn = status["abandoned"]["texts"] - before["abandoned"]["texts"]
+    computed = status["batched_texts"] - before["batched_texts"]
+    # Requests read after the disconnect are dropped untokenized: counted, but not as texts.
+    assert status["abandoned"]["requests"] > before["abandoned"]["requests"], status
+    assert computed < requests * per_request // 2, (computed, withdrawn, status)
+    assert computed + withdrawn <= requests * per_request + 5, (computed, withdrawn, status)
+    bertd.assert_serving()

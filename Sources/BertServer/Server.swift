@@ -87,6 +87,7 @@ public final class BertServer: @unchecked Sendable {
     public func run() throws {
         let context = try Context()
         var sockets: [Socket] = []
+        var trackers: [ConnectionTracker] = []
         var publisher: Socket?
         var zap: ZAPHandler?
         do {
@@ -104,9 +105,11 @@ public final class BertServer: @unchecked Sendable {
                 try socket.setMaxMessageSize(Int64(max(configuration.maxMessageBytes * 4, 64 << 20)))
                 try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
                 if endpoint.curve { try Curve.makeServer(socket, secretKey: try configuration.curveSecretKey()) }
+                sockets.append(socket)
+                // Monitored before it binds, so that no connection goes unseen.
+                trackers.append(ConnectionTracker(monitor: try SocketMonitor(context, watching: socket)))
                 try Self.prepareIPC(endpoint.address)
                 try socket.bind(endpoint.address)
-                sockets.append(socket)
             }
             if !configuration.eventsEndpoint.isEmpty {
                 let events = configuration.eventsEndpoint
@@ -119,6 +122,7 @@ public final class BertServer: @unchecked Sendable {
                 self.publisher = pub
             }
         } catch {
+            trackers.forEach { $0.monitor.close() }
             sockets.forEach { $0.close() }
             publisher?.close()
             zap?.stop()
@@ -136,11 +140,12 @@ public final class BertServer: @unchecked Sendable {
         log.notice("bertd \(Self.version) ready: \(bound.joined(separator: ", ")); models: \(registry.sortedModels.map { "\($0.name) (\($0.family))" }.joined(separator: ", "))")
         notifier.ready()
 
-        serve(sockets: sockets, publisher: publisher)
+        serve(sockets: sockets, trackers: trackers, publisher: publisher)
 
         scheduler.stop()
         for item in completions.take() { finish(item, sockets: sockets) }
         failAllPending(ProtocolError(.unavailable, "bertd is shutting down"), sockets: sockets)
+        trackers.forEach { $0.monitor.close() }
         sockets.forEach { $0.close() }
         publisher?.close()
         self.publisher = nil
@@ -150,10 +155,11 @@ public final class BertServer: @unchecked Sendable {
 
     /// The poll loop; returns once a stop was requested and in-flight work drained (or the
     /// grace period ran out).
-    private func serve(sockets: [Socket], publisher: Socket?) {
+    private func serve(sockets: [Socket], trackers: [ConnectionTracker], publisher: Socket?) {
         var poller = Poller()
         for s in sockets { poller.add(.socket(s)) }
         let controlIndex = poller.add(.fd(control.readEnd))
+        for t in trackers { poller.add(.socket(t.monitor.socket)) }  // disconnects wake the loop
         var stopping = false
         var stopDeadline = Double.infinity
         var lastStatus = 0.0
@@ -178,9 +184,19 @@ public final class BertServer: @unchecked Sendable {
                 // Drain what is waiting, but bounded, so one busy socket cannot starve the rest.
                 for _ in 0..<256 {
                     guard let message = try? sockets[index].receive(dontWait: true) else { break }
-                    handle(message, socketIndex: index, sockets: sockets, stopping: stopping)
+                    // The monitor is read after the message (see ConnectionTracker).
+                    withdraw(trackers[index].update())
+                    switch trackers[index].origin(of: message.sourceDescriptor) {
+                    case .gone:
+                        stats.recordAbandoned(requests: 1)
+                    case .connection(let c):
+                        handle(message, socketIndex: index, connection: c, sockets: sockets, stopping: stopping)
+                    case .untracked:
+                        handle(message, socketIndex: index, connection: nil, sockets: sockets, stopping: stopping)
+                    }
                 }
             }
+            for tracker in trackers { withdraw(tracker.update()) }
             if submittedSinceWake {
                 scheduler.wake()
                 submittedSinceWake = false
@@ -212,7 +228,8 @@ public final class BertServer: @unchecked Sendable {
 
     // MARK: requests
 
-    private func handle(_ message: Message, socketIndex: Int, sockets: [Socket], stopping: Bool) {
+    private func handle(_ message: Message, socketIndex: Int, connection: ConnectionTracker.Connection?,
+                        sockets: [Socket], stopping: Bool) {
         let now = monotonicSeconds()
         let envelope = Array(message.frames.dropLast())
         guard !envelope.isEmpty else { return }  // a ROUTER message always starts with the peer's identity
@@ -262,7 +279,8 @@ public final class BertServer: @unchecked Sendable {
                 return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(request.model ?? registry.defaultName)\" (loaded: \(registry.sortedModels.map(\.name).joined(separator: ", ")))"))
             }
             do {
-                let (p, items) = try handler.prepare(request, model: model, envelope: envelope, socketIndex: socketIndex, now: now)
+                let (p, items) = try handler.prepare(request, model: model, envelope: envelope, socketIndex: socketIndex,
+                                                     connection: connection, now: now)
                 if items.isEmpty {
                     return reply(Reply.success(id: request.id, result: try handler.result(of: p)))
                 }
@@ -303,6 +321,19 @@ public final class BertServer: @unchecked Sendable {
             stats.record(error: error.code.rawValue)
             send(envelope: p.envelope, body: Reply.failure(id: p.request.id, error: error), socketIndex: p.socketIndex, sockets: sockets)
         }
+    }
+
+    /// Work for clients that disconnected: queued texts are taken back unserved; texts already
+    /// in the computing batch finish, and their results are dropped.
+    private func withdraw(_ departed: [ConnectionTracker.Connection]) {
+        guard !departed.isEmpty, !pending.isEmpty else { return }
+        let gone = Set(departed.map(ObjectIdentifier.init))
+        let owners = Set(pending.compactMap { key, p in p.connection.map { gone.contains(ObjectIdentifier($0)) } == true ? key : nil })
+        guard !owners.isEmpty else { return }
+        let texts = scheduler.withdraw(owners: owners)
+        for key in owners { pending[key] = nil }
+        stats.recordAbandoned(requests: owners.count)
+        log.debug("\(owners.count) requests abandoned by their clients; \(texts) queued texts withdrawn")
     }
 
     private func failAllPending(_ error: ProtocolError, sockets: [Socket]) {
@@ -461,6 +492,7 @@ public final class BertServer: @unchecked Sendable {
             ("latency_ms", .object([("p50", .number(p[0])), ("p90", .number(p[1])), ("p99", .number(p[2]))])),
             ("errors", .object(stats.errorsByCode.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) })),
             ("expired", .int(s.expired)),
+            ("abandoned", .object([("requests", .int(stats.abandonedRequests)), ("texts", .int(s.withdrawn))])),
         ])
     }
 

@@ -110,6 +110,7 @@ public final class Socket {
         var truncated = false
         var more = true
         var first = true
+        var sourceDescriptor: Int32?
         while more {
             var msg = zmq_msg_t()
             zmq_msg_init(&msg)
@@ -123,6 +124,12 @@ public final class Socket {
                 if first && error.isWouldBlock && dontWait { return nil }
                 throw error
             }
+            if first {
+                // ZMQ_SRCFD is deprecated in favour of metadata that 4.3 does not offer for the
+                // descriptor; it is still how a message is tied to its connection's monitor events.
+                let fd = zmq_msg_get(&msg, ZMQ_SRCFD)
+                if fd >= 0 { sourceDescriptor = fd }
+            }
             first = false
             if frames.count < maxFrames {
                 let size = zmq_msg_size(&msg)
@@ -133,7 +140,7 @@ public final class Socket {
             }
             more = zmq_msg_more(&msg) != 0
         }
-        return Message(frames: frames, truncated: truncated)
+        return Message(frames: frames, truncated: truncated, sourceDescriptor: sourceDescriptor)
     }
 }
 
@@ -141,9 +148,13 @@ public final class Socket {
 public struct Message: Sendable {
     public var frames: [[UInt8]]
     public var truncated: Bool
+    /// The file descriptor of the connection it came in on (tcp, ipc); nil for inproc. The
+    /// descriptor is reused after the connection closes: pair it with a `SocketMonitor`.
+    public var sourceDescriptor: Int32?
 
-    public init(frames: [[UInt8]], truncated: Bool = false) {
+    public init(frames: [[UInt8]], truncated: Bool = false, sourceDescriptor: Int32? = nil) {
         self.frames = frames
         self.truncated = truncated
+        self.sourceDescriptor = sourceDescriptor
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ZeroMQ
 
@@ -47,6 +48,38 @@ final class ZeroMQTests: XCTestCase {
             XCTAssertTrue((error as? ZMQError)?.isUnroutable ?? false, "\(error)")
         }
         router.close()
+    }
+
+    /// A message names the descriptor of its connection, and the monitor reports that
+    /// descriptor's accept and disconnect, in order, for tcp and ipc alike.
+    func testMonitorTiesMessagesToConnections() throws {
+        let context = try Context()
+        let path = NSTemporaryDirectory() + "bertd-monitor-\(getpid()).sock"
+        defer { unlink(path) }
+        for address in ["tcp://127.0.0.1:*", "ipc://" + path] {
+            let router = try Socket(context, .router)
+            try router.setLinger(0)
+            let monitor = try SocketMonitor(context, watching: router)
+            try router.bind(address)
+            for round in 0..<3 {
+                let req = try Socket(context, .req)
+                try req.connect(router.lastEndpoint)
+                try req.send(["round \(round)"])
+                let message = try XCTUnwrap(try router.receive())
+                let fd = try XCTUnwrap(message.sourceDescriptor, address)
+                // `accepted` was queued before the message could be read.
+                XCTAssertEqual(monitor.drain().map(\.kind), [.accepted], address)
+                try req.setLinger(0)
+                req.close()
+                var events: [SocketMonitor.Event] = []
+                let until = Date(timeIntervalSinceNow: 5)
+                while events.isEmpty && Date() < until { events = monitor.drain(); usleep(1000) }
+                XCTAssertEqual(events.map(\.kind), [.disconnected], address)
+                XCTAssertEqual(events.first?.descriptor, fd, address)
+            }
+            monitor.close()
+            router.close()
+        }
     }
 
     func testFramesPastTheLimitAreDropped() throws {

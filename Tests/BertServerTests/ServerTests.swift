@@ -157,6 +157,43 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(version, 2)
     }
 
+    /// Work queued for a client that disconnects is withdrawn before it is computed, while
+    /// clients that come and go on the same (reused) descriptors keep every reply.
+    func testWorkOfAVanishedClientIsWithdrawn() throws {
+        let h = try ServerHarness { $0.maxBatchRequests = 1 }
+        defer { h.stop() }
+        let requests = 40, textsPerRequest = 50
+        let gone = try Socket(h.context, .dealer)
+        try gone.setLinger(2000)  // close() still delivers what was sent, then disconnects
+        try gone.connect(h.tcp)
+        for i in 0..<requests {
+            let texts = (0..<textsPerRequest).map { "queued text \(i) \($0) " + String(repeating: "word ", count: 20) }
+            try gone.send([[], classifyRequest(texts, id: "g\(i)").json.bytes])
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        gone.close()
+        // Short-lived clients that wait for their replies reuse the departed one's descriptor.
+        for i in 0..<20 {
+            let reply = try h.call(classifyRequest(["live \(i)"], id: "l\(i)"))
+            XCTAssertTrue(reply.ok, "\(reply)")
+            XCTAssertEqual(reply["id"] as? String, "l\(i)")
+        }
+        var status: [String: Any] = [:]
+        let until = Date(timeIntervalSinceNow: 30)
+        repeat {
+            status = try h.call(#"{"id":"s","op":"status"}"#).result
+            if (status["queue"] as? [String: Any])?["texts"] as? Int == 0 && (status["queue"] as? [String: Any])?["requests_in_flight"] as? Int == 0 { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        } while Date() < until
+        let abandoned = try XCTUnwrap(status["abandoned"] as? [String: Any])
+        let withdrawn = try XCTUnwrap(abandoned["texts"] as? Int)
+        XCTAssertGreaterThan(withdrawn, 0, "\(status)")
+        XCTAssertGreaterThan(abandoned["requests"] as? Int ?? 0, 0, "\(status)")
+        let batched = try XCTUnwrap(status["batched_texts"] as? Int)
+        XCTAssertLessThan(batched, requests * textsPerRequest + 20, "withdrawn texts were not computed: \(status)")
+        XCTAssertEqual(status["requests"] as? Int, 20 + (abandoned["requests"] as? Int).map { requests - $0 }!, "\(status)")
+    }
+
     /// A client that sends and vanishes costs nothing; stop answers in-flight work and returns.
     func testVanishedClientAndGracefulStop() throws {
         let h = try ServerHarness()

@@ -5,6 +5,8 @@ final class PendingRequest {
     /// The frames before the body (peer identity, delimiter), sent back in front of the reply.
     let envelope: [[UInt8]]
     let socketIndex: Int
+    /// The client connection it came in on (nil: untracked), to withdraw it if the client leaves.
+    let connection: ConnectionTracker.Connection?
     let request: Request
     let model: LoadedModel
     let startedAt: Double
@@ -21,11 +23,12 @@ final class PendingRequest {
     var remaining: Int
     var failure: ProtocolError?
 
-    init(envelope: [[UInt8]], socketIndex: Int, request: Request, model: LoadedModel, startedAt: Double,
+    init(envelope: [[UInt8]], socketIndex: Int, connection: ConnectionTracker.Connection?, request: Request, model: LoadedModel, startedAt: Double,
          tokenCounts: [Int], truncated: [Bool], zeroShotLabels: [String]?, queuedLabels: [String],
          knownLabels: [String: [Float]]) {
         self.envelope = envelope
         self.socketIndex = socketIndex
+        self.connection = connection
         self.request = request
         self.model = model
         self.startedAt = startedAt

@@ -15,7 +15,7 @@ struct RequestHandler {
 
     /// Validates and tokenizes a classify/embed request; throws the error to reply with.
     func prepare(_ request: Request, model: LoadedModel, envelope: [[UInt8]], socketIndex: Int,
-                 now: Double) throws -> (PendingRequest, [WorkItem]) {
+                 connection: ConnectionTracker.Connection?, now: Double) throws -> (PendingRequest, [WorkItem]) {
         let textModel = model.textModel
         let labelCount = request.labels?.count ?? 0
         guard request.texts.count + labelCount <= limits.maxTextsPerRequest else {
@@ -74,7 +74,7 @@ struct RequestHandler {
             encodings.append((input.encoding.ids, input.encoding.typeIds, false))
         }
         let deadline = request.deadlineMs.map { now + Double($0) / 1000 }
-        let pending = PendingRequest(envelope: envelope, socketIndex: socketIndex, request: request, model: model,
+        let pending = PendingRequest(envelope: envelope, socketIndex: socketIndex, connection: connection, request: request, model: model,
                                      startedAt: now, tokenCounts: encodings.prefix(request.texts.count).map { $0.ids.count },
                                      truncated: encodings.prefix(request.texts.count).map(\.truncated),
                                      zeroShotLabels: zeroShot, queuedLabels: missingLabels, knownLabels: knownLabels)

@@ -16,6 +16,8 @@ final class Scheduler: @unchecked Sendable {
         var batchedItems = 0
         var batchedTokens = 0
         var expired = 0
+        /// Texts taken back from the queue because their client disconnected.
+        var withdrawn = 0
         var busy = false
     }
 
@@ -97,6 +99,23 @@ final class Scheduler: @unchecked Sendable {
         queuedTokens += tokens
         if wake { lock.signal() }
         return true
+    }
+
+    /// Takes back the queued items of these requests (their client has gone); returns how many.
+    /// Items already in the computing batch still complete.
+    func withdraw(owners: Set<ObjectIdentifier>) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var tokens = 0
+        let before = queue.count
+        queue.removeAll { item in
+            guard owners.contains(ObjectIdentifier(item.owner)) else { return false }
+            tokens += item.tokenCount
+            return true
+        }
+        queuedTokens -= tokens
+        stats.withdrawn += before - queue.count
+        return before - queue.count
     }
 
     /// Wakes the compute thread for work submitted with `wake: false`.

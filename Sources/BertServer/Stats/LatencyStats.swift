@@ -3,6 +3,8 @@
 struct ServerStats {
     private(set) var requests = 0
     private(set) var errorsByCode: [String: Int] = [:]
+    /// classify/embed requests whose client disconnected before the reply (never answered).
+    private(set) var abandonedRequests = 0
     private var latencies: [Double] = []       // ring buffer of the last `window` (seconds)
     private var next = 0
     private let window = 10_000
@@ -19,6 +21,8 @@ struct ServerStats {
     }
 
     mutating func record(error code: String) { errorsByCode[code, default: 0] += 1 }
+
+    mutating func recordAbandoned(requests: Int) { abandonedRequests += requests }
 
     /// Latency quantiles in milliseconds over the window.
     func percentiles(_ qs: [Double]) -> [Double] {
