@@ -6,7 +6,7 @@ package func softmaxForward(_ x: UnsafeMutablePointer<Float>, ld: Int, rows: Int
         // Vector max: Swift's scalar max() keeps IEEE NaN rules and does not vectorise.
         var m8 = Float8(repeating: -.infinity)
         var c = 0
-        while c + 8 <= cols { m8 = pointwiseMax(m8, load8(row + c)); c += 8 }
+        while c + 8 <= cols { m8 = lanesMax(m8, load8(row + c)); c += 8 }
         var maxValue = m8.max()
         while c < cols { maxValue = Swift.max(maxValue, row[c]); c += 1 }
         var acc = Float8()
