@@ -8,8 +8,8 @@ struct BertCtl: ParsableCommand {
         commandName: "bertctl",
         abstract: "Classify, embed, tokenize and benchmark with BERT-family models.",
         discussion: """
-        Without --local, commands ask bertd (see --endpoint); with --local DIR the work runs in
-        this process on the Hugging Face model directory DIR.
+        Without --local, commands ask bertd (see --endpoint); with --local DIR the work runs in \
+        this process on the Hugging Face model directory DIR. \
         Examples:
           bertctl classify --local models/all-MiniLM-L6-v2 "a great movie"
           echo "hello world" | bertctl embed --local models/all-MiniLM-L6-v2

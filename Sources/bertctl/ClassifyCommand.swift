@@ -9,10 +9,10 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Classify texts: the label and the probability of every label.",
         discussion: """
-        Asks bertd, or with --local DIR runs in this process. A model with a classification head
-        uses it. A sentence-embedding model (no head, such as all-MiniLM-L6-v2) classifies
-        zero-shot against --labels: cosine similarity of the text's embedding to each label's,
-        times 20, then softmax.
+        Asks bertd, or with --local DIR runs in this process. A model with a classification head \
+        uses it. A sentence-embedding model (no head, such as all-MiniLM-L6-v2) classifies \
+        zero-shot against --labels: cosine similarity of the text's embedding to each label's, \
+        times 20, then softmax. \
         Examples:
           bertctl classify --labels "sports,politics,music" "the match went to penalties"
           cat texts.txt | bertctl classify --model sentiment --json

@@ -8,10 +8,10 @@ struct LoadtestCommand: ParsableCommand {
         commandName: "loadtest",
         abstract: "Measure a running bertd: N concurrent clients sending single-text requests.",
         discussion: """
-        Each client is a thread with its own REQ socket, sending the next text as soon as its
-        previous reply arrives (closed loop). Prints req/s, latency p50/p90/p99/max, and errors
-        by code; --json prints one JSON object. The load comes from this machine: on the same
-        host it shares the CPU with bertd.
+        Each client is a thread with its own REQ socket, sending the next text as soon as its \
+        previous reply arrives (closed loop). Prints req/s, latency p50/p90/p99/max, and errors \
+        by code; --json prints one JSON object. The load comes from this machine: on the same \
+        host it shares the CPU with bertd. \
         Example:
           bertctl loadtest --clients 32 --requests 4000 --texts ../shared/data/sst2/dev.tsv --labels positive,negative
         """)
@@ -23,7 +23,7 @@ struct LoadtestCommand: ParsableCommand {
     @Option(help: "A text<TAB>label TSV with a header; its texts are sent in order, round robin.") var texts: String
     @Option(help: "The daemon's model (default: its default model).") var model: String?
     @Option(help: "Zero-shot labels, for an embedding model.") var labels: String?
-    @Option(help: "Send embed requests instead of classify.") var embed = false
+    @Flag(help: "Send embed requests instead of classify.") var embed = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {

@@ -8,11 +8,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Fine-tune a classifier on a labelled file; write a Hugging Face model directory and a report.",
         discussion: """
-        The output directory holds config.json (with id2label), model.safetensors with Hugging Face
-        names and the tokenizer files — transformers loads it unchanged — plus training_report.json
-        and training_report.svg; LoRA runs add adapter_config.json + adapter_model.safetensors
-        (PEFT). The best checkpoint by --metric is the one kept; last-checkpoint/ is where --resume
-        continues after a crash. A progress line goes to stderr.
+        The output directory holds config.json (with id2label), model.safetensors with Hugging Face \
+        names and the tokenizer files — transformers loads it unchanged — plus training_report.json \
+        and training_report.svg; LoRA runs add adapter_config.json + adapter_model.safetensors \
+        (PEFT). The best checkpoint by --metric is the one kept; last-checkpoint/ is where --resume \
+        continues after a crash. A progress line goes to stderr. \
         Examples:
           bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --out runs/sentiment
           bertctl train --local --model models/all-MiniLM-L6-v2 --train reviews.csv --text-column review --label-column stars --method lora --epochs 5 --metric macro_f1 --patience 2 --out runs/stars

@@ -50,6 +50,19 @@ final class DaemonCommandTests: XCTestCase {
         XCTAssertEqual(status.status, 0)
         XCTAssertNotNil((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["uptime_s"])
 
+        // The load generator: every request answered, none lost, in both request kinds.
+        let texts = runtime + "/texts.tsv"
+        try ("sentence\tlabel\n" + (0..<10).map { "load test sentence number \($0)\t0" }.joined(separator: "\n") + "\n")
+            .write(toFile: texts, atomically: true, encoding: .utf8)
+        for extra in [["--labels", "a,b"], ["--embed"]] {
+            let load = try BertCtl.run(["loadtest", "--endpoint", tcp, "--clients", "4", "--requests", "40", "--texts", texts, "--json"] + extra)
+            XCTAssertEqual(load.status, 0, load.stderr)
+            let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(load.stdout.utf8)) as? [String: Any], load.stdout)
+            XCTAssertEqual(figures["ok"] as? Int, 40, "\(extra): \(figures)")
+            XCTAssertEqual((figures["errors"] as? [String: Any])?.count, 0, "\(extra): \(figures)")
+            XCTAssertGreaterThan(figures["requests_per_s"] as? Double ?? 0, 0)
+        }
+
         // Admin operations: refused on TCP (exit 4 with the code), accepted on the ipc socket.
         let tiny = packageRoot.appendingPathComponent("Tests/BertCoreTests/Fixtures/tiny-bert").path
         let refused = try BertCtl.run(["load", "--endpoint", tcp, "tiny", tiny])

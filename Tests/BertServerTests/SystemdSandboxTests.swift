@@ -113,7 +113,7 @@ final class SystemdSandboxTests: XCTestCase {
         report("reload", since: &clock)
 
         // The STATUS= line.
-        XCTAssertTrue(waitFor { !(self.property("StatusText") ?? "").isEmpty }, "StatusText is set")
+        XCTAssertTrue(waitFor { (self.property("StatusText") ?? "").contains("1 models, queue") }, "StatusText is set")
         print("StatusText=\(property("StatusText") ?? "")")
 
         // kill -9: Restart=on-failure starts a new process.
