@@ -79,7 +79,9 @@ EOF
 echo "engine offline: bertctl bench --local $model --texts $texts"
 bench=$("$bertctl" bench --local "$model" --texts "$texts")
 offline=$(json_field "$bench" 'round(d["mixed"]["seq_per_s"], 1)')
-echo "  mixed: $offline seq/s ($(json_field "$bench" 'round(d["mixed"]["gflops"])') GFLOP/s; sgemm limit $(json_field "$bench" 'round(d["sgemm_gflops"])') GFLOP/s)"
+offline1=$(json_field "$bench" 'round(d["mixed_batch1"]["seq_per_s"], 1)')
+echo "  mixed, batches of 32: $offline seq/s ($(json_field "$bench" 'round(d["mixed"]["gflops"])') GFLOP/s; sgemm limit $(json_field "$bench" 'round(d["sgemm_gflops"])') GFLOP/s)"
+echo "  mixed, one text at a time: $offline1 seq/s"
 echo
 
 start_bertd
@@ -103,10 +105,11 @@ stop_bertd
 echo
 at32=$(json_field "${results[32]}" 'd["requests_per_s"]')
 one=$(json_field "$single" 'd["requests_per_s"]')
-python3 - "$at32" "$offline" "$one" <<'EOF'
+python3 - "$at32" "$offline" "$one" "$offline1" <<'EOF'
 import sys
-at32, offline, one = map(float, sys.argv[1:])
+at32, offline, one, offline1 = map(float, sys.argv[1:])
 print(f"32 clients / engine offline mixed: {at32 / offline:.2f}x")
-print(f"32 clients / max_batch_requests = 1: {at32 / one:.2f}x")
+print(f"32 clients / max_batch_requests = 1: {at32 / one:.2f}x "
+      f"(offline, batches of 32 / one at a time: {offline / offline1:.2f}x)")
 EOF
 echo "bertd resident memory: ${idle} MB idle with the model loaded, peak ${loaded} MB through the 128-client run"

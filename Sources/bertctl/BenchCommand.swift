@@ -13,6 +13,7 @@ struct BenchCommand: ParsableCommand {
           sgemm_gflops  2048³ sgemm through the same OpenBLAS: the machine's practical limit
           fixed         32 × 128 random tokens, forward only; efficiency = gflops / sgemm_gflops
           mixed         the first 1024 texts of --texts, batches of 32 in file order, ≤128 tokens
+          mixed_batch1  the same texts one at a time: what batching gains on them
           single        one 12-token sentence, batch 1, tokenization included: p50/p90/p99 latency
           tokenizer     (--tokenizer) every text of --texts: texts/s and tokens/s, 1 and N threads
         Run it on an otherwise idle machine, from a release build:
@@ -50,7 +51,10 @@ struct BenchCommand: ParsableCommand {
             let sgemm = EngineBench.sgemmGFLOPS(threads: n)
             result.append(("sgemm_gflops", .number(sgemm)))
             result.append(("fixed", .object(try bench.fixed(sgemm: sgemm))))
-            if let corpus { result.append(("mixed", .object(try bench.mixed(texts: corpus)))) }
+            if let corpus {
+                result.append(("mixed", .object(try bench.mixed(texts: corpus))))
+                result.append(("mixed_batch1", .object(try bench.mixed(texts: corpus, batchSize: 1))))
+            }
             result.append(("single", .object(try bench.single())))
         }
         if tokenizer || tokenizerOnly, let corpus {

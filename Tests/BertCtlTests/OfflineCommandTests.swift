@@ -35,6 +35,26 @@ final class OfflineCommandTests: XCTestCase {
         XCTAssertEqual((first["logits"] as! [Double]).count, 3)
     }
 
+    /// `bench` prints one JSON object with every workload; figures are reported, not judged.
+    func testBenchPrintsEveryWorkload() throws {
+        let texts = NSTemporaryDirectory() + "bertctl-bench-\(getpid()).tsv"
+        try ("sentence\tlabel\n" + (0..<40).map { "benchmark sentence \($0) with a few words\t1" }.joined(separator: "\n") + "\n")
+            .write(toFile: texts, atomically: true, encoding: .utf8)
+        defer { unlink(texts) }
+        let result = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--texts", texts], timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertGreaterThan(figures["sgemm_gflops"] as? Double ?? 0, 0)
+        for workload in ["mixed", "mixed_batch1"] {
+            let w = try XCTUnwrap(figures[workload] as? [String: Any], "\(workload) missing: \(figures)")
+            XCTAssertEqual(w["texts"] as? Int, 40, workload)
+            XCTAssertGreaterThan(w["seq_per_s"] as? Double ?? 0, 0, workload)
+        }
+        XCTAssertEqual((figures["mixed"] as? [String: Any])?["tokens"] as? Int, (figures["mixed_batch1"] as? [String: Any])?["tokens"] as? Int)
+        XCTAssertGreaterThan((figures["single"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0)
+        XCTAssertNotNil(figures["fixed"] as? [String: Any])
+    }
+
     func testClassifyWithHeadUsesConfigLabels() throws {
         let result = try BertCtl.run(["classify", "--local", tinyModelPath("tiny-distilbert"), "--json", "hello world"])
         // tiny-distilbert has a head but no tokenizer files of its own beyond vocab.txt.

@@ -43,23 +43,31 @@ struct EngineBench {
         if model.hasClassificationHead { _ = try model.classify(batch, workspace: ws) } else { try model.encode(batch, workspace: ws) }
     }
 
-    /// 32 sequences of 128 random tokens, forward only.
+    /// The peers' sequence length, or less for a model that takes fewer positions.
+    private var benchLength: Int { min(128, textModel.maxSequenceLength) }
+
+    /// 32 sequences of 128 random tokens (fewer if the model's limit is lower), forward only.
     func fixed(sgemm: Double) throws -> [(String, JSON)] {
         var generator = SystemRandomNumberGenerator()
-        let sequences = (0..<32).map { _ in (0..<128).map { _ in Int32.random(in: 1000..<20000, using: &generator) } }
+        let vocabulary = model.config.vocabSize
+        let tokenRange = Int32(min(1000, vocabulary / 2))..<Int32(min(20000, vocabulary))
+        let sequences = (0..<32).map { _ in (0..<benchLength).map { _ in Int32.random(in: tokenRange, using: &generator) } }
         let batch = TokenBatch(sequences: sequences)
         let ws = model.makeWorkspace()
         let times = try Stopwatch.measure(warmup: 2, repetitions: 5) { try forward(batch, ws) }
-        let gflops = flops(sequenceLengths: Array(repeating: 128, count: 32)) / times.median / 1e9
+        let gflops = flops(sequenceLengths: Array(repeating: benchLength, count: 32)) / times.median / 1e9
         return [("seq_per_s", .number(32 / times.median)), ("gflops", .number(gflops)), ("efficiency", .number(gflops / sgemm)),
                 ("ms_per_batch", .number(times.median * 1e3))]
     }
 
-    /// The first 1024 texts of a TSV, tokenized beforehand (truncated at 128), batches of 32 in
-    /// file order, padding-free. Forward time only, like the peers.
-    func mixed(texts: [String]) throws -> [(String, JSON)] {
-        let inputs = try texts.prefix(1024).map { try textModel.prepare($0, truncate: true, maxLength: 128) }
-        let batches = stride(from: 0, to: inputs.count, by: 32).map { textModel.batch(Array(inputs[$0..<min($0 + 32, inputs.count)])) }
+    /// The first 1024 texts of a TSV, tokenized beforehand (truncated at 128), batches of
+    /// `batchSize` (32 as the peers run it; 1 for the unbatched baseline) in file order,
+    /// padding-free. Forward time only, like the peers.
+    func mixed(texts: [String], batchSize: Int = 32) throws -> [(String, JSON)] {
+        let inputs = try texts.prefix(1024).map { try textModel.prepare($0, truncate: true, maxLength: benchLength) }
+        let batches = stride(from: 0, to: inputs.count, by: batchSize).map {
+            textModel.batch(Array(inputs[$0..<min($0 + batchSize, inputs.count)]))
+        }
         let tokens = batches.reduce(0) { $0 + $1.tokenCount }
         let ws = model.makeWorkspace()
         let times = try Stopwatch.measure(warmup: 1, repetitions: 3) { for b in batches { try forward(b, ws) } }
