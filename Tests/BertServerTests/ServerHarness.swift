@@ -13,7 +13,6 @@ final class ServerHarness {
     let runtimeDirectory: String
     private let thread: Thread
     private let finished = DispatchSemaphore(value: 0)
-    private(set) var runError: Error?
     let context: Context
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -38,20 +37,27 @@ final class ServerHarness {
         let configuration = c
         server = try BertServer(configuration: configuration, log: Logger(level: .warning))
         let s = server
-        var error: Error?
+        let failure = StartFailure()
         let done = finished
         thread = Thread {
-            do { try s.run() } catch let e { error = e }
+            do { try s.run() } catch { failure.set(error) }
             done.signal()
         }
         thread.start()
         guard let bound = server.waitUntilReady(timeout: 30) else {
             finished.wait()
-            throw error ?? ServerError2("the server did not become ready")
+            throw failure.error ?? ServerError2("the server did not become ready")
         }
         endpoints = bound
         context = try Context()
-        _ = error
+    }
+
+    /// What run() threw, handed from the server's thread to the test's.
+    private final class StartFailure: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: Error?
+        func set(_ e: Error) { lock.lock(); stored = e; lock.unlock() }
+        var error: Error? { lock.lock(); defer { lock.unlock() }; return stored }
     }
 
     var tcp: String { endpoints[0] }
