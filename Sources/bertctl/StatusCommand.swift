@@ -12,6 +12,7 @@ struct StatusCommand: ParsableCommand {
         if json { return ResultPrinter.print(s, json: true) }
         let queue = s["queue"] as? [String: Any] ?? [:]
         let latency = s["latency_ms"] as? [String: Any] ?? [:]
+        let abandoned = s["abandoned"] as? [String: Any] ?? [:]
         func number(_ v: Any?) -> String { (v as? Double).map { String(format: "%.1f", $0) } ?? "\(v ?? "-")" }
         print("""
         bertd \(s["version"] ?? "?") (protocol \(s["protocol"] ?? "?")), up \(s["uptime_s"] ?? 0) s, \(s["threads"] ?? "?") threads
@@ -21,6 +22,7 @@ struct StatusCommand: ParsableCommand {
         batches     \(s["batches"] ?? 0), mean \(number(s["mean_batch_texts"])) texts
         latency ms  p50 \(number(latency["p50"]))  p90 \(number(latency["p90"]))  p99 \(number(latency["p99"]))
         errors      \((s["errors"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))
+        dropped     \(s["expired"] ?? 0) texts past their deadline; \(abandoned["requests"] ?? 0) requests abandoned by their clients (\(abandoned["texts"] ?? 0) queued texts withdrawn)
         """)
     }
 }

@@ -49,6 +49,11 @@ final class DaemonCommandTests: XCTestCase {
         let status = try BertCtl.run(["status", "--endpoint", tcp, "--json"])
         XCTAssertEqual(status.status, 0)
         XCTAssertNotNil((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["uptime_s"])
+        let table = try BertCtl.run(["status", "--endpoint", tcp])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        for row in ["queue       0 texts", "requests    ", "latency ms  p50 ", "dropped     0 texts past their deadline; 0 requests abandoned"] {
+            XCTAssertTrue(table.stdout.contains(row), "\(row) in:\n\(table.stdout)")
+        }
 
         // The load generator: every request answered, none lost, in both request kinds.
         let texts = runtime + "/texts.tsv"
