@@ -26,6 +26,7 @@ struct BertCtl: ParsableCommand {
             UnloadCommand.self,
             StatusCommand.self,
             PingCommand.self,
+            WatchCommand.self,
             LoadtestCommand.self,
             TrainCommand.self,
             EvalCommand.self,

@@ -80,5 +80,29 @@ final class DaemonCommandTests: XCTestCase {
         let gone = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tiny", "hello"])
         XCTAssertEqual(gone.status, 4)
         XCTAssertTrue(gone.stderr.contains("unknown_model"), gone.stderr)
+
+        // watch: model events as lines, while loads and unloads happen.
+        let watch = Process()
+        watch.executableURL = BertCtl.executable
+        watch.arguments = ["watch", "--events", "ipc://\(runtime)/events.sock", "--topic", "model.", "--count", "2", "--seconds", "30"]
+        let watchOutput = Pipe()
+        watch.standardOutput = watchOutput
+        try watch.run()
+        let until = Date(timeIntervalSinceNow: 30)
+        while watch.isRunning && Date() < until {  // the subscription takes a moment to reach bertd
+            _ = try BertCtl.run(["load", "--endpoint", ipc, "tiny", tiny])
+            _ = try BertCtl.run(["unload", "--endpoint", ipc, "tiny"])
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        watch.waitUntilExit()
+        XCTAssertEqual(watch.terminationStatus, 0)
+        let lines = String(decoding: watchOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, "\(lines)")
+        for line in lines {
+            XCTAssertNotNil(line.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  model\.(loaded|unloaded)  model=tiny"#, options: .regularExpression), String(line))
+        }
+        let noSocket = try BertCtl.run(["watch", "--events", "ipc://\(runtime)/absent.sock", "--count", "1"])
+        XCTAssertEqual(noSocket.status, 3)
+        XCTAssertTrue(noSocket.stderr.contains("no events socket"), noSocket.stderr)
     }
 }
