@@ -12,7 +12,8 @@ struct TrainCommand: ParsableCommand {
         names and the tokenizer files — transformers loads it unchanged — plus training_report.json \
         and training_report.svg; LoRA runs add adapter_config.json + adapter_model.safetensors \
         (PEFT). The best checkpoint by --metric is the one kept; last-checkpoint/ is where --resume \
-        continues after a crash. A progress line goes to stderr. \
+        continues after a crash, or after Ctrl-C (or SIGTERM), which stops the run at the next \
+        step with a resume point and exits with 130 (143). A progress line goes to stderr. \
         Examples:
           bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --out runs/sentiment
           bertctl train --local --model models/all-MiniLM-L6-v2 --train reviews.csv --text-column review --label-column stars --method lora --epochs 5 --metric macro_f1 --patience 2 --out runs/stars
@@ -42,6 +43,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.set(threads ?? ComputeThreads.cores)
+        let signals = StopSignals()
         do {
             let loaded = try TrainingData.load(train: URL(fileURLWithPath: train), validation: validation.map { URL(fileURLWithPath: $0) },
                                                options: data.datasetOptions,
@@ -50,13 +52,16 @@ struct TrainCommand: ParsableCommand {
             let options = try hyper.options(classCounts: loaded.statistics.trainClassCounts)
             let outURL = URL(fileURLWithPath: out)
             if let k = kfold {
-                try runFolds(loaded, k: k, options: options, out: outURL)
+                try runFolds(loaded, k: k, options: options, out: outURL, signals: signals)
                 return
             }
             let bar = ProgressBar()
             let report = try FineTuneRun(modelDirectory: URL(fileURLWithPath: model), data: loaded, options: options, output: outURL,
-                                         progress: bar.show).run(resume: resume)
+                                         progress: bar.show, stopRequested: { signals.stopRequested }).run(resume: resume)
             if json { print(String(decoding: try report.json(), as: UTF8.self)) } else { summarize(report, out: out) }
+        } catch let stopped as FineTuneRun.Interrupted {
+            FileHandle.standardError.write(Data("\n\(stopped.description)\nrun the same command with --resume to continue\n".utf8))
+            throw ExitCode(128 + signals.receivedSignal)
         } catch let e as TrainingDataError {
             throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
         } catch let e as BertError {
@@ -64,13 +69,14 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    private func runFolds(_ data: TrainingData, k: Int, options: FineTuneOptions, out: URL) throws {
+    private func runFolds(_ data: TrainingData, k: Int, options: FineTuneOptions, out: URL, signals: StopSignals) throws {
         var finals: [ClassificationMetrics] = []
         for (i, fold) in try data.folds(k, seed: options.seed).enumerated() {
             var bar = ProgressBar()
             bar.label = "fold \(i + 1)/\(k)  "
             let report = try FineTuneRun(modelDirectory: URL(fileURLWithPath: model), data: fold, options: options,
-                                         output: out.appendingPathComponent("fold-\(i + 1)"), progress: bar.show).run(resume: resume)
+                                         output: out.appendingPathComponent("fold-\(i + 1)"), progress: bar.show,
+                                         stopRequested: { signals.stopRequested }).run(resume: resume)
             if let m = report.finalMetrics { finals.append(m) }
         }
         var summary = TrainingReport(title: "\(k)-fold cross-validation", configuration: [:], labels: data.labelSet.names,

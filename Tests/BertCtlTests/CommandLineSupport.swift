@@ -42,14 +42,16 @@ enum BertCtl {
     }
 }
 
-/// Bytes a reader thread hands over; the lock matters when a timed-out run is read early.
-private final class LockedData: @unchecked Sendable {
+/// Bytes a reader thread hands over; the lock matters when a run is read while it writes.
+final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     var value: Data {
         get { lock.lock(); defer { lock.unlock() }; return data }
         set { lock.lock(); data = newValue; lock.unlock() }
     }
+    func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
+    var text: String { String(decoding: value, as: UTF8.self) }
 }
 
 private final class BundleToken {}

@@ -63,6 +63,41 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(classify.stdout.contains("\"label\":\"positive\""), classify.stdout)
     }
 
+    /// Ctrl-C stops the run at the next step with a resume point and exit status 130; the same
+    /// command with --resume finishes it. (That the resumed run is bit-identical to an
+    /// uninterrupted one is BertTrainingTests.ResumeTests.)
+    func testInterruptThenResume() throws {
+        let model = try miniLMPath()
+        let train = try writeData("train.tsv", count: 480, seed: 2)
+        let out = scratch.appendingPathComponent("run").path
+        let command = ["train", "--local", "--model", model, "--train", train, "--out", out, "--batch-size", "16", "--epochs", "2", "--seed", "3"]
+        let process = Process()
+        process.executableURL = BertCtl.executable
+        process.arguments = command
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        let collected = LockedData()
+        stderr.fileHandleForReading.readabilityHandler = { collected.append($0.availableData) }
+        func text() -> String { collected.text }
+        try process.run()
+        let until = Date(timeIntervalSinceNow: 120)
+        while !text().contains(" step ") && process.isRunning && Date() < until { Thread.sleep(forTimeInterval: 0.01) }
+        process.interrupt()  // SIGINT
+        process.waitUntilExit()
+        stderr.fileHandleForReading.readabilityHandler = nil
+        XCTAssertEqual(process.terminationStatus, 130, text())
+        XCTAssertTrue(text().contains("stopped at step") && text().contains("--resume"), text())
+        let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/last-checkpoint/trainer_state.json"))) as! [String: Any]
+        XCTAssertLessThan(state["global_step"] as! Int, 2 * 27, "stopped before the end: \(state)")
+
+        let resumed = try BertCtl.run(command + ["--resume", "--json"], timeout: 600)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((report["epochs"] as! [[String: Any]]).map { $0["epoch"] as? Int }, [1, 2])
+        XCTAssertEqual((report["steps"] as! [[String: Any]]).map { $0["step"] as? Int }, Array(1...2 * 27).map { $0 }, "every step once")
+    }
+
     func testBadRowsAreNamedWithTheirLine() throws {
         let model = try miniLMPath()
         let url = scratch.appendingPathComponent("bad.csv")

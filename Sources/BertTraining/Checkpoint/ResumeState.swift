@@ -19,10 +19,13 @@ public struct TrainerState: Sendable, Codable, Equatable {
     public var earlyStopping: EarlyStopping?
     public var bestMetric: Double?
     public var bestCheckpoint: String?
+    /// Mid-epoch: the training loss summed over the batches already taken, so the epoch's mean
+    /// comes out as if it had not been interrupted.
+    public var epochLossSum: Double?
 
     public init(epoch: Int, stepInEpoch: Int = 0, globalStep: Int, seed: UInt64, dropoutPass: UInt64,
                 generatorState: UInt64? = nil, earlyStopping: EarlyStopping? = nil,
-                bestMetric: Double? = nil, bestCheckpoint: String? = nil) {
+                bestMetric: Double? = nil, bestCheckpoint: String? = nil, epochLossSum: Double? = nil) {
         self.epoch = epoch
         self.stepInEpoch = stepInEpoch
         self.globalStep = globalStep
@@ -32,13 +35,14 @@ public struct TrainerState: Sendable, Codable, Equatable {
         self.earlyStopping = earlyStopping
         self.bestMetric = bestMetric
         self.bestCheckpoint = bestCheckpoint
+        self.epochLossSum = epochLossSum
     }
 
     enum CodingKeys: String, CodingKey {
         case epoch, seed
         case stepInEpoch = "step_in_epoch", globalStep = "global_step", dropoutPass = "dropout_pass"
         case generatorState = "generator_state", earlyStopping = "early_stopping"
-        case bestMetric = "best_metric", bestCheckpoint = "best_model_checkpoint"
+        case bestMetric = "best_metric", bestCheckpoint = "best_model_checkpoint", epochLossSum = "epoch_loss_sum"
     }
 }
 

@@ -35,6 +35,9 @@ public struct FineTuneOptions: Sendable {
     public var patience: Int?
     /// LoRA: also write `merged/`, the kept model with its adapters folded into the weights.
     public var mergeLoRA = false
+    /// Also leave a resume point every N optimizer steps inside an epoch (nil: at epoch ends
+    /// only), so a crash loses at most N steps.
+    public var checkpointEverySteps: Int?
 
     public init() {}
 

@@ -21,24 +21,39 @@ public final class FineTuneRun {
         public var evaluation: ClassificationMetrics?
     }
 
+    /// A run that stopped because `stopRequested` said so, after writing its resume point:
+    /// `run(resume: true)` continues from there exactly as if it had not stopped.
+    public struct Interrupted: Error, CustomStringConvertible {
+        /// The epoch it stopped in (1-based) and the optimizer steps taken.
+        public let epoch: Int
+        public let step: Int
+        public let resumePoint: URL
+        public var description: String { "stopped at step \(step), in epoch \(epoch); the resume point is \(resumePoint.path)" }
+    }
+
     public let modelDirectory: URL
     public let data: TrainingData
     public let options: FineTuneOptions
     public let output: URL
     private let progress: (Progress) -> Void
+    private let stopRequested: () -> Bool
 
     public static let lastCheckpointName = "last-checkpoint"
 
+    /// - Parameter stopRequested: asked after every optimizer step; true stops the run at that
+    ///   step with a resume point (a signal handler, a job being cancelled or the daemon stopping).
     public init(modelDirectory: URL, data: TrainingData, options: FineTuneOptions, output: URL,
-                progress: @escaping (Progress) -> Void = { _ in }) {
+                progress: @escaping (Progress) -> Void = { _ in }, stopRequested: @escaping () -> Bool = { false }) {
         self.modelDirectory = modelDirectory
         self.data = data
         self.options = options
         self.output = output
         self.progress = progress
+        self.stopRequested = stopRequested
     }
 
-    /// Trains; with `resume`, continues from `output/last-checkpoint` if it is there.
+    /// Trains; with `resume`, continues from `output/last-checkpoint` if it is there. Throws
+    /// `Interrupted` when `stopRequested` stopped it.
     @discardableResult
     public func run(resume: Bool = false) throws -> TrainingReport {
         let started = monotonic()
@@ -73,6 +88,7 @@ public final class FineTuneRun {
         let evaluator = try Evaluator(trainer: trainer, options: options)
 
         var firstEpoch = 0
+        var resumedBatches = 0, resumedLossSum = 0.0  // a resume point inside an epoch
         if resuming {
             let (state, step) = try ResumeState.read(from: last, into: optimizer.checkpointMoments)
             if let adapters = trainer.lora {
@@ -82,6 +98,8 @@ public final class FineTuneRun {
             trainer.dropoutPass = state.dropoutPass
             stopping = state.earlyStopping ?? stopping
             firstEpoch = state.epoch
+            resumedBatches = state.stepInEpoch
+            resumedLossSum = state.epochLossSum ?? 0
             if let previous = try? TrainingReport.decode(Data(contentsOf: last.appendingPathComponent(TrainingReport.jsonName))) {
                 report.epochs = previous.epochs
                 report.steps = previous.steps
@@ -99,7 +117,10 @@ public final class FineTuneRun {
             let epochStart = monotonic()
             var lossSum = 0.0, lossCount = 0
             let batches = batcher.indexBatches(epoch: epoch)
-            for (i, indices) in batches.enumerated() {
+            // The batch order depends only on (seed, epoch): a mid-epoch resume skips what was taken.
+            let skip = epoch == firstEpoch ? resumedBatches : 0
+            if skip > 0 { (lossSum, lossCount) = (resumedLossSum, skip) }
+            for (i, indices) in batches.enumerated() where i >= skip {
                 let accumulateIndex = i % options.gradientAccumulation
                 let groupSize = min(options.gradientAccumulation, batches.count - (i - accumulateIndex))
                 let batch = train.batch(indices)
@@ -130,6 +151,13 @@ public final class FineTuneRun {
                     evaluationSeconds += monotonic() - t
                 }
                 progress(p)
+                let stop = stopRequested()
+                if i < batches.count - 1,
+                   stop || options.checkpointEverySteps.map({ optimizer.stepCount % $0 == 0 }) == true {
+                    try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch, stepInEpoch: i + 1,
+                                         epochLossSum: lossSum, stopping: stopping, to: last)
+                    if stop { throw Interrupted(epoch: epoch + 1, step: optimizer.stepCount, resumePoint: last) }
+                }
             }
             let t = monotonic()
             let metrics = try evaluator.evaluate(validation, labels: labels)
@@ -147,10 +175,14 @@ public final class FineTuneRun {
                 report.finalMetrics = metrics
                 try writeModel(trainer: trainer, report: report, to: output)
             }
-            try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch + 1, stopping: stopping, to: last)
+            try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch + 1, stepInEpoch: 0,
+                                 epochLossSum: nil, stopping: stopping, to: last)
             if decision == .stop {
                 report.stoppedEarly = true
                 break epochs
+            }
+            if epoch < options.epochs - 1 && stopRequested() {
+                throw Interrupted(epoch: epoch + 1, step: optimizer.stepCount, resumePoint: last)
             }
         }
         if case .lora(let config) = options.method, options.mergeLoRA, report.bestEpoch != nil {
@@ -198,13 +230,15 @@ public final class FineTuneRun {
         try ModelCheckpoint(model: model, labels: data.labelSet.names, sourceDirectory: modelDirectory).write(to: directory)
     }
 
-    private func writeResumePoint(trainer: Trainer, optimizer: AdamW, report: TrainingReport, epoch: Int,
-                                  stopping: EarlyStopping, to directory: URL) throws {
+    /// `epoch`: epochs completed; `stepInEpoch`: batches of the next one already taken.
+    private func writeResumePoint(trainer: Trainer, optimizer: AdamW, report: TrainingReport, epoch: Int, stepInEpoch: Int,
+                                  epochLossSum: Double?, stopping: EarlyStopping, to directory: URL) throws {
         var checkpoint = try ModelCheckpoint(model: trainer.model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
         checkpoint.report = report
         checkpoint.resume = ResumeState(
-            trainer: TrainerState(epoch: epoch, globalStep: optimizer.stepCount, seed: options.seed, dropoutPass: trainer.dropoutPass,
-                                  earlyStopping: stopping, bestMetric: stopping.best),
+            trainer: TrainerState(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: optimizer.stepCount, seed: options.seed,
+                                  dropoutPass: trainer.dropoutPass, earlyStopping: stopping, bestMetric: stopping.best,
+                                  epochLossSum: epochLossSum),
             optimizerStep: optimizer.stepCount, moments: optimizer.checkpointMoments)
         try checkpoint.write(to: directory)
         if let adapters = trainer.lora {

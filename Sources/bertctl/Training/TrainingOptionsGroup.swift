@@ -27,6 +27,7 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "Random seed (data order, dropout, new head).") var seed: UInt64 = 42
     @Option(help: "Tokens per text, special tokens included.") var maxLength = 128
     @Option(help: "Also evaluate every N optimizer steps.") var evalSteps: Int?
+    @Option(help: "Also write last-checkpoint/ every N optimizer steps (default: at the end of each epoch).") var checkpointEvery: Int?
     @Option(help: "The metric that picks the kept checkpoint: loss | accuracy | macro_f1 | macro_precision | macro_recall | roc_auc.") var metric = "loss"
     @Option(help: "Stop after this many evaluations without improvement.") var patience: Int?
 
@@ -88,6 +89,8 @@ struct TrainingOptionsGroup: ParsableArguments {
         o.seed = seed
         o.maxLength = maxLength
         o.evalEverySteps = evalSteps
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        o.checkpointEverySteps = checkpointEvery
         o.selectionMetric = Metric(rawValue: metric) ?? .loss
         o.patience = patience
         return o
