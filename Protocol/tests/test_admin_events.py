@@ -9,23 +9,22 @@ import time
 import pytest
 import zmq
 
+from bertd_client import BertdEvents
 from conftest import CTX, TINY, check_event, check_reply, expect_error, req
 
 
 @pytest.fixture
 def events(bertd):
-    sub = CTX.socket(zmq.SUB)
-    sub.linger = 0
-    sub.subscribe(b"model.")
-    sub.connect(bertd.events)
-    time.sleep(0.3)  # PUB/SUB: a late joiner misses events; let the subscription reach the daemon
-    yield sub
-    sub.close()
+    """The Python client's subscription (it waits for the subscription to reach the daemon)."""
+    with BertdEvents(bertd.events, topics=["model."], context=CTX) as subscription:
+        yield subscription
 
 
-def next_event(sub, timeout_ms=10000):
-    assert sub.poll(timeout_ms), "no event"
-    return check_event(sub.recv_multipart())
+def next_event(events, timeout_ms=10000):
+    got = events.next(timeout_ms)
+    assert got is not None, "no event"
+    topic, body = got
+    return check_event([topic.encode(), json.dumps(body).encode()])
 
 
 def admin(bertd, body, timeout_ms=60000):
@@ -99,6 +98,21 @@ def test_load_failed_event(bertd, events, tmp_path):
         assert ev["message"] == reply["error"]["message"]
     names = [m["name"] for m in check_reply(req(bertd.tcp, {"op": "models"}), "models")["result"]["models"]]
     assert "broken" not in names
+    bertd.assert_serving()
+
+
+def test_events_by_topic_prefix(bertd, tmp_path):
+    """BertdEvents: every topic by default, only the prefixes asked for otherwise; the iterator
+    and next() yield (topic, object); next() times out with None."""
+    with BertdEvents(bertd.events, context=CTX) as everything, \
+            BertdEvents(bertd.events, topics=["model.unloaded"], context=CTX) as unloads:
+        admin(bertd, {"id": "L", "op": "load", "name": "prefix-test", "path": TINY})
+        admin(bertd, {"id": "U", "op": "unload", "name": "prefix-test"})
+        stream = iter(everything)
+        assert [next(stream)[0], next(stream)[0]] == ["model.loaded", "model.unloaded"]
+        topic, body = unloads.next(timeout_ms=10000)
+        assert topic == "model.unloaded" and body["model"] == "prefix-test" and body["event"] == topic
+        assert unloads.next(timeout_ms=200) is None  # the load was not for this subscriber
     bertd.assert_serving()
 
 

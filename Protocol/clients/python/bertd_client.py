@@ -10,6 +10,12 @@ Every method returns the reply's ``result`` object (a dict, as documented in PRO
 An error reply raises ``BertdError(code, message)``; no reply within ``timeout_ms`` after
 ``retries`` retries raises ``BertdUnavailable``.
 
+Events (model loaded/unloaded, training jobs) come from the daemon's PUB socket:
+
+    with BertdEvents("ipc:///run/bertd/events.sock", topics=["model."]) as events:
+        for topic, event in events:          # or events.next(timeout_ms=1000) -> None on timeout
+            print(topic, event["model"])
+
 Reliability is the "Lazy Pirate" pattern: a REQ socket, a poll with a timeout, and on timeout
 the socket is closed (linger 0) and a new one is opened for the retry. Only idempotent operations
 (classify, embed, models, status, ping) are retried; load and unload are sent once, because after
@@ -24,7 +30,7 @@ import time
 
 import zmq
 
-__all__ = ["BertdClient", "BertdError", "BertdUnavailable", "PROTOCOL_VERSION", "IDEMPOTENT_OPS"]
+__all__ = ["BertdClient", "BertdEvents", "BertdError", "BertdUnavailable", "PROTOCOL_VERSION", "IDEMPOTENT_OPS"]
 
 PROTOCOL_VERSION = 1
 IDEMPOTENT_OPS = frozenset({"classify", "embed", "models", "status", "ping"})
@@ -180,6 +186,54 @@ class BertdClient:
 
     def close(self):
         self._discard()
+        if self._own_context:
+            self._context.term()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class BertdEvents:
+    """A subscription to bertd's events socket. Each event is ``(topic, object)``; the object has
+    ``event`` (= topic), ``time`` and the event's fields (PROTOCOL.md, "Events").
+
+    PUB/SUB drops what a subscriber was not connected for: the subscription needs a moment to
+    reach the daemon after connecting (``settle_s``), and events published before are not seen.
+
+    topics   -- topic prefixes to receive (default: all)
+    settle_s -- seconds to wait after connecting, so the subscription is in place on return
+    """
+
+    def __init__(self, endpoint, topics=("",), settle_s=0.3, context=None):
+        self.endpoint = endpoint
+        self._own_context = context is None
+        self._context = context or zmq.Context()
+        self._socket = self._context.socket(zmq.SUB)
+        self._socket.linger = 0
+        for topic in topics:
+            self._socket.subscribe(topic.encode("utf-8") if isinstance(topic, str) else topic)
+        self._socket.connect(endpoint)
+        if settle_s:
+            time.sleep(settle_s)
+
+    def next(self, timeout_ms=None):
+        """The next event as (topic, object), or None when none came within timeout_ms."""
+        while True:
+            if not self._socket.poll(timeout_ms if timeout_ms is not None else -1):
+                return None
+            frames = self._socket.recv_multipart()
+            if len(frames) == 2:  # anything else is not a bertd event: skip it
+                return frames[0].decode("utf-8"), json.loads(frames[1])
+
+    def __iter__(self):
+        while True:
+            yield self.next()
+
+    def close(self):
+        self._socket.close(linger=0)
         if self._own_context:
             self._context.term()
 
