@@ -13,6 +13,7 @@ struct StatusCommand: ParsableCommand {
         let queue = s["queue"] as? [String: Any] ?? [:]
         let latency = s["latency_ms"] as? [String: Any] ?? [:]
         let abandoned = s["abandoned"] as? [String: Any] ?? [:]
+        let errors = (s["errors"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
         func number(_ v: Any?) -> String { (v as? Double).map { String(format: "%.1f", $0) } ?? "\(v ?? "-")" }
         print("""
         bertd \(s["version"] ?? "?") (protocol \(s["protocol"] ?? "?")), up \(s["uptime_s"] ?? 0) s, \(s["threads"] ?? "?") threads
@@ -21,7 +22,7 @@ struct StatusCommand: ParsableCommand {
         requests    \(s["requests"] ?? 0) served, \(number(s["requests_per_s"])) req/s (last 10 s)
         batches     \(s["batches"] ?? 0), mean \(number(s["mean_batch_texts"])) texts
         latency ms  p50 \(number(latency["p50"]))  p90 \(number(latency["p90"]))  p99 \(number(latency["p99"]))
-        errors      \((s["errors"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))
+        errors      \(errors.isEmpty ? "none" : errors)
         dropped     \(s["expired"] ?? 0) texts past their deadline; \(abandoned["requests"] ?? 0) requests abandoned by their clients (\(abandoned["texts"] ?? 0) queued texts withdrawn)
         """)
     }

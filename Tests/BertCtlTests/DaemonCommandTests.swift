@@ -51,7 +51,7 @@ final class DaemonCommandTests: XCTestCase {
         XCTAssertNotNil((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["uptime_s"])
         let table = try BertCtl.run(["status", "--endpoint", tcp])
         XCTAssertEqual(table.status, 0, table.stderr)
-        for row in ["queue       0 texts", "requests    ", "latency ms  p50 ", "dropped     0 texts past their deadline; 0 requests abandoned"] {
+        for row in ["queue       0 texts", "requests    ", "latency ms  p50 ", "errors      none", "dropped     0 texts past their deadline; 0 requests abandoned"] {
             XCTAssertTrue(table.stdout.contains(row), "\(row) in:\n\(table.stdout)")
         }
 
