@@ -3,7 +3,8 @@
 struct ServerStats {
     private(set) var requests = 0
     private(set) var errorsByCode: [String: Int] = [:]
-    /// classify/embed requests whose client disconnected before the reply (never answered).
+    /// Requests whose client disconnected before they were answered (withdrawn from the queue,
+    /// or read after the client had gone).
     private(set) var abandonedRequests = 0
     private var latencies: [Double] = []       // ring buffer of the last `window` (seconds)
     private var next = 0
