@@ -1,0 +1,106 @@
+import BertCore
+import BertPipeline
+import BertProtocol
+import Foundation
+import ZeroMQ
+
+/// Models: loading at start, hot load/unload on request, reload on SIGHUP. Loads run on threads
+/// of their own; the I/O thread installs the result.
+extension BertServer {
+    struct ReplyTarget {
+        let id: JSON
+        let envelope: [[UInt8]]
+        let socketIndex: Int
+    }
+
+    struct LoadOutcome {
+        let name: String
+        let path: String
+        let result: Result<TextModel, Error>
+        let reply: ReplyTarget?
+    }
+
+    func loadInitialModels() throws {
+        for entry in configuration.models {
+            notifier.extendTimeout(seconds: 120)
+            let started = monotonicSeconds()
+            do {
+                let model = registry.install(name: entry.name, path: entry.path, textModel: try ModelRegistry.load(name: entry.name, path: entry.path))
+                log.info("loaded model \(entry.name) from \(entry.path) (\(model.family), \(model.parameterCount) parameters) in \(Int((monotonicSeconds() - started) * 1000)) ms")
+            } catch {
+                throw ServerError("cannot load model \"\(entry.name)\" from \(entry.path): \(error)")
+            }
+        }
+    }
+
+    /// Loads on a thread of its own; the I/O thread installs the result (hot: requests already
+    /// queued finish on the previous version).
+    func startLoad(name: String, path: String, reply: ReplyTarget?) {
+        pendingLoads += 1
+        let mailbox = loads
+        let thread = Thread {
+            let result = Result { try ModelRegistry.load(name: name, path: path) }
+            mailbox.post([LoadOutcome(name: name, path: path, result: result, reply: reply)])
+        }
+        thread.name = "bertd-load"
+        thread.start()
+    }
+
+    func finishLoad(_ outcome: LoadOutcome, sockets: [Socket], publisher: Socket?) {
+        pendingLoads -= 1
+        switch outcome.result {
+        case .success(let textModel):
+            let model = registry.install(name: outcome.name, path: outcome.path, textModel: textModel)
+            log.notice("loaded model \(model.name) v\(model.version) from \(model.path)")
+            publish(.modelLoaded, [("model", .string(model.name)), ("version", .int(model.version)), ("path", .string(model.path))])
+            if let r = outcome.reply {
+                send(envelope: r.envelope, body: Reply.success(id: r.id, result: .object([("loaded", modelJSON(model))])), socketIndex: r.socketIndex, sockets: sockets)
+            }
+        case .failure(let error):
+            let message = (error as? BertError)?.message ?? "\(error)"
+            log.warning("loading model \(outcome.name) from \(outcome.path) failed: \(message)")
+            publish(.modelLoadFailed, [("model", .string(outcome.name)), ("path", .string(outcome.path)), ("message", .string(message))])
+            if let r = outcome.reply {
+                stats.record(error: ErrorCode.loadFailed.rawValue)
+                send(envelope: r.envelope, body: Reply.failure(id: r.id, error: ProtocolError(.loadFailed, message)), socketIndex: r.socketIndex, sockets: sockets)
+            }
+        }
+        if reloading && pendingLoads == 0 {
+            reloading = false
+            notifier.ready()
+            log.notice("reload finished")
+        }
+    }
+
+    func beginReload(publisher: Socket?) {
+        guard !reloading else { return }
+        notifier.reloading()
+        reloading = true
+        if let reloadConfiguration {
+            do {
+                let fresh = try reloadConfiguration()
+                if fresh.endpoints != configuration.endpoints || fresh.eventsEndpoint != configuration.eventsEndpoint {
+                    log.warning("reload: endpoint changes take effect at the next restart")
+                }
+                let removed = Set(configuration.models.map(\.name)).subtracting(fresh.models.map(\.name))
+                for name in removed {
+                    if let model = registry.remove(name) {
+                        publish(.modelUnloaded, [("model", .string(model.name)), ("version", .int(model.version))])
+                    }
+                }
+                configuration = fresh
+                registry.defaultName = fresh.defaultModel
+                scheduler.update(limits: fresh.batchLimits)
+                handler.limits = .init(maxTextsPerRequest: fresh.maxTextsPerRequest, maxTextBytes: fresh.maxTextBytes)
+            } catch {
+                log.error("reload: the configuration is invalid, keeping the running one: \(error)")
+            }
+        }
+        log.notice("reloading \(configuration.models.count) models")
+        for entry in configuration.models { startLoad(name: entry.name, path: entry.path, reply: nil) }
+        if pendingLoads == 0 {
+            reloading = false
+            notifier.ready()
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import BertCore
+import BertPipeline
+import BertProtocol
+import Foundation
+import ZeroMQ
+
+/// Events on the PUB socket, and what `models` and `status` (and the STATUS= line) report.
+/// I/O thread only.
+extension BertServer {
+    /// Topic frame, then `{"event": topic, "time": ISO 8601, …fields}`. PUB drops the event for
+    /// a subscriber that is too slow; clients that need the state ask for it (models, status).
+    func publish(_ topic: EventTopic, _ fields: [(String, JSON)]) {
+        guard let publisher else { return }
+        let body = JSON.object([("event", .string(topic.rawValue)), ("time", .string(ISO8601DateFormatter().string(from: Date())))] + fields)
+        try? publisher.send([Array(topic.rawValue.utf8), body.bytes], dontWait: true)
+    }
+
+    func modelJSON(_ m: LoadedModel) -> JSON {
+        let config = m.textModel.model.config
+        return .object([
+            ("name", .string(m.name)), ("version", .int(m.version)), ("family", .string(m.family)),
+            ("path", .string(m.path)), ("labels", .array(m.labels.map { .string($0) })),
+            ("can_classify", .bool(m.textModel.canClassify)), ("zero_shot", .bool(true)),
+            ("parameters", .int(m.parameterCount)), ("hidden_size", .int(config.hiddenSize)),
+            ("layers", .int(config.numLayers)), ("max_length", .int(m.textModel.maxSequenceLength)),
+            ("loaded_at", .string(ISO8601DateFormatter().string(from: m.loadedAt))),
+        ])
+    }
+
+    func statusJSON(now: Double) -> JSON {
+        let s = scheduler.snapshot
+        let p = stats.percentiles([0.5, 0.9, 0.99])
+        return .object([
+            ("version", .string(Self.version)), ("protocol", .int(protocolVersion)),
+            ("uptime_s", .number((now - startedAt).rounded())), ("threads", .int(ComputeThreads.current)),
+            ("models", .int(registry.models.count)),
+            ("queue", .object([("texts", .int(s.queuedItems)), ("tokens", .int(s.queuedTokens)), ("requests_in_flight", .int(pending.count))])),
+            ("batches", .int(s.batches)), ("batched_texts", .int(s.batchedItems)), ("batched_tokens", .int(s.batchedTokens)),
+            ("mean_batch_texts", .number(s.batches > 0 ? Double(s.batchedItems) / Double(s.batches) : 0)),
+            ("requests", .int(stats.requests)), ("requests_per_s", .number(stats.requestsPerSecond(now: now, since: startedAt))),
+            ("latency_ms", .object([("p50", .number(p[0])), ("p90", .number(p[1])), ("p99", .number(p[2]))])),
+            ("errors", .object(stats.errorsByCode.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) })),
+            ("expired", .int(s.expired)),
+            ("abandoned", .object([("requests", .int(stats.abandonedRequests)), ("texts", .int(s.withdrawn))])),
+        ])
+    }
+
+    func statusLine(now: Double) -> String {
+        let s = scheduler.snapshot
+        let p = stats.percentiles([0.5, 0.99])
+        return String(format: "%d models, queue %d texts/%d tokens, %.1f req/s, p50 %.1f ms, p99 %.1f ms",
+                      registry.models.count, s.queuedItems, s.queuedTokens,
+                      stats.requestsPerSecond(now: now, since: startedAt), p[0], p[1])
+    }
+}
