@@ -78,7 +78,12 @@ extension BertServer {
         case .cancel:
             do {
                 let job = try jobs.cancel(request.job!)
-                log.notice("job \(job.id): cancel requested")
+                if job.state == .cancelled {
+                    log.notice("job \(job.id) cancelled before it started")
+                    publish(.jobCancelled, [("job", .string(job.id))])
+                } else {
+                    log.notice("job \(job.id): cancel requested; it stops at its next step")
+                }
                 reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
             } catch let error as ProtocolError {
                 fail(request.id, error)

@@ -107,9 +107,12 @@ final class TrainingJobTests: XCTestCase {
         _ = try events(sub, until: "job.step", job: long)
         XCTAssertTrue(try h.call(#"{"id":"c","op":"cancel","job":"\#(queued)"}"#, endpoint: h.ipc).ok)
         XCTAssertTrue(try h.call(#"{"id":"c","op":"cancel","job":"\#(long)"}"#, endpoint: h.ipc).ok)
-        _ = try events(sub, until: "job.cancelled", job: long)
         let later = try events(sub, until: "job.cancelled", job: queued)
         XCTAssertEqual(later.map(\.0), ["job.cancelled"], "a cancelled queued job never starts")
+        _ = try events(sub, until: "job.cancelled", job: long)
+        let queuedState = try h.call(#"{"id":"j","op":"jobs","job":"\#(queued)"}"#, endpoint: h.ipc).result["job"] as? [String: Any]
+        XCTAssertEqual(queuedState?["state"] as? String, "cancelled")
+        XCTAssertNil(queuedState?["started"] as? String)
         let state = try h.call(#"{"id":"j","op":"jobs","job":"\#(long)"}"#, endpoint: h.ipc).result["job"] as? [String: Any]
         XCTAssertEqual(state?["state"] as? String, "cancelled")
         XCTAssertEqual(try h.call(#"{"id":"c","op":"cancel","job":"\#(long)"}"#, endpoint: h.ipc).errorCode, "bad_request", "already cancelled")

@@ -77,13 +77,16 @@ final class JobManager {
         return job
     }
 
-    /// A queued job is cancelled when its turn comes (at once, without training); a running one
-    /// at its next step.
+    /// A queued job is cancelled at once (it never starts); a running one at its next step.
     func cancel(_ id: String) throws -> TrainingJob {
         guard var job = jobs[id] else { throw ProtocolError(.unknownJob, "no job \"\(id)\"") }
         guard !job.state.isFinal else { throw ProtocolError(.badRequest, "job \(id) is already \(job.state.rawValue)") }
         job.cancelRequested = true
         controls[id]?.cancel()
+        if job.state == .queued {
+            job.state = .cancelled
+            job.finished = Date()
+        }
         jobs[id] = job
         try? store.save(job)
         return job
@@ -97,7 +100,8 @@ final class JobManager {
         case .started(let i), .progress(let i, _), .evaluated(let i, _, _), .finished(let i, _, _, _), .failed(let i, _), .stopped(let i, _):
             id = i
         }
-        guard var job = jobs[id] else { return nil }
+        // A job cancelled while queued is final already; its turn only confirms it.
+        guard var job = jobs[id], !job.state.isFinal else { return nil }
         var persist = true
         switch event {
         case .started:
