@@ -15,8 +15,8 @@ extension BertServer {
             publish(.jobStarted, [id, ("name", .string(job.name)), ("resumed", .bool(job.resume))])
         case .progress(_, let p):
             publish(.jobStep, [id] + progressFields(p))
-        case .evaluated(_, let epoch, let m):
-            publish(.jobEval, [id, ("epoch", .int(epoch)), ("metrics", metricsJSON(m))])
+        case .evaluated(_, let epoch, let epochs, let m):
+            publish(.jobEval, [id, ("epoch", .int(epoch)), ("epochs", .int(epochs)), ("metrics", metricsJSON(m))])
         case .finished(_, _, let served, let seconds):
             log.notice("job \(job.id) finished in \(Int(seconds)) s; serving it as \(job.name)")
             publish(.jobFinished, [id, ("name", .string(job.name)), ("path", .string(served)), ("seconds", .number(seconds))]

@@ -97,7 +97,7 @@ final class JobManager {
     func record(_ event: JobEvent) -> TrainingJob? {
         let id: String
         switch event {
-        case .started(let i), .progress(let i, _), .evaluated(let i, _, _), .finished(let i, _, _, _), .failed(let i, _), .stopped(let i, _):
+        case .started(let i), .progress(let i, _), .evaluated(let i, _, _, _), .finished(let i, _, _, _), .failed(let i, _), .stopped(let i, _):
             id = i
         }
         // A job cancelled while queued is final already; its turn only confirms it.
@@ -110,7 +110,7 @@ final class JobManager {
         case .progress(_, let p):
             job.progress = p
             persist = false
-        case .evaluated(_, _, let m):
+        case .evaluated(_, _, _, let m):
             job.metrics = m
         case .finished(_, let m, _, _):
             job.state = .finished

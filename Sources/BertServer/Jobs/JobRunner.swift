@@ -6,7 +6,7 @@ import Foundation
 enum JobEvent: Sendable {
     case started(String)
     case progress(String, TrainingJob.Progress)
-    case evaluated(String, epoch: Int, TrainingJob.Metrics)
+    case evaluated(String, epoch: Int, epochs: Int, TrainingJob.Metrics)
     /// Done; `served` is the directory to serve (the kept checkpoint, or its LoRA merge).
     case finished(String, TrainingJob.Metrics?, served: String, seconds: Double)
     case failed(String, String)
@@ -43,7 +43,7 @@ enum JobRunner {
                 modelDirectory: URL(fileURLWithPath: job.basePath), data: data, options: options, output: output,
                 progress: { p in
                     if let m = p.evaluation {
-                        post(.evaluated(id, epoch: p.epoch, TrainingJob.Metrics(m)))
+                        post(.evaluated(id, epoch: p.epoch, epochs: p.epochs, TrainingJob.Metrics(m)))
                     } else {
                         post(.progress(id, TrainingJob.Progress(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps,
                                                                 loss: p.loss, learningRate: p.learningRate,
