@@ -68,6 +68,7 @@ public final class FineTuneRun {
         let resuming = resume && FileManager.default.fileExists(atPath: last.appendingPathComponent(ResumeState.trainerStateName).path)
         let source = resuming ? last : modelDirectory
         let model = try ModelLoader.load(directory: source, newHead: .init(labels: labels, seed: options.seed))
+        betweenSteps()  // long phases are cut where they can be, so a daemon keeps serving
         let tokenizer = try Tokenizer(directory: modelDirectory)
         let maxLength = min(options.maxLength, model.config.maxSequenceLength)
         var report = TrainingReport(title: "\(modelDirectory.lastPathComponent) · \(options.methodName)",
@@ -77,7 +78,9 @@ public final class FineTuneRun {
         let tokenizeStart = monotonic()
         let threads = ComputeThreads.current
         let train = TokenizedDataset(data.train, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        betweenSteps()
         let validation = TokenizedDataset(data.validation, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        betweenSteps()
         report.timings.tokenization = monotonic() - tokenizeStart
 
         let trainer = try Trainer(model: model, options: options.trainingOptions)
@@ -181,6 +184,7 @@ public final class FineTuneRun {
                 report.bestEpoch = epoch + 1
                 report.finalMetrics = metrics
                 try writeModel(trainer: trainer, report: report, to: output)
+                betweenSteps()
             }
             try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch + 1, stepInEpoch: 0,
                                  epochLossSum: nil, stopping: stopping, to: last)
