@@ -51,6 +51,7 @@ extension BertServer {
                 return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(request.name!)\""))
             }
             log.notice("unloaded model \(model.name) v\(model.version)")
+            jobs.unserve(model.name)
             publish(.modelUnloaded, [("model", .string(model.name)), ("version", .int(model.version))])
             reply(Reply.success(id: request.id, result: .object([("unloaded", modelJSON(model))])))
         case .train:

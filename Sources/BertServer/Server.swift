@@ -139,6 +139,7 @@ public final class BertServer: @unchecked Sendable {
         ComputeThreads.set(configuration.threads > 0 ? configuration.threads : ComputeThreads.cores)
         scheduler.start()
         for note in jobs.restore() { log.notice(note) }
+        loadJobModels()
         readyLock.lock()
         bound = sockets.map(\.lastEndpoint)
         isReady = true

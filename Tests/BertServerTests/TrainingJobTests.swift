@@ -120,6 +120,35 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertTrue(try h.call(classifyRequest(["still serving"])).ok)
     }
 
+    /// A finished job's model is served again after a restart, until it is unloaded.
+    func testFinishedJobModelsAreServedAfterARestart() throws {
+        let state = NSTemporaryDirectory() + "bertd-jobs-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let data = try writeData(in: state)
+        func names(_ h: ServerHarness) throws -> [String] {
+            (try h.call(#"{"id":"m","op":"models"}"#).result["models"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        do {
+            let h = try ServerHarness(events: true) { $0.stateDirectory = state }
+            defer { h.stop() }
+            let sub = try subscribe(h)
+            defer { sub.close() }
+            let id = try XCTUnwrap((try train(h, name: "kept", data: data, options: #"{"epochs": 1}"#).result["job"] as? [String: Any])?["id"] as? String)
+            _ = try events(sub, until: "job.finished", job: id)
+        }
+        do {
+            let h = try ServerHarness { $0.stateDirectory = state }
+            defer { h.stop() }
+            XCTAssertEqual(Set(try names(h)), ["tiny", "kept"], "served again after a restart")
+            XCTAssertTrue(try h.call(classifyRequest(["the trip was fine"], model: "kept")).ok)
+            XCTAssertTrue(try h.call(#"{"id":"u","op":"unload","name":"kept"}"#, endpoint: h.ipc).ok)
+        }
+        let h = try ServerHarness { $0.stateDirectory = state }
+        defer { h.stop() }
+        XCTAssertEqual(try names(h), ["tiny"], "an unloaded job model stays unloaded")
+    }
+
     /// A stop during a job leaves it interrupted (with a resume point); the next server on the
     /// same state directory resumes it and finishes it.
     func testInterruptedJobResumesAtTheNextStart() throws {

@@ -112,8 +112,10 @@ final class JobManager {
             persist = false
         case .evaluated(_, _, _, let m):
             job.metrics = m
-        case .finished(_, let m, _, _):
+        case .finished(_, let m, let served, _):
             job.state = .finished
+            job.servedPath = served
+            job.served = true
             job.metrics = m ?? job.metrics
             job.finished = Date()
             controls[id] = nil
@@ -134,6 +136,21 @@ final class JobManager {
     }
 
     func outputDirectory(_ id: String) -> URL { store.outputDirectory(id) }
+
+    /// The models finished jobs still serve: the newest job's per name.
+    func servedModels() -> [(name: String, path: String)] {
+        var newest: [String: TrainingJob] = [:]
+        for job in all where job.served && job.servedPath != nil { newest[job.name] = job }
+        return newest.values.sorted { Int($0.id) ?? 0 < Int($1.id) ?? 0 }.map { ($0.name, $0.servedPath!) }
+    }
+
+    /// `name` no longer serves a job's model (unloaded, or another directory loaded under it).
+    func unserve(_ name: String, except path: String? = nil) {
+        for id in order where jobs[id]?.name == name && jobs[id]?.served == true && jobs[id]?.servedPath != path {
+            jobs[id]?.served = false
+            try? store.save(jobs[id]!)
+        }
+    }
 
     private func enqueue(_ job: TrainingJob) {
         let control = JobControl()

@@ -48,6 +48,11 @@ struct TrainingJob: Codable, Sendable, Equatable {
     var error: String?
     /// Continue from the output's resume point (after an interruption).
     var resume = false
+    /// The directory a finished job's model is served from, and whether it still is (an unload
+    /// of its name, or a load of another directory under it, ends that). Served models are
+    /// loaded again when the daemon starts.
+    var servedPath: String?
+    var served = false
     var cancelRequested = false
 
     static let fileName = "job.json"
