@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "BertPipeline", dependencies: ["BertCore", "BertTokenizers"]),
 
         // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
-        .target(name: "BertServer", dependencies: ["BertPipeline", "BertProtocol", "ZeroMQ", "CSystemd"]),
+        .target(name: "BertServer", dependencies: ["BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ", "CSystemd"]),
 
         .executableTarget(
             name: "bertd",

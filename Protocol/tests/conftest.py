@@ -148,7 +148,7 @@ def _die_with_parent():
 class Daemon:
     """One bertd process. tcp is endpoint 0 (bound to a free port), admin the ipc endpoint."""
 
-    def __init__(self, sets=(), config_text=None, name="bertd"):
+    def __init__(self, sets=(), config_text=None, name="bertd", state=None):
         if not os.access(BERTD, os.X_OK):
             missing(f"{BERTD} is not built (run: swift build -c release)")
         if not os.path.isdir(MINILM):
@@ -156,9 +156,9 @@ class Daemon:
         # Short paths: an ipc path must fit in 107 bytes.
         self.dir = tempfile.mkdtemp(prefix=f"{name}-", dir="/tmp")
         self.runtime = os.path.join(self.dir, "run")
-        self.state = os.path.join(self.dir, "state")
+        self.state = state or os.path.join(self.dir, "state")  # a given state directory outlives the daemon
         os.makedirs(self.runtime)
-        os.makedirs(self.state)
+        os.makedirs(self.state, exist_ok=True)
         self.admin = f"ipc://{self.runtime}/bertd.sock"
         self.events = f"ipc://{self.runtime}/events.sock"
         args = [BERTD]

@@ -14,7 +14,8 @@ from test_bad_input import CASES
 
 def test_schemas_are_valid_draft_2020_12():
     assert {"request", "reply", "error", "event", "model", "classify.result", "embed.result", "models.result",
-            "status.result", "ping.result", "load.result", "unload.result"} <= set(SCHEMAS)
+            "status.result", "ping.result", "load.result", "unload.result", "job", "train.result", "jobs.result",
+            "cancel.result"} <= set(SCHEMAS)
     for v in SCHEMAS.values():
         Draft202012Validator.check_schema(v.schema)
         assert v.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -30,6 +31,10 @@ VALID_REQUESTS = [
     {"id": "e", "op": "embed", "texts": ["a"], "pairs": ["b"]},
     {"id": "l", "op": "load", "name": "n", "path": "/p"},
     {"id": "u", "op": "unload", "name": "n"},
+    {"id": "t", "op": "train", "name": "n", "train": "/d/train.tsv", "options": {"epochs": 2, "method": "lora", "learning_rate": 1e-3}},
+    {"id": "j", "op": "jobs"},
+    {"id": "j", "op": "jobs", "job": "3"},
+    {"id": "x", "op": "cancel", "job": "3"},
 ]
 
 # Refusals the schema cannot see: they depend on the daemon's state, the endpoint, or array lengths.

@@ -20,6 +20,8 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case unsupported = "unsupported"
     /// Loading a model failed (not a model directory, corrupt weights, …).
     case loadFailed = "load_failed"
+    /// `job` names no training job.
+    case unknownJob = "unknown_job"
     /// The daemon is shutting down and takes no new work.
     case unavailable = "unavailable"
     /// A bug: the daemon is still running, the request was not served.

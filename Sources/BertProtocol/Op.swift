@@ -4,10 +4,13 @@ public let protocolVersion = 1
 /// The operations (`op`) of the request endpoint.
 public enum Op: String, Sendable, CaseIterable {
     case classify, embed, models, load, unload, status, ping
+    /// Training jobs: submit one, list them (or one), cancel one.
+    case train, jobs, cancel
 
-    /// Operations that change the daemon's state: by default only on the ipc (admin) endpoint.
-    public var isAdmin: Bool { self == .load || self == .unload }
+    /// Operations that change the daemon's state or read its files (training data paths):
+    /// by default only on the ipc (admin) endpoint.
+    public var isAdmin: Bool { [.load, .unload, .train, .jobs, .cancel].contains(self) }
 
     /// Safe to send again after a timeout (Lazy Pirate retries only these).
-    public var isIdempotent: Bool { self != .load && self != .unload }
+    public var isIdempotent: Bool { ![.load, .unload, .train, .cancel].contains(self) }
 }

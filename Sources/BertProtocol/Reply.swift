@@ -28,4 +28,6 @@ public enum EventTopic: String, Sendable {
     case modelLoadFailed = "model.load_failed"
     case jobQueued = "job.queued", jobStarted = "job.started", jobStep = "job.step", jobEval = "job.eval"
     case jobCheckpoint = "job.checkpoint", jobFinished = "job.finished", jobFailed = "job.failed", jobCancelled = "job.cancelled"
+    /// The daemon stopped during the job; it resumes from its last resume point at the next start.
+    case jobInterrupted = "job.interrupted"
 }

@@ -20,6 +20,10 @@ public struct Request: Sendable {
     /// load/unload: the model's name and (load) its directory.
     public var name: String?
     public var path: String?
+    /// train: the job to run (`model` is the base model, by name).
+    public var training: TrainingRequest?
+    /// jobs (optional) and cancel: a job's id.
+    public var job: String?
 
     public init(id: JSON, op: Op) {
         self.id = id
@@ -38,6 +42,11 @@ public struct Request: Sendable {
         if !truncate { fields.append(("truncate", .bool(false))) }
         if let name { fields.append(("name", .string(name))) }
         if let path { fields.append(("path", .string(path))) }
+        if let training, case .object(let more) = training.json {
+            fields.removeAll { $0.0 == "name" }
+            fields += more
+        }
+        if let job { fields.append(("job", .string(job))) }
         return .object(fields)
     }
 }
@@ -123,10 +132,42 @@ public enum RequestParser {
             r.path = try required(f, "path", String.self)
         case .unload:
             r.name = try required(f, "name", String.self)
+        case .train:
+            r.training = try trainingRequest(f)
+        case .jobs:
+            r.job = try optional(f, "job", String.self)
+        case .cancel:
+            r.job = try required(f, "job", String.self)
         case .models, .status, .ping:
             break
         }
         return r
+    }
+
+    private static func trainingRequest(_ f: [String: Any]) throws -> TrainingRequest {
+        let name = try required(f, "name", String.self)
+        guard !name.isEmpty, !name.contains("/") else { throw ProtocolError(.badRequest, "\"name\" must be a non-empty model name without \"/\"") }
+        var t = TrainingRequest(name: name, train: try required(f, "train", String.self),
+                                validation: try optional(f, "validation", String.self))
+        guard let raw = f["options"], !(raw is NSNull) else { return t }
+        guard let options = raw as? [String: Any] else { throw ProtocolError(.badRequest, "\"options\" must be an object") }
+        for (key, value) in options {
+            guard let kind = TrainingRequest.optionTypes[key] else {
+                throw ProtocolError(.badRequest, "unknown training option \"\(key)\" (known: \(TrainingRequest.optionTypes.keys.sorted().joined(separator: ", ")))")
+            }
+            let one = [key: value]
+            switch kind {
+            case .string: t.options[key] = .string(try required(one, key, String.self))
+            case .integer: t.options[key] = .integer(try required(one, key, Int.self))
+            case .bool: t.options[key] = .bool(try required(one, key, Bool.self))
+            case .number:
+                guard let n = value as? NSNumber, !JSONNumber.isBool(n), n.doubleValue.isFinite else {
+                    throw ProtocolError(.badRequest, "\"\(key)\" must be a number")
+                }
+                t.options[key] = .number(n.doubleValue)
+            }
+        }
+        return t
     }
 
     private static func optional<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T? {

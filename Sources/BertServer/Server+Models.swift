@@ -33,6 +33,20 @@ extension BertServer {
         }
     }
 
+    /// The models of finished training jobs, served again at start (after the configured ones,
+    /// which a job's model of the same name replaces, as it did when the job finished). One that
+    /// cannot be loaded is logged and skipped: it must not keep the daemon from starting.
+    func loadJobModels() {
+        for (name, path) in jobs.servedModels() {
+            do {
+                let model = registry.install(name: name, path: path, textModel: try ModelRegistry.load(name: name, path: path))
+                log.info("serving \(model.name) from a finished training job (\(path))")
+            } catch {
+                log.warning("cannot serve the training job model \(name) from \(path): \(error)")
+            }
+        }
+    }
+
     /// Loads on a thread of its own; the I/O thread installs the result (hot: requests already
     /// queued finish on the previous version).
     func startLoad(name: String, path: String, reply: ReplyTarget?) {
@@ -51,6 +65,7 @@ extension BertServer {
         switch outcome.result {
         case .success(let textModel):
             let model = registry.install(name: outcome.name, path: outcome.path, textModel: textModel)
+            jobs.unserve(model.name, except: model.path)  // another directory under a job's name replaces its model
             log.notice("loaded model \(model.name) v\(model.version) from \(model.path)")
             publish(.modelLoaded, [("model", .string(model.name)), ("version", .int(model.version)), ("path", .string(model.path))])
             if let r = outcome.reply {

@@ -51,8 +51,46 @@ extension BertServer {
                 return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(request.name!)\""))
             }
             log.notice("unloaded model \(model.name) v\(model.version)")
+            jobs.unserve(model.name)
             publish(.modelUnloaded, [("model", .string(model.name)), ("version", .int(model.version))])
             reply(Reply.success(id: request.id, result: .object([("unloaded", modelJSON(model))])))
+        case .train:
+            let training = request.training!
+            let baseName = request.model ?? registry.defaultName
+            guard let base = registry.resolve(baseName) else {
+                return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(baseName)\" to train from (loaded: \(registry.sortedModels.map(\.name).joined(separator: ", ")))"))
+            }
+            do {
+                let job = try jobs.submit(training, base: base)
+                log.notice("job \(job.id) queued: \(job.name) from \(base.name) on \(job.train)")
+                publish(.jobQueued, [("job", .string(job.id)), ("name", .string(job.name)), ("model", .string(base.name))])
+                reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
+            } catch let error as ProtocolError {
+                fail(request.id, error)
+            } catch {
+                fail(request.id, ProtocolError(.internal, "\(error)"))
+            }
+        case .jobs:
+            if let id = request.job {
+                guard let job = jobs.jobs[id] else { return fail(request.id, ProtocolError(.unknownJob, "no job \"\(id)\"")) }
+                return reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
+            }
+            reply(Reply.success(id: request.id, result: .object([("jobs", .array(jobs.all.map(jobJSON)))])))
+        case .cancel:
+            do {
+                let job = try jobs.cancel(request.job!)
+                if job.state == .cancelled {
+                    log.notice("job \(job.id) cancelled before it started")
+                    publish(.jobCancelled, [("job", .string(job.id))])
+                } else {
+                    log.notice("job \(job.id): cancel requested; it stops at its next step")
+                }
+                reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
+            } catch let error as ProtocolError {
+                fail(request.id, error)
+            } catch {
+                fail(request.id, ProtocolError(.internal, "\(error)"))
+            }
         case .classify, .embed:
             guard let model = registry.resolve(request.model) else {
                 return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(request.model ?? registry.defaultName)\" (loaded: \(registry.sortedModels.map(\.name).joined(separator: ", ")))"))

@@ -42,14 +42,20 @@ extension BertServer {
             ("errors", .object(stats.errorsByCode.sorted { $0.key < $1.key }.map { ($0.key, JSON.int($0.value)) })),
             ("expired", .int(s.expired)),
             ("abandoned", .object([("requests", .int(stats.abandonedRequests)), ("texts", .int(s.withdrawn))])),
+            ("jobs", .object([("queued", .int(jobs.queuedCount)), ("running", jobs.running.map { .string($0.id) } ?? .null)])),
         ])
     }
 
     func statusLine(now: Double) -> String {
         let s = scheduler.snapshot
         let p = stats.percentiles([0.5, 0.99])
-        return String(format: "%d models, queue %d texts/%d tokens, %.1f req/s, p50 %.1f ms, p99 %.1f ms",
-                      registry.models.count, s.queuedItems, s.queuedTokens,
-                      stats.requestsPerSecond(now: now, since: startedAt), p[0], p[1])
+        var line = String(format: "%d models, queue %d texts/%d tokens, %.1f req/s, p50 %.1f ms, p99 %.1f ms",
+                          registry.models.count, s.queuedItems, s.queuedTokens,
+                          stats.requestsPerSecond(now: now, since: startedAt), p[0], p[1])
+        if let job = jobs.running {
+            line += "; training job \(job.id)"
+            if let p = job.progress { line += String(format: " epoch %d/%d step %d/%d loss %.4f", p.epoch, p.epochs, p.step, p.totalSteps, p.loss) }
+        }
+        return line
     }
 }

@@ -22,7 +22,9 @@ public final class BertServer: @unchecked Sendable {
     private let control: ControlPipe
     private let completions: Mailbox<WorkItem>
     let loads: Mailbox<LoadOutcome>
+    let jobEvents: Mailbox<JobEvent>
     let scheduler: Scheduler
+    var jobs: JobManager!
     let registry: ModelRegistry
     var handler: RequestHandler
     var stats = ServerStats()
@@ -51,6 +53,7 @@ public final class BertServer: @unchecked Sendable {
         control = try ControlPipe()
         completions = Mailbox(pipe: control, signal: .completions)
         loads = Mailbox(pipe: control, signal: .loaded)
+        jobEvents = Mailbox(pipe: control, signal: .jobs)
         registry = ModelRegistry(defaultName: configuration.defaultModel)
         handler = RequestHandler(limits: .init(maxTextsPerRequest: configuration.maxTextsPerRequest,
                                                maxTextBytes: configuration.maxTextBytes))
@@ -63,6 +66,7 @@ public final class BertServer: @unchecked Sendable {
                                   if heartbeat.age < 10 { notifier.watchdog() }
                               },
                               complete: { completions.post($0) })
+        jobs = JobManager(stateDirectory: configuration.stateDirectory, scheduler: scheduler, events: jobEvents)
     }
 
     // MARK: control from other threads (signals, tests)
@@ -134,6 +138,8 @@ public final class BertServer: @unchecked Sendable {
 
         ComputeThreads.set(configuration.threads > 0 ? configuration.threads : ComputeThreads.cores)
         scheduler.start()
+        for note in jobs.restore() { log.notice(note) }
+        loadJobModels()
         readyLock.lock()
         bound = sockets.map(\.lastEndpoint)
         isReady = true
@@ -144,8 +150,9 @@ public final class BertServer: @unchecked Sendable {
 
         serve(sockets: sockets, trackers: trackers, publisher: publisher)
 
-        scheduler.stop()
+        scheduler.stop()  // a running job stops at its next step, with a resume point
         for item in completions.take() { finish(item, sockets: sockets) }
+        for event in jobEvents.take() { record(event, sockets: sockets) }
         failAllPending(ProtocolError(.unavailable, "bertd is shutting down"), sockets: sockets)
         trackers.forEach { $0.monitor.close() }
         sockets.forEach { $0.close() }
@@ -215,6 +222,7 @@ public final class BertServer: @unchecked Sendable {
             }
             for item in completions.take() { finish(item, sockets: sockets) }
             for outcome in loads.take() { finishLoad(outcome, sockets: sockets, publisher: publisher) }
+            for event in jobEvents.take() { record(event, sockets: sockets) }
         }
     }
 

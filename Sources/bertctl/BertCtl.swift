@@ -29,6 +29,8 @@ struct BertCtl: ParsableCommand {
             WatchCommand.self,
             LoadtestCommand.self,
             TrainCommand.self,
+            JobsCommand.self,
+            CancelCommand.self,
             EvalCommand.self,
         ]
     )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BertCore
+import BertProtocol
 import BertTraining
 import Foundation
 
@@ -20,28 +21,43 @@ struct TrainCommand: ParsableCommand {
           bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --kfold 5 --out runs/cv
         """)
 
-    @Flag(help: "Train in this process (training jobs in bertd come later).") var local = false
-    @Option(help: "The base model directory.") var model: String
+    @Flag(help: "Train in this process instead of submitting a job to bertd.") var local = false
+    @Option(help: "The base model: a directory with --local, else the name of a model bertd serves (default: its default model).")
+    var model: String?
     @Option(help: "Training data: .tsv, .csv or .jsonl with a header.") var train: String
     @Option(help: "Validation data (default: a stratified split of --train).") var validation: String?
     @Option(help: "Fraction of --train held out when there is no --validation.") var validationFraction = 0.1
     @Option(help: "Labels in id order, comma-separated (default: those in the data, sorted).") var labels: String?
     @Option(help: "k-fold cross-validation: train k models, report per-fold and mean ± sd metrics.") var kfold: Int?
-    @Option(help: "The output directory.") var out: String
+    @Option(help: "--local: the output directory.") var out: String?
+    @Option(help: "bertd: the name to serve the trained model under.") var name: String?
+    @Flag(help: "bertd: submit the job and return (default: follow it to its end).") var detach = false
+    @Option(help: "bertd's events endpoint, to follow the job (default: $BERTD_EVENTS, else ipc:///run/bertd/events.sock).")
+    var events: String?
     @Flag(help: "Continue from --out/last-checkpoint after an interruption.") var resume = false
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Print the final report as JSON on stdout.") var json = false
     @OptionGroup var data: DataOptions
     @OptionGroup var hyper: TrainingOptionsGroup
+    @OptionGroup var daemon: DaemonOptions
 
     func validate() throws {
-        guard local else { throw ValidationError("training runs in-process for now: add --local") }
+        if local {
+            if model == nil || out == nil { throw ValidationError("--local needs --model DIR and --out DIR") }
+        } else {
+            if name == nil { throw ValidationError("a job in bertd needs --name, the name to serve the result under (or train here with --local)") }
+            if kfold != nil { throw ValidationError("--kfold runs with --local only") }
+            if resume { throw ValidationError("bertd resumes interrupted jobs itself; --resume is for --local") }
+            if out != nil { throw ValidationError("bertd keeps a job's output in its state directory; --out is for --local") }
+        }
         if let kfold, kfold < 2 { throw ValidationError("--kfold must be at least 2") }
         if kfold != nil && validation != nil { throw ValidationError("--kfold makes its own validation folds; drop --validation") }
         if !(0.01...0.5).contains(validationFraction) { throw ValidationError("--validation-fraction must be between 0.01 and 0.5") }
     }
 
     func run() throws {
+        guard local else { return try submitJob() }
+        guard let model, let out else { return }
         ComputeThreads.set(threads ?? ComputeThreads.cores)
         let signals = StopSignals()
         do {
@@ -69,12 +85,53 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// Submits the run as a bertd job (paths made absolute: bertd reads them, as its own user)
+    /// and, unless --detach, follows it to its end.
+    private func submitJob() throws {
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        var settings = hyper.settings.values.merging(data.settings) { a, _ in a }
+        settings["validation_fraction"] = .number(validationFraction)
+        if let labels { settings["labels"] = .string(labels) }
+        var request = DaemonOptions.newRequest(.train)
+        request.model = model
+        request.training = TrainingRequest(name: name!, train: absolute(train), validation: validation.map(absolute),
+                                           options: settings.mapValues(Self.wire))
+        let follower = JobFollower(daemon: daemon, eventsEndpoint: WatchCommand.resolveEvents(events))
+        let subscription = detach ? nil : try JobFollower.Subscription(endpoint: follower.eventsEndpoint)
+        let job = try daemon.call(request)["job"] as? [String: Any] ?? [:]
+        let id = job["id"] as? String ?? "?"
+        FileHandle.standardError.write(Data("job \(id) queued in bertd: \(name!) from \(job["model"] as? String ?? "?")\n".utf8))
+        guard let subscription else {
+            return print(id)
+        }
+        switch try follower.follow(job: id, subscription: subscription) {
+        case .finished(let record):
+            if json { return ResultPrinter.print(record, json: true) }
+            let m = record["metrics"] as? [String: Any] ?? [:]
+            print(String(format: "job %@ finished: accuracy %.4f  macro_f1 %.4f  loss %.4f", id,
+                         m["accuracy"] as? Double ?? 0, m["macro_f1"] as? Double ?? 0, m["loss"] as? Double ?? 0))
+            print("serving as \(name!); output in \(record["output"] as? String ?? "?")")
+        case .ended(let state, let message):
+            FileHandle.standardError.write(Data("\njob \(id) \(state)\(message.isEmpty ? "" : ": " + message)\n".utf8))
+            throw ExitCode(4)
+        }
+    }
+
+    private static func wire(_ v: TrainingSettings.Value) -> TrainingValue {
+        switch v {
+        case .string(let s): return .string(s)
+        case .integer(let i): return .integer(i)
+        case .number(let d): return .number(d)
+        case .bool(let b): return .bool(b)
+        }
+    }
+
     private func runFolds(_ data: TrainingData, k: Int, options: FineTuneOptions, out: URL, signals: StopSignals) throws {
         var finals: [ClassificationMetrics] = []
         for (i, fold) in try data.folds(k, seed: options.seed).enumerated() {
             var bar = ProgressBar()
             bar.label = "fold \(i + 1)/\(k)  "
-            let report = try FineTuneRun(modelDirectory: URL(fileURLWithPath: model), data: fold, options: options,
+            let report = try FineTuneRun(modelDirectory: URL(fileURLWithPath: model!), data: fold, options: options,
                                          output: out.appendingPathComponent("fold-\(i + 1)"), progress: bar.show,
                                          stopRequested: { signals.stopRequested }).run(resume: resume)
             if let m = report.finalMetrics { finals.append(m) }

@@ -76,6 +76,37 @@ final class DaemonCommandTests: XCTestCase {
         XCTAssertEqual(try BertCtl.run(["load", "--endpoint", ipc, "tiny", tiny]).status, 0)
         let headed = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tiny", "--json", "hello"])
         XCTAssertEqual(headed.status, 0, headed.stderr)
+
+        // Training in bertd: submit and follow to the end, then the result is served; --detach and cancel.
+        let data = runtime + "/train.tsv"
+        try ("text\tlabel\n" + (0..<80).map { "the film was \(["good", "bad"][$0 % 2]) \($0)\t\(["pos", "neg"][$0 % 2])" }.joined(separator: "\n") + "\n")
+            .write(toFile: data, atomically: true, encoding: .utf8)
+        let events = "ipc://\(runtime)/events.sock"
+        let trained = try BertCtl.run(["train", "--endpoint", ipc, "--events", events, "--name", "fromcli", "--model", "tiny",
+                                       "--train", data, "--epochs", "2", "--batch-size", "8"], timeout: 300)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.contains("finished: accuracy") && trained.stdout.contains("serving as fromcli"), trained.stdout)
+        XCTAssertTrue(trained.stderr.contains("validation: loss"), "the progress shows the evaluations: \(trained.stderr)")
+        let jobsTable = try BertCtl.run(["jobs", "--endpoint", ipc])
+        XCTAssertTrue(jobsTable.stdout.contains("fromcli") && jobsTable.stdout.contains("finished"), jobsTable.stdout)
+        var servedTrained = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "fromcli", "--json", "the film was good"])
+        for _ in 0..<50 where servedTrained.status != 0 {
+            Thread.sleep(forTimeInterval: 0.1)
+            servedTrained = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "fromcli", "--json", "the film was good"])
+        }
+        XCTAssertEqual(servedTrained.status, 0, servedTrained.stderr)
+        let detached = try BertCtl.run(["train", "--endpoint", ipc, "--name", "later", "--model", "tiny", "--train", data,
+                                        "--epochs", "2000", "--batch-size", "2", "--detach"])
+        XCTAssertEqual(detached.status, 0, detached.stderr)
+        let jobId = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertFalse(jobId.isEmpty)
+        let cancelled = try BertCtl.run(["cancel", "--endpoint", ipc, jobId])
+        XCTAssertEqual(cancelled.status, 0, cancelled.stderr)
+        XCTAssertEqual(try BertCtl.run(["cancel", "--endpoint", ipc, "no-such-job"]).status, 4)
+        let refusedJob = try BertCtl.run(["train", "--endpoint", ipc, "--name", "x", "--model", "tiny", "--train", data, "--epochs", "0"])
+        XCTAssertNotEqual(refusedJob.status, 0)
+        XCTAssertTrue(refusedJob.stderr.contains("epochs"), refusedJob.stderr)
+
         XCTAssertEqual(try BertCtl.run(["unload", "--endpoint", ipc, "tiny"]).status, 0)
         let gone = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tiny", "hello"])
         XCTAssertEqual(gone.status, 4)

@@ -143,7 +143,8 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.endpoints, [
             .init(address: "tcp://127.0.0.1:5555", operations: ["classify", "embed", "models", "status", "ping"], curve: false),
             .init(address: "ipc:///run/bertd/bertd.sock",
-                  operations: ["classify", "embed", "models", "status", "ping", "load", "unload"], curve: false),
+                  operations: ["classify", "embed", "models", "status", "ping", "load", "unload", "train", "jobs", "cancel"],
+                  curve: false),
         ])
         XCTAssertEqual(c.maxBatchTokens, 8_192)
         XCTAssertEqual(c.maxBatchRequests, 64)
@@ -345,8 +346,8 @@ final class ConfigurationTests: XCTestCase {
                      "ipc:///run/x.sock", "ipc://@abstract", "inproc://x"] {
             XCTAssertNoThrow(try parse(endpoint(good)), good)
         }
-        assertError(endpoint("tcp://a:1", "operations = [\"classify\", \"train\"]"), code: .invalidValue,
-                    key: "endpoint.0.operations", line: 3, mentions: "\"train\"")
+        assertError(endpoint("tcp://a:1", "operations = [\"classify\", \"trian\"]"), code: .invalidValue,
+                    key: "endpoint.0.operations", line: 3, mentions: "\"trian\"")
         assertError(endpoint("tcp://a:1", "operations = []"), code: .invalidValue, key: "endpoint.0.operations", line: 3)
         assertError(endpoint("tcp://a:1") + "\n" + endpoint("tcp://a:1"), code: .invalidValue, key: "endpoint.1.address", line: 5,
                     mentions: "endpoint 0")

@@ -104,6 +104,20 @@ final class SystemdSandboxTests: XCTestCase {
         XCTAssertTrue(classify.stdout.contains("\"label\":\"sports\""), "classify answered: \(classify.stdout)")
         report("requests", since: &clock)
 
+        // A training job under the hardened unit: the data in /srv (readable by the dynamic user),
+        // followed to its end by bertctl, then served.
+        let srv = "/proc/\(initPID)/root/srv/bertd-test"
+        try FileManager.default.createDirectory(atPath: srv, withIntermediateDirectories: true)
+        try ("text\tlabel\n" + (0..<96).map { "the film was \(["wonderful", "dreadful"][$0 % 2]) \($0)\t\(["pos", "neg"][$0 % 2])" }
+            .joined(separator: "\n") + "\n").write(toFile: srv + "/train.tsv", atomically: true, encoding: .utf8)
+        let trained = inside(["bertctl", "train", "--name", "sandboxed", "--train", "/srv/bertd-test/train.tsv",
+                              "--epochs", "1", "--batch-size", "16"], timeout: 300)
+        XCTAssertEqual(trained.status, 0, "bertctl train in bertd: \(trained.output)\n\(journal())")
+        XCTAssertTrue(trained.stdout.contains("serving as sandboxed"), trained.output)
+        XCTAssertTrue(waitFor { self.inside(["bertctl", "classify", "--model", "sandboxed", "the film was wonderful"]).status == 0 },
+                      "the trained model is served\n\(journal())")
+        report("training job", since: &clock)
+
         // Reload (SIGHUP → RELOADING=1 … READY=1): same process, active again.
         let mainPID = property("MainPID")
         try inside("systemctl", "reload", "bertd")
@@ -113,7 +127,7 @@ final class SystemdSandboxTests: XCTestCase {
         report("reload", since: &clock)
 
         // The STATUS= line.
-        XCTAssertTrue(waitFor { (self.property("StatusText") ?? "").contains("1 models, queue") }, "StatusText is set")
+        XCTAssertTrue(waitFor { (self.property("StatusText") ?? "").contains(" models, queue ") }, "StatusText is set")
         print("StatusText=\(property("StatusText") ?? "")")
 
         // kill -9: Restart=on-failure starts a new process.

@@ -4,6 +4,7 @@
 //
 // Reading is strict: an unknown key, a wrong type or an out-of-range value is a ConfigurationError
 // naming the key and line, before anything starts. A key that is absent keeps its default.
+import BertProtocol
 import Foundation
 
 public struct ServerConfiguration: Sendable, Equatable {
@@ -96,7 +97,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     // MARK: Operations
 
     /// Every operation name an endpoint may list (`"*"` means all of these).
-    public static let allOperations: Set<String> = ["classify", "embed", "models", "status", "ping", "load", "unload"]
+    public static let allOperations = Set(Op.allCases.map(\.rawValue))
     /// What the default TCP endpoint (and an `[[endpoint]]` without `operations`) serves: no admin operations.
     public static let publicOperations: Set<String> = ["classify", "embed", "models", "status", "ping"]
 

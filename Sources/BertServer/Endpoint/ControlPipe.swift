@@ -9,6 +9,7 @@ final class ControlPipe: @unchecked Sendable {
         case stop = 0x53         // S
         case reload = 0x52       // R
         case loaded = 0x4C       // L
+        case jobs = 0x4A         // J
     }
 
     let readEnd: Int32

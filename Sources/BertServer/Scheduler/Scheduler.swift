@@ -16,6 +16,8 @@ final class Scheduler: @unchecked Sendable {
         var batchedItems = 0
         var batchedTokens = 0
         var expired = 0
+        /// A training job holds the compute thread (between its steps it serves requests).
+        var training = false
         /// Texts taken back from the queue because their client disconnected.
         var withdrawn = 0
         var busy = false
@@ -23,6 +25,8 @@ final class Scheduler: @unchecked Sendable {
 
     private let lock = NSCondition()
     private var queue: [WorkItem] = []
+    /// Training jobs waiting for the compute thread (one runs at a time, in order).
+    private var training: [@Sendable (TrainingContext) -> Void] = []
     private var queuedTokens = 0
     private var limits: BatchLimits
     private var running = false
@@ -127,9 +131,11 @@ final class Scheduler: @unchecked Sendable {
 
     // MARK: compute thread
 
+    /// Compute thread only: activation buffers per model, and when the watchdog was last fed.
+    private var workspaces: [WorkspaceSlot] = []
+    private var lastBeat = 0.0
+
     private func computeLoop() {
-        var workspaces: [WorkspaceSlot] = []
-        var lastBeat = 0.0
         lock.lock()
         while running {
             let now = monotonicSeconds()
@@ -139,6 +145,17 @@ final class Scheduler: @unchecked Sendable {
                 continue
             }
             guard let head = queue.first else {
+                if !training.isEmpty {
+                    // No request is waiting: train. The job calls serveWaiting() between its
+                    // steps, so requests that arrive meanwhile still go first.
+                    let work = training.removeFirst()
+                    stats.training = true
+                    lock.unlock()
+                    work(TrainingContext(scheduler: self))
+                    lock.lock()
+                    stats.training = false
+                    continue
+                }
                 _ = lock.wait(until: Date(timeIntervalSinceNow: heartbeatInterval))
                 continue
             }
@@ -150,28 +167,7 @@ final class Scheduler: @unchecked Sendable {
                     continue
                 }
             }
-            let (batch, expired) = takeBatch(now: now)
-            stats.busy = !batch.isEmpty
-            lock.unlock()
-
-            for item in expired { item.failure = .deadlineExceeded }
-            if !batch.isEmpty { run(batch, workspaces: &workspaces) }
-
-            lock.lock()  // count the batch before anyone can see its replies
-            stats.busy = false
-            stats.expired += expired.count
-            if !batch.isEmpty {
-                stats.batches += 1
-                stats.batchedItems += batch.count
-                stats.batchedTokens += batch.reduce(0) { $0 + $1.tokenCount }
-            }
-            lock.unlock()
-            complete(expired + batch)
-            lock.lock()
-            if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
-                lock.unlock(); heartbeat(); lock.lock()
-                lastBeat = monotonicSeconds()
-            }
+            runNextBatch(now: now)
         }
         // Shutting down: whatever is still queued is answered, not computed.
         let leftovers = queue
@@ -184,6 +180,70 @@ final class Scheduler: @unchecked Sendable {
         threadDone = true
         finished.broadcast()
         finished.unlock()
+    }
+
+    /// Takes the next batch, computes it and completes it; lock held on entry and on return.
+    private func runNextBatch(now: Double) {
+        let (batch, expired) = takeBatch(now: now)
+        stats.busy = !batch.isEmpty
+        lock.unlock()
+
+        for item in expired { item.failure = .deadlineExceeded }
+        if !batch.isEmpty { run(batch) }
+
+        lock.lock()  // count the batch before anyone can see its replies
+        stats.busy = false
+        stats.expired += expired.count
+        if !batch.isEmpty {
+            stats.batches += 1
+            stats.batchedItems += batch.count
+            stats.batchedTokens += batch.reduce(0) { $0 + $1.tokenCount }
+        }
+        lock.unlock()
+        complete(expired + batch)
+        lock.lock()
+        if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
+            lock.unlock(); heartbeat(); lock.lock()
+            lastBeat = monotonicSeconds()
+        }
+    }
+
+    // MARK: training
+
+    /// What a training job on the compute thread may do besides training.
+    struct TrainingContext {
+        fileprivate let scheduler: Scheduler
+
+        /// Computes every request waiting now (and feeds the watchdog); call between steps.
+        func serveWaiting() { scheduler.serveWaiting() }
+
+        /// The scheduler is stopping: end the job at its next step.
+        var isStopping: Bool { scheduler.isStopping }
+    }
+
+    /// Queues training work for the compute thread, which runs it when no request is waiting.
+    func submitTraining(_ work: @escaping @Sendable (TrainingContext) -> Void) {
+        lock.lock()
+        training.append(work)
+        lock.signal()
+        lock.unlock()
+    }
+
+    private func serveWaiting() {
+        lock.lock()
+        while running && !queue.isEmpty { runNextBatch(now: monotonicSeconds()) }
+        let due = monotonicSeconds() - lastBeat >= heartbeatInterval / 2
+        lock.unlock()
+        if due {
+            heartbeat()
+            lastBeat = monotonicSeconds()
+        }
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !running
     }
 
     private func batchIsFull(for head: WorkItem) -> Bool {
@@ -231,7 +291,7 @@ final class Scheduler: @unchecked Sendable {
         init(model: TransformerModel) { self.model = model; workspace = model.makeWorkspace() }
     }
 
-    private func run(_ batch: [WorkItem], workspaces: inout [WorkspaceSlot]) {
+    private func run(_ batch: [WorkItem]) {
         let model = batch[0].model.textModel.model
         workspaces.removeAll { $0.model == nil }
         let slot = workspaces.first { $0.model === model } ?? WorkspaceSlot(model: model)

@@ -6,9 +6,13 @@ import BertCore
 final class Evaluator {
     private let trainer: Trainer
     private let inferenceTrainer: Trainer?
+    private let betweenBatches: () -> Void
+    private lazy var workspace = trainer.model.makeWorkspace()
 
-    init(trainer: Trainer, options: FineTuneOptions) throws {
+    /// betweenBatches: called after every batch (the daemon serves waiting requests there).
+    init(trainer: Trainer, options: FineTuneOptions, betweenBatches: @escaping () -> Void = {}) throws {
         self.trainer = trainer
+        self.betweenBatches = betweenBatches
         if trainer.lora != nil {
             var o = options.trainingOptions
             o.dropout = .none
@@ -20,11 +24,16 @@ final class Evaluator {
 
     func evaluate(_ data: TokenizedDataset, labels: [String]) throws -> ClassificationMetrics {
         guard let inferenceTrainer, let adapters = trainer.lora, let copy = inferenceTrainer.lora else {
-            return try Evaluation.run(data, model: trainer.model, labelNames: labels).metrics
+            let model = trainer.model, workspace = workspace
+            return try Evaluation.run(data, labelNames: labels) { batch in
+                defer { betweenBatches() }
+                return try model.classify(batch, workspace: workspace)
+            }.metrics
         }
         copy.parameters.base.update(from: adapters.parameters.base, count: adapters.parameters.count)
         return try Evaluation.run(data, labelNames: labels) { batch in
-            try inferenceTrainer.loss(batch, labels: Array(repeating: 0, count: batch.count)).logits
+            defer { betweenBatches() }
+            return try inferenceTrainer.loss(batch, labels: Array(repeating: 0, count: batch.count)).logits
         }.metrics
     }
 }

@@ -37,19 +37,25 @@ public final class FineTuneRun {
     public let output: URL
     private let progress: (Progress) -> Void
     private let stopRequested: () -> Bool
+    private let betweenSteps: () -> Void
 
     public static let lastCheckpointName = "last-checkpoint"
 
-    /// - Parameter stopRequested: asked after every optimizer step; true stops the run at that
-    ///   step with a resume point (a signal handler, a job being cancelled or the daemon stopping).
+    /// - Parameters:
+    ///   - stopRequested: asked after every optimizer step; true stops the run at that step with a
+    ///     resume point (a signal handler, a job being cancelled or the daemon stopping).
+    ///   - betweenSteps: called after every micro-batch, on the training thread: the daemon runs
+    ///     waiting inference batches there, so serving keeps priority over training.
     public init(modelDirectory: URL, data: TrainingData, options: FineTuneOptions, output: URL,
-                progress: @escaping (Progress) -> Void = { _ in }, stopRequested: @escaping () -> Bool = { false }) {
+                progress: @escaping (Progress) -> Void = { _ in }, stopRequested: @escaping () -> Bool = { false },
+                betweenSteps: @escaping () -> Void = {}) {
         self.modelDirectory = modelDirectory
         self.data = data
         self.options = options
         self.output = output
         self.progress = progress
         self.stopRequested = stopRequested
+        self.betweenSteps = betweenSteps
     }
 
     /// Trains; with `resume`, continues from `output/last-checkpoint` if it is there. Throws
@@ -62,6 +68,7 @@ public final class FineTuneRun {
         let resuming = resume && FileManager.default.fileExists(atPath: last.appendingPathComponent(ResumeState.trainerStateName).path)
         let source = resuming ? last : modelDirectory
         let model = try ModelLoader.load(directory: source, newHead: .init(labels: labels, seed: options.seed))
+        betweenSteps()  // long phases are cut where they can be, so a daemon keeps serving
         let tokenizer = try Tokenizer(directory: modelDirectory)
         let maxLength = min(options.maxLength, model.config.maxSequenceLength)
         var report = TrainingReport(title: "\(modelDirectory.lastPathComponent) · \(options.methodName)",
@@ -71,7 +78,9 @@ public final class FineTuneRun {
         let tokenizeStart = monotonic()
         let threads = ComputeThreads.current
         let train = TokenizedDataset(data.train, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        betweenSteps()
         let validation = TokenizedDataset(data.validation, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        betweenSteps()
         report.timings.tokenization = monotonic() - tokenizeStart
 
         let trainer = try Trainer(model: model, options: options.trainingOptions)
@@ -85,7 +94,7 @@ public final class FineTuneRun {
                                             warmupSteps: Int((Double(totalSteps) * options.warmupRatio).rounded()),
                                             totalSteps: totalSteps)
         var stopping = try EarlyStopping(metric: options.selectionMetric, patience: options.patience)
-        let evaluator = try Evaluator(trainer: trainer, options: options)
+        let evaluator = try Evaluator(trainer: trainer, options: options, betweenBatches: betweenSteps)
 
         var firstEpoch = 0
         var resumedBatches = 0, resumedLossSum = 0.0  // a resume point inside an epoch
@@ -134,6 +143,7 @@ public final class FineTuneRun {
                 lossSum += Double(out.loss)
                 lossCount += 1
                 examplesDone += batch.labels.count
+                betweenSteps()
                 guard accumulateIndex == groupSize - 1 else { continue }
                 let lr = schedule.learningRate(step: optimizer.stepCount)
                 optimizer.step(learningRate: lr, maxGradNorm: options.maxGradNorm)
@@ -174,6 +184,7 @@ public final class FineTuneRun {
                 report.bestEpoch = epoch + 1
                 report.finalMetrics = metrics
                 try writeModel(trainer: trainer, report: report, to: output)
+                betweenSteps()
             }
             try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch + 1, stepInEpoch: 0,
                                  epochLossSum: nil, stopping: stopping, to: last)

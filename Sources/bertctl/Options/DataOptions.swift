@@ -8,6 +8,14 @@ struct DataOptions: ParsableArguments {
     @Option(help: "The label column.") var labelColumn = "label"
     @Flag(help: "Count and skip bad rows instead of stopping at the first.") var skipBadRows = false
 
+    /// The columns as named settings (for a daemon job).
+    var settings: [String: TrainingSettings.Value] {
+        var v: [String: TrainingSettings.Value] = ["text_column": .string(textColumn), "label_column": .string(labelColumn),
+                                                   "skip_bad_rows": .bool(skipBadRows)]
+        if let pairColumn { v["pair_column"] = .string(pairColumn) }
+        return v
+    }
+
     var datasetOptions: DatasetOptions {
         DatasetOptions(textColumn: textColumn, pairColumn: pairColumn, labelColumn: labelColumn, skipBadRows: skipBadRows)
     }

@@ -8,17 +8,26 @@ struct ProgressBar {
 
     func show(_ p: FineTuneRun.Progress) {
         if let m = p.evaluation {
-            let auc = m.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""
-            write(String(format: "\r\u{1B}[K%@epoch %d/%d  validation: loss %.4f  accuracy %.4f  macro_f1 %.4f%@\n",
-                         label, p.epoch, p.epochs, m.loss, m.accuracy, m.macroF1, auc))
-            return
+            return evaluation(epoch: p.epoch, epochs: p.epochs, loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, rocAUC: m.rocAUC)
         }
+        step(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps, loss: p.loss,
+             learningRate: p.learningRate, examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)
+    }
+
+    func step(epoch: Int, epochs: Int, step: Int, totalSteps: Int, loss: Double, learningRate: Double,
+              examplesPerSecond: Double, secondsLeft: Double) {
         let width = 24
-        let done = Int(Double(width) * Double(p.step) / Double(max(p.totalSteps, 1)))
+        let done = min(width, Int(Double(width) * Double(step) / Double(max(totalSteps, 1))))
         let bar = String(repeating: "█", count: done) + String(repeating: "·", count: width - done)
         write(String(format: "\r\u{1B}[K%@epoch %d/%d %@ step %d/%d  loss %.4f  lr %.2e  %.1f ex/s  ETA %@",
-                     label, p.epoch, p.epochs, bar, p.step, p.totalSteps, p.loss, p.learningRate, p.examplesPerSecond,
-                     Self.duration(p.secondsLeft)))
+                     label, epoch, epochs, bar, step, totalSteps, loss, learningRate, examplesPerSecond,
+                     Self.duration(secondsLeft)))
+    }
+
+    func evaluation(epoch: Int, epochs: Int, loss: Double, accuracy: Double, macroF1: Double, rocAUC: Double?) {
+        let auc = rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""
+        write(String(format: "\r\u{1B}[K%@epoch %d/%d  validation: loss %.4f  accuracy %.4f  macro_f1 %.4f%@\n",
+                     label, epoch, epochs, loss, accuracy, macroF1, auc))
     }
 
     static func duration(_ s: Double) -> String {

@@ -31,68 +31,40 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "The metric that picks the kept checkpoint: loss | accuracy | macro_f1 | macro_precision | macro_recall | roc_auc.") var metric = "loss"
     @Option(help: "Stop after this many evaluations without improvement.") var patience: Int?
 
+    /// The options as named settings: what `--local` runs with, and what a daemon job receives.
+    var settings: TrainingSettings {
+        var v: [String: TrainingSettings.Value] = [
+            "method": .string(method), "freeze_layers": .integer(freezeLayers), "lora_rank": .integer(loraRank),
+            "lora_alpha": .number(Double(loraAlpha)), "lora_dropout": .number(Double(loraDropout)),
+            "lora_targets": .string(loraTargets), "merge_lora": .bool(mergeLora), "epochs": .integer(epochs),
+            "batch_size": .integer(batchSize), "gradient_accumulation": .integer(gradientAccumulation),
+            "learning_rate": .number(Double(learningRate)), "warmup_ratio": .number(warmupRatio), "schedule": .string(schedule),
+            "weight_decay": .number(Double(weightDecay)), "max_grad_norm": .number(Double(maxGradNorm)),
+            "dropout": .number(Double(dropout)), "loss": .string(loss), "class_weights": .string(classWeights),
+            "focal_gamma": .number(Double(focalGamma)), "seed": .integer(Int(seed)), "max_length": .integer(maxLength),
+            "metric": .string(metric),
+        ]
+        if let layerDecay { v["layer_decay"] = .number(Double(layerDecay)) }
+        if let evalSteps { v["eval_steps"] = .integer(evalSteps) }
+        if let checkpointEvery { v["checkpoint_every"] = .integer(checkpointEvery) }
+        if let patience { v["patience"] = .integer(patience) }
+        return TrainingSettings(v)
+    }
+
     func validate() throws {
-        if !["full", "head-only", "lora", "freeze-lower"].contains(method) { throw ValidationError("--method must be full, head-only, lora or freeze-lower") }
-        if epochs < 1 || batchSize < 1 || gradientAccumulation < 1 || maxLength < 2 { throw ValidationError("--epochs, --batch-size, --gradient-accumulation must be at least 1 and --max-length at least 2") }
-        if learningRate <= 0 { throw ValidationError("--lr must be positive") }
-        if !(0...1).contains(warmupRatio) { throw ValidationError("--warmup-ratio must be between 0 and 1") }
-        if !(0..<1).contains(dropout) || !(0..<1).contains(loraDropout) { throw ValidationError("dropout must be in [0, 1)") }
-        if Metric(rawValue: metric) == nil { throw ValidationError("--metric must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))") }
-        if !["linear", "constant", "cosine"].contains(schedule) { throw ValidationError("--schedule must be linear, constant or cosine") }
-        if !["cross-entropy", "weighted", "focal"].contains(loss) { throw ValidationError("--loss must be cross-entropy, weighted or focal") }
+        do {
+            _ = try settings.options(classCounts: [1, 1])
+        } catch let invalid as TrainingSettings.Invalid where !invalid.description.contains("class_weights") {
+            throw ValidationError(invalid.description)  // names the setting: "--x-y" is "x_y"
+        } catch is TrainingSettings.Invalid {}
     }
 
     /// The run's options; class counts are needed for "balanced" weights.
     func options(classCounts: [Int]) throws -> FineTuneOptions {
-        var o = FineTuneOptions()
-        switch method {
-        case "head-only": o.method = .headOnly
-        case "freeze-lower": o.method = .freezeLower(freezeLayers)
-        case "lora":
-            var targets: [LoRATarget] = []
-            for name in loraTargets.split(separator: ",") {
-                guard let t = LoRATarget(rawValue: String(name).trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("unknown LoRA target \(name) (\(LoRATarget.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                targets.append(t)
-            }
-            o.method = .lora(LoRAConfig(rank: loraRank, alpha: loraAlpha, dropout: loraDropout, targets: targets))
-        default: o.method = .full
+        do {
+            return try settings.options(classCounts: classCounts)
+        } catch let invalid as TrainingSettings.Invalid {
+            throw ValidationError(invalid.description)
         }
-        o.mergeLoRA = mergeLora
-        o.epochs = epochs
-        o.batchSize = batchSize
-        o.gradientAccumulation = gradientAccumulation
-        o.learningRate = learningRate
-        o.warmupRatio = warmupRatio
-        o.schedule = schedule == "cosine" ? .cosine : schedule == "constant" ? .constant : .linear
-        o.weightDecay = weightDecay
-        o.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
-        if let layerDecay {
-            guard layerDecay > 0 && layerDecay <= 1 else { throw ValidationError("--layer-decay must be in (0, 1]") }
-            o.layerDecay = layerDecay
-        }
-        o.dropout = DropoutRates(hidden: dropout, attention: dropout, classifier: dropout)
-        switch loss {
-        case "weighted":
-            if classWeights == "balanced" {
-                let total = Float(classCounts.reduce(0, +))
-                o.loss = .weightedCrossEntropy(classWeights: classCounts.map { total / (Float(classCounts.count) * Float(max($0, 1))) })
-            } else {
-                let w = classWeights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-                guard w.count == classCounts.count else { throw ValidationError("--class-weights needs \(classCounts.count) numbers or \"balanced\"") }
-                o.loss = .weightedCrossEntropy(classWeights: w)
-            }
-        case "focal": o.loss = .focal(gamma: focalGamma)
-        default: o.loss = .crossEntropy
-        }
-        o.seed = seed
-        o.maxLength = maxLength
-        o.evalEverySteps = evalSteps
-        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
-        o.checkpointEverySteps = checkpointEvery
-        o.selectionMetric = Metric(rawValue: metric) ?? .loss
-        o.patience = patience
-        return o
     }
 }

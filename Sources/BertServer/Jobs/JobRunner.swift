@@ -1,0 +1,71 @@
+import BertCore
+import BertTraining
+import Foundation
+
+/// What the compute thread reports about a job, for the I/O thread to record and publish.
+enum JobEvent: Sendable {
+    case started(String)
+    case progress(String, TrainingJob.Progress)
+    case evaluated(String, epoch: Int, epochs: Int, TrainingJob.Metrics)
+    /// Done; `served` is the directory to serve (the kept checkpoint, or its LoRA merge).
+    case finished(String, TrainingJob.Metrics?, served: String, seconds: Double)
+    case failed(String, String)
+    /// Stopped at a step with a resume point: cancelled, or the daemon is stopping.
+    case stopped(String, cancelled: Bool)
+}
+
+/// A job's cancel flag, set by the I/O thread and read by the compute thread between steps.
+final class JobControl: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+}
+
+/// Runs one job on the compute thread: load and tokenize the data, fine-tune with FineTuneRun
+/// (waiting requests are served between its steps), report through `post`.
+enum JobRunner {
+    static func run(_ job: TrainingJob, output: URL, control: JobControl, context: Scheduler.TrainingContext,
+                    post: @escaping @Sendable (JobEvent) -> Void) {
+        if control.isCancelled { return post(.stopped(job.id, cancelled: true)) }
+        post(.started(job.id))
+        do {
+            let s = job.settings
+            let data = try TrainingData.load(train: URL(fileURLWithPath: job.train),
+                                             validation: job.validation.map { URL(fileURLWithPath: $0) },
+                                             options: try s.datasetOptions(), labels: try s.labels(),
+                                             validationFraction: try s.validationFraction(), seed: try s.seed())
+            var options = try s.options(classCounts: data.statistics.trainClassCounts)
+            // A LoRA result is served merged: a plain model directory, no adapter to apply.
+            if case .lora = options.method { options.mergeLoRA = true }
+            let id = job.id
+            let run = FineTuneRun(
+                modelDirectory: URL(fileURLWithPath: job.basePath), data: data, options: options, output: output,
+                progress: { p in
+                    if let m = p.evaluation {
+                        post(.evaluated(id, epoch: p.epoch, epochs: p.epochs, TrainingJob.Metrics(m)))
+                    } else {
+                        post(.progress(id, TrainingJob.Progress(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps,
+                                                                loss: p.loss, learningRate: p.learningRate,
+                                                                examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)))
+                    }
+                },
+                stopRequested: { control.isCancelled || context.isStopping },
+                betweenSteps: { context.serveWaiting() })
+            let report = try run.run(resume: job.resume)
+            let served = options.mergeLoRA ? output.appendingPathComponent(FineTuneRun.mergedName) : output
+            post(.finished(id, report.finalMetrics.map(TrainingJob.Metrics.init), served: served.path, seconds: report.timings.total))
+        } catch is FineTuneRun.Interrupted {
+            post(.stopped(job.id, cancelled: control.isCancelled))
+        } catch {
+            post(.failed(job.id, describe(error)))
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? TrainingDataError { return e.message }
+        if let e = error as? BertError { return e.message }
+        if let e = error as? TrainingSettings.Invalid { return e.description }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,184 @@
+import BertCore
+import Foundation
+
+/// A fine-tuning run described by named settings, as a daemon job receives them (JSON) and keeps
+/// them (job.json): `method`, `epochs`, `learning_rate`, … with the Hugging Face recipe's
+/// defaults for whatever is absent. `options(classCounts:)` turns them into `FineTuneOptions`,
+/// with one error per bad value, naming the setting.
+public struct TrainingSettings: Sendable, Equatable, Codable {
+    public enum Value: Sendable, Equatable, Codable {
+        case string(String)
+        case integer(Int)
+        case number(Double)
+        case bool(Bool)
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let i = try? c.decode(Int.self) { self = .integer(i) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
+            else { self = .string(try c.decode(String.self)) }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .string(let s): try c.encode(s)
+            case .integer(let i): try c.encode(i)
+            case .number(let d): try c.encode(d)
+            case .bool(let b): try c.encode(b)
+            }
+        }
+    }
+
+    public var values: [String: Value]
+
+    public init(_ values: [String: Value] = [:]) { self.values = values }
+
+    public init(from decoder: Decoder) throws { values = try decoder.singleValueContainer().decode([String: Value].self) }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(values)
+    }
+
+    /// A bad setting: its name and what is wrong.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private func string(_ key: String, _ fallback: String) throws -> String {
+        guard let v = values[key] else { return fallback }
+        guard case .string(let s) = v else { throw Invalid(description: "\"\(key)\" must be a string") }
+        return s
+    }
+
+    private func integer(_ key: String) throws -> Int? {
+        guard let v = values[key] else { return nil }
+        guard case .integer(let i) = v else { throw Invalid(description: "\"\(key)\" must be an integer") }
+        return i
+    }
+
+    private func integer(_ key: String, _ fallback: Int, min: Int) throws -> Int {
+        let i = try integer(key) ?? fallback
+        guard i >= min else { throw Invalid(description: "\"\(key)\" must be at least \(min)") }
+        return i
+    }
+
+    private func number(_ key: String) throws -> Double? {
+        switch values[key] {
+        case nil: return nil
+        case .number(let d)?: return d
+        case .integer(let i)?: return Double(i)
+        default: throw Invalid(description: "\"\(key)\" must be a number")
+        }
+    }
+
+    private func number(_ key: String, _ fallback: Double, in range: ClosedRange<Double>) throws -> Double {
+        let d = try number(key) ?? fallback
+        guard range.contains(d) else { throw Invalid(description: "\"\(key)\" must be between \(range.lowerBound) and \(range.upperBound)") }
+        return d
+    }
+
+    private func bool(_ key: String, _ fallback: Bool) throws -> Bool {
+        guard let v = values[key] else { return fallback }
+        guard case .bool(let b) = v else { throw Invalid(description: "\"\(key)\" must be true or false") }
+        return b
+    }
+
+    /// Which columns hold text, pair and label.
+    public func datasetOptions() throws -> DatasetOptions {
+        DatasetOptions(textColumn: try string("text_column", "text"),
+                       pairColumn: values["pair_column"] == nil ? nil : try string("pair_column", ""),
+                       labelColumn: try string("label_column", "label"), skipBadRows: try bool("skip_bad_rows", false))
+    }
+
+    /// The held-out fraction of the training file when there is no validation file.
+    public func validationFraction() throws -> Double { try number("validation_fraction", 0.1, in: 0.01...0.5) }
+
+    /// Labels in id order, when given ("neg,pos"); nil: those in the data, sorted.
+    public func labels() throws -> [String]? {
+        guard values["labels"] != nil else { return nil }
+        let list = try string("labels", "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard list.count >= 2, !list.contains("") else { throw Invalid(description: "\"labels\" must name at least two labels, comma-separated") }
+        return list
+    }
+
+    public func seed() throws -> UInt64 { UInt64(try integer("seed", 42, min: 0)) }
+
+    /// The run's options; class counts are needed for "balanced" class weights.
+    public func options(classCounts: [Int]) throws -> FineTuneOptions {
+        var o = FineTuneOptions()
+        switch try string("method", "full") {
+        case "full": o.method = .full
+        case "head-only": o.method = .headOnly
+        case "freeze-lower": o.method = .freezeLower(try integer("freeze_layers", 0, min: 0))
+        case "lora":
+            var targets: [LoRATarget] = []
+            for name in try string("lora_targets", "query,value").split(separator: ",") {
+                let key = name.trimmingCharacters(in: .whitespaces)
+                guard let t = LoRATarget(settingName: key) else {
+                    throw Invalid(description: "unknown LoRA target \"\(key)\" (query, key, value, attention_output, intermediate, output)")
+                }
+                targets.append(t)
+            }
+            o.method = .lora(LoRAConfig(rank: try integer("lora_rank", 8, min: 1), alpha: Float(try number("lora_alpha", 16, in: 1e-6...1e6)),
+                                        dropout: Float(try number("lora_dropout", 0, in: 0...0.99)), targets: targets))
+        case let other: throw Invalid(description: "\"method\" must be full, head-only, lora or freeze-lower, not \"\(other)\"")
+        }
+        o.mergeLoRA = try bool("merge_lora", false)
+        o.epochs = try integer("epochs", 3, min: 1)
+        o.batchSize = try integer("batch_size", 32, min: 1)
+        o.gradientAccumulation = try integer("gradient_accumulation", 1, min: 1)
+        o.learningRate = Float(try number("learning_rate", 5e-5, in: 1e-9...10))
+        o.warmupRatio = try number("warmup_ratio", 0.1, in: 0...1)
+        switch try string("schedule", "linear") {
+        case "linear": o.schedule = .linear
+        case "constant": o.schedule = .constant
+        case "cosine": o.schedule = .cosine
+        case let other: throw Invalid(description: "\"schedule\" must be linear, constant or cosine, not \"\(other)\"")
+        }
+        o.weightDecay = Float(try number("weight_decay", 0.01, in: 0...10))
+        let clip = try number("max_grad_norm", 1, in: 0...1e6)
+        o.maxGradNorm = clip > 0 ? Float(clip) : nil
+        if values["layer_decay"] != nil { o.layerDecay = Float(try number("layer_decay", 1, in: 1e-6...1)) }
+        let dropout = Float(try number("dropout", 0.1, in: 0...0.99))
+        o.dropout = DropoutRates(hidden: dropout, attention: dropout, classifier: dropout)
+        switch try string("loss", "cross-entropy") {
+        case "cross-entropy": o.loss = .crossEntropy
+        case "focal": o.loss = .focal(gamma: Float(try number("focal_gamma", 2, in: 0...100)))
+        case "weighted":
+            let weights = try string("class_weights", "balanced")
+            if weights == "balanced" {
+                let total = Float(classCounts.reduce(0, +))
+                o.loss = .weightedCrossEntropy(classWeights: classCounts.map { total / (Float(classCounts.count) * Float(max($0, 1))) })
+            } else {
+                let w = weights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+                guard w.count == classCounts.count else {
+                    throw Invalid(description: "\"class_weights\" needs \(classCounts.count) numbers or \"balanced\"")
+                }
+                o.loss = .weightedCrossEntropy(classWeights: w)
+            }
+        case let other: throw Invalid(description: "\"loss\" must be cross-entropy, weighted or focal, not \"\(other)\"")
+        }
+        o.seed = try seed()
+        o.maxLength = try integer("max_length", 128, min: 2)
+        o.evalEverySteps = values["eval_steps"] == nil ? nil : try integer("eval_steps", 1, min: 1)
+        o.checkpointEverySteps = values["checkpoint_every"] == nil ? nil : try integer("checkpoint_every", 1, min: 1)
+        let metric = try string("metric", "loss")
+        guard let m = Metric(rawValue: metric) else {
+            throw Invalid(description: "\"metric\" must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        o.selectionMetric = m
+        o.patience = values["patience"] == nil ? nil : try integer("patience", 1, min: 1)
+        return o
+    }
+}
+
+extension LoRATarget {
+    /// By its snake_case name (attention_output) or its case name (attentionOutput).
+    public init?(settingName: String) {
+        let camel = settingName.split(separator: "_").enumerated()
+            .map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
+        self.init(rawValue: camel)
+    }
+}
