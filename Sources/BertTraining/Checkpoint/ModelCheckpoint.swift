@@ -39,12 +39,15 @@ public struct ModelCheckpoint {
     }
 
     /// Writes the directory (replacing an existing one in a single step).
-    public func write(to directory: URL) throws {
+    /// - Parameter betweenFiles: called after each large file (the daemon serves waiting
+    ///   requests there, so a checkpoint does not hold them for the whole write).
+    public func write(to directory: URL, betweenFiles: () -> Void = {}) throws {
         try AtomicDirectory.write(directory) { dir in
             try AtomicDirectory.writeFile(try HuggingFaceConfig.classification(
                 source: sourceDirectory.appendingPathComponent("config.json"), family: model.family, labels: labels),
                 to: dir.appendingPathComponent("config.json"))
             try writeWeights(to: dir.appendingPathComponent("model.safetensors"))
+            betweenFiles()
             for name in Self.tokenizerFiles {
                 let source = sourceDirectory.appendingPathComponent(name)
                 guard let data = FileManager.default.contents(atPath: source.path) else { continue }

@@ -213,7 +213,7 @@ public final class FineTuneRun {
         if let adapters = trainer.lora {
             checkpoint.adapter = PEFTAdapter(lora: adapters, model: trainer.model, baseModelNameOrPath: modelDirectory.path)
         }
-        try checkpoint.write(to: directory)
+        try checkpoint.write(to: directory, betweenFiles: betweenSteps)
     }
 
     public static let mergedName = "merged"
@@ -251,7 +251,7 @@ public final class FineTuneRun {
                                   dropoutPass: trainer.dropoutPass, earlyStopping: stopping, bestMetric: stopping.best,
                                   epochLossSum: epochLossSum),
             optimizerStep: optimizer.stepCount, moments: optimizer.checkpointMoments)
-        try checkpoint.write(to: directory)
+        try checkpoint.write(to: directory, betweenFiles: betweenSteps)
         if let adapters = trainer.lora {
             try adapters.write(to: directory.appendingPathComponent(LoRAAdapters.resumeFileName))
         }
