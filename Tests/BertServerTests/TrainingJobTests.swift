@@ -85,6 +85,28 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertEqual((record["progress"] as? [String: Any])?["epoch"] as? Int, 2)
     }
 
+    /// A LoRA job's result is served merged: a plain model directory.
+    func testLoRAJobIsServedMerged() throws {
+        let h = try ServerHarness(events: true)
+        defer { h.stop() }
+        let data = try writeData(in: h.runtimeDirectory)
+        let sub = try subscribe(h)
+        defer { sub.close() }
+        let submitted = try train(h, name: "adapted", data: data, options: #"{"method": "lora", "lora_rank": 4, "epochs": 1, "learning_rate": 0.001}"#)
+        let id = try XCTUnwrap((submitted.result["job"] as? [String: Any])?["id"] as? String, "\(submitted)")
+        let finished = try XCTUnwrap(try events(sub, until: "job.finished", job: id).last?.1)
+        let path = try XCTUnwrap(finished["path"] as? String)
+        XCTAssertTrue(path.hasSuffix("/output/merged"), path)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + "/model.safetensors"))
+        var classify: [String: Any] = [:]
+        for _ in 0..<100 {
+            classify = try h.call(classifyRequest(["the meal was awful"], model: "adapted"))
+            if classify.ok { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(classify.ok, "\(classify)")
+    }
+
     func testBadSubmissionsAndCancel() throws {
         let h = try ServerHarness(events: true)
         defer { h.stop() }
