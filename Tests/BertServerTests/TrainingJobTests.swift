@@ -81,6 +81,9 @@ final class TrainingJobTests: XCTestCase {
         let listed = try h.call(#"{"id":"j","op":"jobs"}"#, endpoint: h.ipc)
         let record = try XCTUnwrap((listed.result["jobs"] as? [[String: Any]])?.first)
         XCTAssertEqual(record["state"] as? String, "finished")
+        let output = try XCTUnwrap(record["output"] as? String)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output + "/model.safetensors"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/last-checkpoint"), "a finished job keeps no resume point")
         XCTAssertEqual(record["name"] as? String, "trained")
         XCTAssertEqual((record["progress"] as? [String: Any])?["epoch"] as? Int, 2)
     }

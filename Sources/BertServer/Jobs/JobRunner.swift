@@ -53,13 +53,21 @@ enum JobRunner {
                 stopRequested: { control.isCancelled || context.isStopping },
                 betweenSteps: { context.serveWaiting() })
             let report = try run.run(resume: job.resume)
+            discardResumePoint(output)
             let served = options.mergeLoRA ? output.appendingPathComponent(FineTuneRun.mergedName) : output
             post(.finished(id, report.finalMetrics.map(TrainingJob.Metrics.init), served: served.path, seconds: report.timings.total))
         } catch is FineTuneRun.Interrupted {
+            if control.isCancelled { discardResumePoint(output) }  // an interrupted job keeps it to resume
             post(.stopped(job.id, cancelled: control.isCancelled))
         } catch {
             post(.failed(job.id, describe(error)))
         }
+    }
+
+    /// A finished or cancelled job will not resume: its resume point (the model again, and AdamW's
+    /// moments: about three times the model's size) would only take disk space.
+    private static func discardResumePoint(_ output: URL) {
+        try? FileManager.default.removeItem(at: output.appendingPathComponent(FineTuneRun.lastCheckpointName))
     }
 
     static func describe(_ error: Error) -> String {
