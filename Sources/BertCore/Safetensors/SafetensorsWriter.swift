@@ -29,21 +29,16 @@ public struct SafetensorsWriter {
         entries.append((name, shape, .raw(dtype: dtype, bytes: bytes)))
     }
 
-    public func serialized() -> Data {
+    private var sortedEntries: [(name: String, shape: [Int], payload: Payload)] { entries.sorted { $0.name < $1.name } }
+
+    /// The 8-byte header length and the JSON header (padded so the data starts 8-aligned).
+    private func prefix() -> Data {
         var header: [String: Any] = [:]
         var offset = 0
-        var body = Data()
-        for entry in entries.sorted(by: { $0.name < $1.name }) {
-            let bytes: Data
-            let dtype: String
-            switch entry.payload {
-            case .f32(let v): bytes = v.withUnsafeBytes { Data($0) }; dtype = "F32"
-            case .i64(let v): bytes = v.withUnsafeBytes { Data($0) }; dtype = "I64"
-            case .raw(let d, let b): bytes = Data(b); dtype = d
-            }
-            header[entry.name] = ["dtype": dtype, "shape": entry.shape, "data_offsets": [offset, offset + bytes.count]]
-            body.append(bytes)
-            offset += bytes.count
+        for entry in sortedEntries {
+            let (dtype, count) = Self.describe(entry.payload)
+            header[entry.name] = ["dtype": dtype, "shape": entry.shape, "data_offsets": [offset, offset + count]]
+            offset += count
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -52,12 +47,39 @@ public struct SafetensorsWriter {
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(json)
-        out.append(body)
         return out
     }
 
+    private static func describe(_ payload: Payload) -> (dtype: String, bytes: Int) {
+        switch payload {
+        case .f32(let v): return ("F32", v.count * 4)
+        case .i64(let v): return ("I64", v.count * 8)
+        case .raw(let d, let b): return (d, b.count)
+        }
+    }
+
+    private static func withBytes<R>(_ payload: Payload, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch payload {
+        case .f32(let v): return try v.withUnsafeBytes(body)
+        case .i64(let v): return try v.withUnsafeBytes(body)
+        case .raw(_, let b): return try b.withUnsafeBytes(body)
+        }
+    }
+
+    public func serialized() -> Data {
+        var out = prefix()
+        for entry in sortedEntries { Self.withBytes(entry.payload) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    /// Streams the header and each tensor's bytes to the file: no copy of the whole file is
+    /// built in memory (a MiniLM checkpoint is 90 MB; concatenating it took most of a second).
     public func write(to url: URL) throws {
-        try AtomicFile.write(serialized(), to: url)
+        let head = prefix()
+        try AtomicFile.write(to: url) { write in
+            try head.withUnsafeBytes(write)
+            for entry in sortedEntries { try Self.withBytes(entry.payload, write) }
+        }
     }
 }
 
@@ -65,18 +87,29 @@ public struct SafetensorsWriter {
 /// whole new one, even across a crash or power loss.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { write in try data.withUnsafeBytes(write) }
+    }
+
+    private struct WriteFailed: Error {}
+
+    /// The file's contents come from `fill`, which hands byte ranges to the writer it is given.
+    public static func write(to url: URL, _ fill: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let dir = url.deletingLastPathComponent()
         let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw BertError(.ioError, "cannot create \(temp.path): \(String(cString: strerror(errno)))") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var written = 0
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                written += n
+        var ok = true
+        do {
+            try fill { raw in
+                var written = 0
+                while written < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                    if n < 0 { if errno == EINTR { continue }; throw WriteFailed() }
+                    written += n
+                }
             }
-            return true
+        } catch {
+            ok = false
         }
         ok = ok && fsync(fd) == 0
         close(fd)

@@ -58,6 +58,7 @@ public struct ModelCheckpoint {
                 try AtomicDirectory.writeFile(Data(ReportSVG.render(report).utf8), to: dir.appendingPathComponent(TrainingReport.svgName))
             }
             try resume?.write(into: dir)
+            if resume != nil { betweenFiles() }
             try adapter?.write(into: dir)
         }
     }
