@@ -214,3 +214,46 @@ def test_job_survives_a_restart(tmp_path):
         stop_and_check(second)
     finally:
         second.cleanup()
+
+
+def test_job_survives_kill_9(tmp_path):
+    """kill -9 during a job loses nothing acknowledged: the next daemon finds the job, resumes it
+    from its last resume point (checkpoint_every) and finishes it."""
+    state = str(tmp_path / "state")
+    data = write_data(tmp_path / "train.tsv", count=320)
+    first = Daemon(name="bertd-kill", state=state)
+    try:
+        with BertdEvents(first.events, topics=["job."], context=CTX) as events:
+            job = admin(first, {"id": "t", "op": "train", "name": "crashproof", "train": data,
+                                "options": {"epochs": 1, "batch_size": 8, "checkpoint_every": 2}}, "train")["result"]["job"]["id"]
+            for _ in range(4):
+                wait_for(events, job, "job.step")
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(30)
+        first.returncode = first.proc.returncode
+        first.log.close()
+    finally:
+        first.cleanup()
+    with open(os.path.join(state, "jobs", job, "job.json")) as f:
+        assert json.load(f)["state"] == "running"  # what was on disk when it died
+    assert os.path.isfile(os.path.join(state, "jobs", job, "output", "last-checkpoint", "trainer_state.json"))
+    second = Daemon(name="bertd-kill", state=state)
+    try:
+        record = {}
+        for _ in range(1200):
+            record = job_record(second, job)
+            if record["state"] in ("finished", "failed"):
+                break
+            time.sleep(0.1)
+        assert record["state"] == "finished", record
+        assert "resumes from its last resume point" in second.log_text()
+        r = check_reply(req(second.tcp, {"id": "c", "op": "classify", "model": "crashproof", "texts": ["the film was good"]}))
+        for _ in range(100):
+            if r["ok"]:
+                break
+            time.sleep(0.05)
+            r = check_reply(req(second.tcp, {"id": "c", "op": "classify", "model": "crashproof", "texts": ["the film was good"]}))
+        assert r["ok"], r
+        stop_and_check(second)
+    finally:
+        second.cleanup()
