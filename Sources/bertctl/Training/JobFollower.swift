@@ -39,27 +39,31 @@ struct JobFollower {
         let bar = ProgressBar()
         var poller = Poller()
         if let socket = subscription.socket { poller.add(.socket(socket)) }
-        var lastAsked = Date.distantPast
+        // The job's record is asked when its last event came, and otherwise every few seconds
+        // of silence (an event may have been dropped); the record decides when it is over.
+        var quietSince = Date()
         while true {
+            var ended = false
             if let socket = subscription.socket, try !poller.poll(timeoutMs: 1000).isEmpty {
                 while let m = try socket.receive(dontWait: true), m.frames.count == 2 {
                     guard let e = try? JSONSerialization.jsonObject(with: Data(m.frames[1])) as? [String: Any],
                           e["job"] as? String == id else { continue }
+                    quietSince = Date()
                     switch String(decoding: m.frames[0], as: UTF8.self) {
                     case "job.step": Self.showStep(e, bar)
                     case "job.eval":
                         if let metrics = e["metrics"] as? [String: Any] {
                             Self.showEvaluation(metrics, epoch: e["epoch"] as? Int ?? 0, epochs: e["epochs"] as? Int ?? 0, bar)
                         }
-                    default: break  // finished, failed, cancelled: read below from the job itself
+                    case "job.finished", "job.failed", "job.cancelled", "job.interrupted": ended = true
+                    default: break
                     }
                 }
             } else if subscription.socket == nil {
                 Thread.sleep(forTimeInterval: 1)
             }
-            // The job's own record decides when it is over.
-            if Date().timeIntervalSince(lastAsked) >= 2 {
-                lastAsked = Date()
+            if ended || subscription.socket == nil || Date().timeIntervalSince(quietSince) >= 3 {
+                quietSince = Date()
                 var request = DaemonOptions.newRequest(.jobs)
                 request.job = id
                 let job = try daemon.call(request)["job"] as? [String: Any] ?? [:]
