@@ -160,9 +160,15 @@ final class ServerTests: XCTestCase {
     /// Work queued for a client that disconnects is withdrawn before it is computed, while
     /// clients that come and go on the same (reused) descriptors keep every reply.
     func testWorkOfAVanishedClientIsWithdrawn() throws {
-        let h = try ServerHarness { $0.maxBatchRequests = 1 }
+        // Enough queued work (12 000 texts, one per batch) that even a fast machine is still
+        // computing it when the disconnect is seen.
+        let h = try ServerHarness {
+            $0.maxBatchRequests = 1
+            $0.maxQueueRequests = 20_000
+            $0.maxQueueTokens = 1 << 22
+        }
         defer { h.stop() }
-        let requests = 40, textsPerRequest = 50
+        let requests = 60, textsPerRequest = 200
         let gone = try Socket(h.context, .dealer)
         try gone.setLinger(2000)  // close() still delivers what was sent, then disconnects
         try gone.connect(h.tcp)
