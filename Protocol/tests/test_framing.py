@@ -156,7 +156,13 @@ def test_work_of_a_vanished_client_is_withdrawn(bertd):
     for i in range(requests):
         texts = [f"text {i}.{j}: a sentence long enough to cost the encoder some real work" for j in range(per_request)]
         s.send_multipart([b"", json.dumps({"id": i, "op": "embed", "texts": texts}).encode()])
-    s.close(linger=5000)  # delivers what was sent, then disconnects
+    # Close once the daemon holds the requests: work it had not read yet when the disconnect came
+    # may be computed if a new connection already took the old one's descriptor (PROTOCOL.md).
+    for _ in range(500):
+        if _status(bertd)["queue"]["requests_in_flight"] >= requests:
+            break
+        time.sleep(0.01)
+    s.close(linger=5000)
     for i in range(5):
         reply = check_reply(req(bertd.tcp, {"id": f"live{i}", "op": "embed", "texts": ["still served"]}), "embed", f"live{i}")
         assert reply["ok"]
