@@ -57,6 +57,29 @@ def job_record(bertd, job):
     return admin(bertd, {"id": "j", "op": "jobs", "job": job}, "jobs")["result"]["job"]
 
 
+def wait_until_done(daemon, job, timeout_s=120):
+    """The job's record once it has finished or failed."""
+    record = {}
+    until = time.monotonic() + timeout_s
+    while time.monotonic() < until:
+        record = job_record(daemon, job)
+        if record["state"] in ("finished", "failed"):
+            break
+        time.sleep(0.1)
+    return record
+
+
+def classify_when_served(daemon, model, timeout_s=5):
+    """A classify reply from `model`, retried while it is being loaded (after job.finished)."""
+    until = time.monotonic() + timeout_s
+    while True:
+        r = check_reply(req(daemon.tcp, {"id": "c", "op": "classify", "model": model, "texts": ["the film was good"]}))
+        if r["ok"] or time.monotonic() > until:
+            assert r["ok"], r
+            return r
+        time.sleep(0.05)
+
+
 def test_job_ops_are_admin_only(bertd, tmp_path):
     data = write_data(tmp_path / "train.tsv")
     for body in [{"id": "t", "op": "train", "name": "x", "train": data}, {"id": "j", "op": "jobs"},
@@ -111,12 +134,7 @@ def test_job_life_and_result_served(bertd, tiny_loaded, tmp_path):
     assert record["state"] == "finished" and record["progress"]["epoch"] == 2 and record["error"] is None
     assert os.path.isfile(os.path.join(record["output"], "config.json"))
     # The result is served under its name (loaded right after job.finished).
-    for _ in range(100):
-        r = check_reply(req(bertd.tcp, {"id": "c", "op": "classify", "model": "tiny-trained", "texts": ["the film was good"]}))
-        if r["ok"]:
-            break
-        time.sleep(0.05)
-    assert r["ok"], r
+    r = classify_when_served(bertd, "tiny-trained")
     assert set(r["result"]["results"][0]["scores"]) == {"neg", "pos"}
     listed = admin(bertd, {"id": "j", "op": "jobs"}, "jobs")["result"]["jobs"]
     assert job["id"] in [j["id"] for j in listed]
@@ -203,12 +221,7 @@ def test_job_survives_a_restart(tmp_path):
         assert json.load(f)["state"] == "interrupted"
     second = Daemon(name="bertd-jobs", state=state)
     try:
-        record = {}
-        for _ in range(1200):
-            record = job_record(second, job)
-            if record["state"] in ("finished", "failed"):
-                break
-            time.sleep(0.1)
+        record = wait_until_done(second, job)
         assert record["state"] == "finished", record
         assert "resumes" in second.log_text()
         stop_and_check(second)
@@ -239,21 +252,10 @@ def test_job_survives_kill_9(tmp_path):
     assert os.path.isfile(os.path.join(state, "jobs", job, "output", "last-checkpoint", "trainer_state.json"))
     second = Daemon(name="bertd-kill", state=state)
     try:
-        record = {}
-        for _ in range(1200):
-            record = job_record(second, job)
-            if record["state"] in ("finished", "failed"):
-                break
-            time.sleep(0.1)
+        record = wait_until_done(second, job)
         assert record["state"] == "finished", record
         assert "resumes from its last resume point" in second.log_text()
-        r = check_reply(req(second.tcp, {"id": "c", "op": "classify", "model": "crashproof", "texts": ["the film was good"]}))
-        for _ in range(100):
-            if r["ok"]:
-                break
-            time.sleep(0.05)
-            r = check_reply(req(second.tcp, {"id": "c", "op": "classify", "model": "crashproof", "texts": ["the film was good"]}))
-        assert r["ok"], r
+        assert classify_when_served(second, "crashproof")["ok"]
         stop_and_check(second)
     finally:
         second.cleanup()

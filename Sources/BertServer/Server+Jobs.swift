@@ -37,7 +37,7 @@ extension BertServer {
             ("id", .string(job.id)), ("name", .string(job.name)), ("state", .string(job.state.rawValue)),
             ("model", .string(job.baseModel)), ("train", .string(job.train)),
             ("validation", job.validation.map { .string($0) } ?? .null),
-            ("options", .object(job.settings.values.sorted { $0.key < $1.key }.map { ($0.key, settingJSON($0.value)) })),
+            ("options", .object(job.settings.values.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })),
             ("created", .string(iso.string(from: job.created))),
             ("started", job.started.map { .string(iso.string(from: $0)) } ?? .null),
             ("finished", job.finished.map { .string(iso.string(from: $0)) } ?? .null),
@@ -59,14 +59,5 @@ extension BertServer {
     private func metricsJSON(_ m: TrainingJob.Metrics) -> JSON {
         .object([("loss", .number(m.loss)), ("accuracy", .number(m.accuracy)), ("macro_f1", .number(m.macroF1)),
                  ("roc_auc", m.rocAUC.map { .number($0) } ?? .null)])
-    }
-
-    private func settingJSON(_ v: BertTraining.TrainingSettings.Value) -> JSON {
-        switch v {
-        case .string(let s): return .string(s)
-        case .integer(let i): return .int(i)
-        case .number(let d): return .number(d)
-        case .bool(let b): return .bool(b)
-        }
     }
 }

@@ -46,7 +46,7 @@ final class JobManager {
 
     /// Records and queues a new job; throws the error to reply with.
     func submit(_ request: TrainingRequest, base: LoadedModel) throws -> TrainingJob {
-        let settings = TrainingSettings(request.options.mapValues(Self.setting))
+        let settings = TrainingSettings(request.options.mapValues(TrainingSettings.Value.init))
         do {
             // Everything that does not depend on the data is checked now, not when the job runs.
             _ = try settings.options(classCounts: [1, 1])
@@ -163,10 +163,23 @@ final class JobManager {
         }
     }
 
-    private static func setting(_ value: TrainingValue) -> TrainingSettings.Value {
-        switch value {
+}
+
+extension TrainingSettings.Value {
+    /// A training option as the protocol carries it, and back.
+    init(_ wire: TrainingValue) {
+        switch wire {
+        case .string(let s): self = .string(s)
+        case .integer(let i): self = .integer(i)
+        case .number(let d): self = .number(d)
+        case .bool(let b): self = .bool(b)
+        }
+    }
+
+    var json: JSON {
+        switch self {
         case .string(let s): return .string(s)
-        case .integer(let i): return .integer(i)
+        case .integer(let i): return .int(i)
         case .number(let d): return .number(d)
         case .bool(let b): return .bool(b)
         }
