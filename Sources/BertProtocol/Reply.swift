@@ -8,17 +8,6 @@ public enum Reply {
         .object([("v", .int(protocolVersion)), ("id", id), ("ok", .bool(false)),
                  ("error", .object([("code", .string(error.code.rawValue)), ("message", .string(error.message))]))])
     }
-
-    /// One classified text: best label, its probability, the (top-k) probabilities by label,
-    /// the logits in label-id order, how many tokens it had and how many truncation removed.
-    public static func classification(label: String, score: Float, scores: [(String, Float)], logits: [Float],
-                                      tokens: Int, truncatedTokens: Int) -> JSON {
-        .object([
-            ("label", .string(label)), ("score", .float(score)),
-            ("scores", .object(scores.map { ($0.0, .float($0.1)) })),
-            ("logits", .floats(logits)), ("tokens", .int(tokens)), ("truncated_tokens", .int(truncatedTokens)),
-        ])
-    }
 }
 
 /// Events on the PUB socket: a topic frame, then a JSON frame `{"event": topic, "time": …, …}`.

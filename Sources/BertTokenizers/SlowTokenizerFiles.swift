@@ -18,14 +18,15 @@ enum SlowTokenizerFiles {
     private static func family(_ files: DirectoryFiles, tokenizerConfig: [String: Any]?) throws -> Family {
         if let name = tokenizerConfig?["tokenizer_class"] as? String {
             switch name {
-            case "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast": return .bert
+            case "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast",
+                 "ElectraTokenizer", "ElectraTokenizerFast": return .bert
             case "RobertaTokenizer", "RobertaTokenizerFast": return .roberta
-            default: throw TokenizerError.unsupported("tokenizer_class \"\(name)\" in tokenizer_config.json (supported: BertTokenizer, DistilBertTokenizer, RobertaTokenizer)")
+            default: throw TokenizerError.unsupported("tokenizer_class \"\(name)\" in tokenizer_config.json (supported: BertTokenizer, DistilBertTokenizer, ElectraTokenizer, RobertaTokenizer)")
             }
         }
         if files.exists("config.json"), let modelType = try files.jsonObject("config.json")["model_type"] as? String {
             switch modelType {
-            case "bert", "distilbert": return .bert
+            case "bert", "distilbert", "electra": return .bert
             case "roberta": return .roberta
             default: throw TokenizerError.unsupported("model_type \"\(modelType)\" without tokenizer.json or tokenizer_class")
             }

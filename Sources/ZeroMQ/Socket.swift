@@ -28,10 +28,6 @@ public final class Socket {
         guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind \(endpoint)") }
     }
 
-    public func unbind(_ endpoint: String) throws {
-        guard zmq_unbind(handle, endpoint) == 0 else { throw ZMQError.last("unbind \(endpoint)") }
-    }
-
     public func connect(_ endpoint: String) throws {
         guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError.last("connect \(endpoint)") }
     }
@@ -63,17 +59,9 @@ public final class Socket {
 
     public func set(_ option: Int32, _ value: String) throws { try set(option, Array(value.utf8)) }
 
-    public func getInt32(_ option: Int32) throws -> Int32 {
-        var v: Int32 = 0
-        var size = MemoryLayout<Int32>.size
-        guard zmq_getsockopt(handle, option, &v, &size) == 0 else { throw ZMQError.last("getsockopt \(option)") }
-        return v
-    }
-
     /// Milliseconds unsent messages may linger after close (0: drop at once).
     public func setLinger(_ ms: Int) throws { try set(ZMQ_LINGER, Int32(ms)) }
     public func setReceiveTimeout(_ ms: Int) throws { try set(ZMQ_RCVTIMEO, Int32(ms)) }
-    public func setSendTimeout(_ ms: Int) throws { try set(ZMQ_SNDTIMEO, Int32(ms)) }
     public func setHighWaterMarks(send: Int, receive: Int) throws {
         try set(ZMQ_SNDHWM, Int32(send)); try set(ZMQ_RCVHWM, Int32(receive))
     }

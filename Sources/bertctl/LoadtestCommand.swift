@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertCore
 import BertProtocol
 import Foundation
 import ZeroMQ
@@ -37,7 +38,7 @@ struct LoadtestCommand: ParsableCommand {
         let context = try Context(ioThreads: 1)
         let labelList = labels?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let state = LoadState(total: requests)
-        let start = monotonicNow()
+        let start = monotonicSeconds()
         // One real thread per client (concurrentPerform would run only as many as there are cores).
         let finished = DispatchGroup()
         for client in 0..<clients {
@@ -50,7 +51,7 @@ struct LoadtestCommand: ParsableCommand {
             thread.start()
         }
         finished.wait()
-        let elapsed = monotonicNow() - start
+        let elapsed = monotonicSeconds() - start
         report(state: state, elapsed: elapsed)
     }
 
@@ -66,7 +67,7 @@ struct LoadtestCommand: ParsableCommand {
                 request.texts = [corpus[n % corpus.count]]
                 request.model = model
                 request.labels = embed ? nil : labelList
-                let sent = monotonicNow()
+                let sent = monotonicSeconds()
                 try socket.send([request.json.bytes])
                 var poller = Poller()
                 poller.add(.socket(socket))
@@ -79,7 +80,7 @@ struct LoadtestCommand: ParsableCommand {
                     continue
                 }
                 let reply = try socket.receive()?.frames.last ?? []
-                let latency = monotonicNow() - sent
+                let latency = monotonicSeconds() - sent
                 do {
                     _ = try DaemonClient.result(of: reply)
                     guard Self.replyId(reply) == "\(client)-\(n)" else { state.record(latency: nil, code: "mismatched_id"); continue }
@@ -142,4 +143,3 @@ private final class LoadState: @unchecked Sendable {
     var results: ([Double], [String: Int]) { lock.lock(); defer { lock.unlock() }; return (latencies, errors) }
 }
 
-func monotonicNow() -> Double { Stopwatch.now() }

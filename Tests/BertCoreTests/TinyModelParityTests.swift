@@ -1,12 +1,36 @@
 import BertCore
 import XCTest
 
-/// Logits of the tiny random BERT, DistilBERT and RoBERTa models against Hugging Face
-/// (../shared/fixtures/tiny-*/reference.safetensors), fed the fixture's token ids.
+/// Logits of the tiny random models of every family against Hugging Face
+/// (Fixtures/tiny-*/reference.safetensors, made by Tests/FixtureGenerators), fed the fixture's token ids.
 final class TinyModelParityTests: XCTestCase {
     func testBertLogits() throws { try checkLogits("tiny-bert", family: .bert, hasTypes: true) }
     func testDistilBertLogits() throws { try checkLogits("tiny-distilbert", family: .distilbert, hasTypes: false) }
     func testRobertaLogits() throws { try checkLogits("tiny-roberta", family: .roberta, hasTypes: false) }
+    /// RoBERTa's modules under model_type xlm-roberta, whose weight prefix is `roberta`.
+    func testXLMRobertaLogits() throws { try checkLogits("tiny-xlm-roberta", family: .xlmRoberta, hasTypes: false) }
+    /// Embeddings of width 16 projected to the hidden size 32, and a GELU head.
+    func testElectraLogits() throws { try checkLogits("tiny-electra", family: .electra, hasTypes: true) }
+
+    /// Every family is described once, with the names transformers uses.
+    func testFamilyDescriptions() {
+        XCTAssertEqual(ModelFamily.supportedList, "bert, distilbert, roberta, xlm-roberta, electra")
+        XCTAssertEqual(ModelFamily.named("xlm-roberta")?.weightPrefix, "roberta")
+        XCTAssertEqual(ModelFamily.electra.layerModule(1, ModelFamily.electra.layerModules.query),
+                       "electra.encoder.layer.1.attention.self.query")
+        XCTAssertEqual(ModelFamily.distilbert.layerModule(0, ModelFamily.distilbert.layerModules.intermediate),
+                       "distilbert.transformer.layer.0.ffn.lin1")
+        XCTAssertNil(ModelFamily.named("gpt2"))
+        XCTAssertEqual(Set(ModelFamily.all.map(\.sequenceClassificationArchitecture)).count, ModelFamily.all.count)
+    }
+
+    func testElectraProjectsItsEmbeddings() throws {
+        let model = try ModelLoader.load(directory: Fixtures.url("tiny-electra"))
+        XCTAssertEqual(model.config.embeddingSize, 16)
+        XCTAssertEqual(model.tree.embeddings.projection?.weight.shape, [32, 16])
+        XCTAssertEqual(model.tree.layout.spec(named: "electra.embeddings.word_embeddings.weight")?.ref.shape, [512, 16])
+        XCTAssertNil(model.tree.pooler)
+    }
 
     private func checkLogits(_ name: String, family: ModelFamily, hasTypes: Bool) throws {
         let model = try ModelLoader.load(directory: Fixtures.url(name))
@@ -25,7 +49,7 @@ final class TinyModelParityTests: XCTestCase {
 
     /// A sequence's logits do not depend on what else is in its batch (padding-free batching).
     func testLogitsIndependentOfBatchComposition() throws {
-        for name in ["tiny-bert", "tiny-distilbert", "tiny-roberta"] {
+        for name in ["tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"] {
             let model = try ModelLoader.load(directory: Fixtures.url(name))
             let ref = try Fixtures.safetensors("\(name)/reference.safetensors")
             let batch = unpaddedBatch(ids: try ref.integers("input.input_ids"), mask: try ref.integers("input.attention_mask"),

@@ -155,7 +155,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.defaultModel, "minilm")
         XCTAssertNil(c.curveSecretKeyFile)
         XCTAssertNil(c.curveAuthorizedKeysFile)
-        XCTAssertEqual(c.shutdownGrace, .seconds(10))
+        XCTAssertEqual(c.shutdownGraceMs, 10_000)
         XCTAssertEqual(try parse("", environment: [:]), c, "an empty file is the defaults")
         XCTAssertNoThrow(try c.validate(source: "defaults", lines: [:]))
     }

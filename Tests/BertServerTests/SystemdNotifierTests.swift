@@ -1,3 +1,4 @@
+import BertCore
 @testable import BertServer
 import Foundation
 import XCTest
@@ -63,9 +64,9 @@ final class SystemdNotifierTests: XCTestCase {
         XCTAssertTrue(notifier.extendTimeout(seconds: 90))
         XCTAssertEqual(receive(), "EXTEND_TIMEOUT_USEC=90000000")
 
-        let before = SystemdNotifier.monotonicMicroseconds()
+        let before = monotonicMicroseconds()
         XCTAssertTrue(notifier.reloading())
-        let after = SystemdNotifier.monotonicMicroseconds()
+        let after = monotonicMicroseconds()
         let reloading = try XCTUnwrap(receive())
         let lines = reloading.split(separator: "\n")
         XCTAssertEqual(lines.count, 2, reloading)

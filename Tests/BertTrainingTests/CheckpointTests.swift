@@ -61,7 +61,7 @@ final class CheckpointTests: XCTestCase {
             }
             XCTAssertEqual(ours.metadata["format"], "pt")
             let config = try jsonObject(out.appendingPathComponent("config.json"))
-            XCTAssertEqual((config["architectures"] as? [String])?.first, HuggingFaceConfig.sequenceClassificationArchitecture(model.family))
+            XCTAssertEqual((config["architectures"] as? [String])?.first, model.family.sequenceClassificationArchitecture)
         }
     }
 

@@ -3,12 +3,15 @@ import BertTraining
 import XCTest
 
 /// Loss, logits, the gradient of every parameter and a 5-step AdamW trajectory of the tiny random
-/// BERT, DistilBERT and RoBERTa classifiers against PyTorch (Fixtures/tiny-*, from
-/// shared/fixtures/generate.py: dropout 0, AdamW lr 1e-3, weight decay 0.01 on every parameter).
+/// classifiers of every family against PyTorch (Fixtures/tiny-*, from Tests/FixtureGenerators:
+/// dropout 0, AdamW lr 1e-3, weight decay 0.01 on every parameter).
 final class TinyTrainingParityTests: XCTestCase {
     func testBert() throws { try check("tiny-bert", hasTypes: true) }
     func testDistilBert() throws { try check("tiny-distilbert", hasTypes: false) }
     func testRoberta() throws { try check("tiny-roberta", hasTypes: false) }
+    func testXLMRoberta() throws { try check("tiny-xlm-roberta", hasTypes: false) }
+    /// The embedding projection's backward (E = 16 → H = 32) and the GELU head's.
+    func testElectra() throws { try check("tiny-electra", hasTypes: true) }
 
     private func check(_ name: String, hasTypes: Bool) throws {
         let model = try ModelLoader.load(directory: Fixtures.url(name))

@@ -33,7 +33,9 @@ import zmq
 __all__ = ["BertdClient", "BertdEvents", "BertdError", "BertdUnavailable", "PROTOCOL_VERSION", "IDEMPOTENT_OPS"]
 
 PROTOCOL_VERSION = 1
-IDEMPOTENT_OPS = frozenset({"classify", "embed", "models", "status", "ping"})
+# Safe to resend after a timeout: mirrors Op.isIdempotent in Sources/BertProtocol/Op.swift (a Swift test
+# holds the two equal).
+IDEMPOTENT_OPS = frozenset({"classify", "embed", "models", "status", "ping", "jobs"})
 
 
 class BertdError(Exception):

@@ -1,14 +1,5 @@
 import Foundation
 
-/// The model families bertd runs, by config.json's `model_type`.
-public enum ModelFamily: String, Sendable, CaseIterable {
-    case bert, distilbert, roberta
-
-    /// The prefix Hugging Face's `*ForSequenceClassification` puts before the encoder's weights
-    /// (`base_model_prefix`); a bare `BertModel` checkpoint has the same names without it.
-    public var basePrefix: String { rawValue }
-}
-
 /// The activation of the feed-forward block (config `hidden_act` / DistilBERT `activation`).
 public enum HiddenActivation: String, Sendable {
     case gelu            // exact: x·Φ(x) with erf
@@ -29,6 +20,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var activation: HiddenActivation
     public var maxPositionEmbeddings: Int
     public var typeVocabSize: Int          // 0 for DistilBERT (no token type embeddings)
+    /// The width of the embedding tables: the hidden size, except in ELECTRA checkpoints whose
+    /// `embedding_size` differs (then `embeddings_project` maps it to the hidden size).
+    public var embeddingSize: Int
     public var layerNormEps: Float
     public var padTokenId: Int
     /// Labels in id order (from `id2label`); empty for an encoder without a classification head.
@@ -50,8 +44,11 @@ public struct ModelConfig: Sendable, Equatable {
     /// The number of positions a sequence may have, special tokens included. RoBERTa's position
     /// ids start at padding_idx + 1, so two of its position embeddings are never used.
     public var maxSequenceLength: Int {
-        family == .roberta ? maxPositionEmbeddings - padTokenId - 1 : maxPositionEmbeddings
+        family.embeddings.positionsAfterPadding ? maxPositionEmbeddings - padTokenId - 1 : maxPositionEmbeddings
     }
+
+    /// Whether the embeddings are projected to the hidden size (ELECTRA's `embeddings_project`).
+    public var projectsEmbeddings: Bool { embeddingSize != hiddenSize }
 
     public init(contentsOf url: URL) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -66,8 +63,8 @@ public struct ModelConfig: Sendable, Equatable {
     public init(json: [String: Any], source: String = "config.json") throws {
         let keys = Keys(json: json, source: source)
         let modelType: String = try keys.require("model_type")
-        guard let family = ModelFamily(rawValue: modelType) else {
-            throw BertError(.unsupportedModel, "\(source): model_type \"\(modelType)\" is not supported (supported: bert, distilbert, roberta)")
+        guard let family = ModelFamily.named(modelType) else {
+            throw BertError(.unsupportedModel, "\(source): model_type \"\(modelType)\" is not supported (supported: \(ModelFamily.supportedList))")
         }
         self.family = family
         architectures = (json["architectures"] as? [String]) ?? []
@@ -76,36 +73,30 @@ public struct ModelConfig: Sendable, Equatable {
         padTokenId = (try keys.optional("pad_token_id")) ?? 0
         problemType = try keys.optional("problem_type")
         initializerRange = Float((try keys.optional("initializer_range") as Double?) ?? 0.02)
-        switch family {
-        case .bert, .roberta:
-            hiddenSize = try keys.require("hidden_size")
-            numLayers = try keys.require("num_hidden_layers")
-            numHeads = try keys.require("num_attention_heads")
-            intermediateSize = try keys.require("intermediate_size")
-            activation = try keys.activation("hidden_act")
-            typeVocabSize = try keys.require("type_vocab_size")
-            layerNormEps = Float(try keys.require("layer_norm_eps") as Double)
-            let positionType: String = (try keys.optional("position_embedding_type")) ?? "absolute"
+        let names = family.configKeys
+        hiddenSize = try keys.require(names.hiddenSize)
+        numLayers = try keys.require(names.numLayers)
+        numHeads = try keys.require(names.numHeads)
+        intermediateSize = try keys.require(names.intermediateSize)
+        activation = try keys.activation(names.activation)
+        typeVocabSize = try names.typeVocabSize.map { try keys.require($0) } ?? 0
+        // DistilBERT hard-codes 1e-12 in modeling_distilbert.py.
+        layerNormEps = try names.layerNormEps.map { Float(try keys.require($0) as Double) } ?? 1e-12
+        embeddingSize = try names.embeddingSize.flatMap { try keys.optional($0) as Int? } ?? hiddenSize
+        if let key = names.positionEmbeddingType {
+            let positionType: String = (try keys.optional(key)) ?? "absolute"
             guard positionType == "absolute" else {
-                throw BertError(.unsupportedModel, "\(source): position_embedding_type \"\(positionType)\" is not supported (only absolute)")
+                throw BertError(.unsupportedModel, "\(source): \(key) \"\(positionType)\" is not supported (only absolute)")
             }
-        case .distilbert:
-            hiddenSize = try keys.require("dim")
-            numLayers = try keys.require("n_layers")
-            numHeads = try keys.require("n_heads")
-            intermediateSize = try keys.require("hidden_dim")
-            activation = try keys.activation("activation")
-            typeVocabSize = 0
-            layerNormEps = 1e-12  // hard-coded in modeling_distilbert.py
-            // The sinusoidal table is stored in the checkpoint as position_embeddings.weight,
-            // so inference needs nothing special; training keeps it frozen.
-            sinusoidalPositionEmbeddings = (try keys.optional("sinusoidal_pos_embds") as Bool?) == true
         }
+        // The sinusoidal table is stored in the checkpoint as position_embeddings.weight, so
+        // inference needs nothing special; training keeps it frozen.
+        sinusoidalPositionEmbeddings = try names.sinusoidalPositions.map { (try keys.optional($0) as Bool?) == true } ?? false
         guard hiddenSize > 0, numHeads > 0, hiddenSize % numHeads == 0 else {
             throw BertError(.invalidConfig, "\(source): hidden size \(hiddenSize) is not a multiple of the head count \(numHeads)")
         }
-        guard numLayers > 0, intermediateSize > 0, vocabSize > 0, maxPositionEmbeddings > 0 else {
-            throw BertError(.invalidConfig, "\(source): layer count, intermediate size, vocabulary size and max_position_embeddings must be positive")
+        guard numLayers > 0, intermediateSize > 0, vocabSize > 0, maxPositionEmbeddings > 0, embeddingSize > 0 else {
+            throw BertError(.invalidConfig, "\(source): layer count, intermediate size, embedding size, vocabulary size and max_position_embeddings must be positive")
         }
         labels = try Self.decodeLabels(json, source: source)
     }

@@ -73,7 +73,8 @@ public enum ModelLoader {
 
     public static func load(config: ModelConfig, weights files: [SafetensorsFile], newHead: NewHead? = nil) throws -> TransformerModel {
         var config = config
-        let prefix = config.family.basePrefix + "."
+        let family = config.family
+        let prefix = family.weightPrefix + "."
         func find(_ name: String) -> (SafetensorsFile, String)? {
             for file in files {
                 if file.tensors[name] != nil { return (file, name) }
@@ -85,22 +86,22 @@ public enum ModelLoader {
         }
 
         // The head: present when the checkpoint has one; required when config.json says so.
-        let finalHeadName = config.family == .roberta ? "classifier.out_proj.weight" : "classifier.weight"
+        let finalHeadName = family.head.output + ".weight"
         var numLabels = 0
         if let newHead {
             guard !newHead.labels.isEmpty else { throw BertError(.invalidInput, "a classification head needs at least one label") }
             numLabels = newHead.labels.count
             config.labels = newHead.labels
             if !config.architectures.contains(where: { $0.hasSuffix("ForSequenceClassification") }) {
-                config.architectures = [Self.sequenceClassificationArchitecture(config.family)]
+                config.architectures = [family.sequenceClassificationArchitecture]
             }
         } else if let (file, name) = find(finalHeadName), let shape = file.tensors[name]?.shape, shape.count == 2 {
             numLabels = shape[0]
         } else if config.declaresSequenceClassification {
             numLabels = max(config.labels.count, 2)  // registered so that its absence is reported
         }
-        let withPooler = config.family == .bert
-            && (numLabels > 0 || find("bert.pooler.dense.weight") != nil)
+        let withPooler = family.hasPooler
+            && ((numLabels > 0 && family.head.first == .pooler) || find(prefix + "pooler.dense.weight") != nil)
         // With a new head, a head of another size in the checkpoint is replaced, not an error
         // (transformers' ignore_mismatched_sizes).
         func initialisable(_ spec: ParameterSpec) -> Bool {
@@ -137,20 +138,12 @@ public enum ModelLoader {
         }
         if !problems.isEmpty {
             let unused = files.flatMap { $0.tensors.keys }.filter { !used.contains($0) }.sorted()
-            var message = "the checkpoint does not fit a \(config.family.rawValue) model with this config.json: "
+            var message = "the checkpoint does not fit a \(family) model with this config.json: "
                 + problems.joined(separator: "; ")
             if !unused.isEmpty { message += ". Unexpected tensors: " + unused.prefix(20).joined(separator: ", ") + (unused.count > 20 ? ", …" : "") }
             throw BertError(.weightMismatch, message)
         }
         return TransformerModel(config: config, tree: tree, parameters: arena)
-    }
-
-    public static func sequenceClassificationArchitecture(_ family: ModelFamily) -> String {
-        switch family {
-        case .bert: return "BertForSequenceClassification"
-        case .distilbert: return "DistilBertForSequenceClassification"
-        case .roberta: return "RobertaForSequenceClassification"
-        }
     }
 }
 

@@ -1,31 +1,40 @@
 // The model's module tree, registered with Hugging Face's names so every weight's name is its
-// path (candle's bert.rs style). BERT and RoBERTa share BertEmbeddings/BertLayer
-// (modeling_bert.py, modeling_roberta.py); DistilBERT has its own names for the same post-LN
-// block (modeling_distilbert.py). All three compute through `EncoderLayer`.
+// path (candle's bert.rs style). What differs between families — the prefix, the layer's module
+// names, the embedding layout, the pooler and the head — comes from `ModelFamily`; every family
+// computes through the same `Embeddings`, `EncoderLayer` and `ClassificationHead`.
 
-/// BertEmbeddings / RobertaEmbeddings / DistilBERT Embeddings.
+/// BertEmbeddings (modeling_bert.py) and its relatives: word + position (+ token type), LayerNorm;
+/// ELECTRA's tables are `embedding_size` wide and projected to the hidden size.
 public struct Embeddings: Sendable {
-    public let word: ParameterRef          // (V, H)
-    public let position: ParameterRef      // (P, H)
-    public let tokenType: ParameterRef?    // (types, H); DistilBERT has none
-    public let layerNorm: LayerNormWeights
+    public let word: ParameterRef          // (V, E)
+    public let position: ParameterRef      // (P, E)
+    public let tokenType: ParameterRef?    // (types, E); nil where the family has none
+    public let layerNorm: LayerNormWeights // (E)
+    /// ElectraModel.embeddings_project (H, E), when E ≠ H.
+    public let projection: Linear?
     /// The position id of a sequence's first token: 0, or padding_idx + 1 for RoBERTa.
     public let firstPosition: Int
+    /// E, the width of the tables.
+    public var width: Int { word.shape[1] }
 
     static func register(_ b: inout ParameterBuilder, config c: ModelConfig) -> Embeddings {
-        b.scope("embeddings") { b in
-            let word = b.tensor("word_embeddings.weight", shape: [c.vocabSize, c.hiddenSize], decays: true)
-            let position = b.tensor("position_embeddings.weight", shape: [c.maxPositionEmbeddings, c.hiddenSize], decays: true)
-            let tokenType = c.family == .distilbert ? nil
-                : b.tensor("token_type_embeddings.weight", shape: [c.typeVocabSize, c.hiddenSize], decays: true)
-            let norm = b.layerNorm("LayerNorm", dim: c.hiddenSize, eps: c.layerNormEps)
-            return Embeddings(word: word, position: position, tokenType: tokenType, layerNorm: norm,
-                              firstPosition: c.family == .roberta ? c.padTokenId + 1 : 0)
+        let layout = c.family.embeddings
+        let e = c.embeddingSize
+        let (word, position, tokenType, norm) = b.scope("embeddings") { b in
+            (b.tensor("word_embeddings.weight", shape: [c.vocabSize, e], decays: true),
+             b.tensor("position_embeddings.weight", shape: [c.maxPositionEmbeddings, e], decays: true),
+             layout.tokenTypes ? b.tensor("token_type_embeddings.weight", shape: [c.typeVocabSize, e], decays: true) : nil,
+             b.layerNorm("LayerNorm", dim: e, eps: c.layerNormEps))
         }
+        // modeling_electra.py ElectraModel: `if config.embedding_size != config.hidden_size`.
+        let projection = c.projectsEmbeddings ? b.linear("embeddings_project", out: c.hiddenSize, in: e) : nil
+        return Embeddings(word: word, position: position, tokenType: tokenType, layerNorm: norm, projection: projection,
+                          firstPosition: layout.positionsAfterPadding ? c.padTokenId + 1 : 0)
     }
 }
 
-/// One post-LayerNorm transformer block: attention, residual + LN, feed-forward, residual + LN.
+/// One post-LayerNorm transformer block: attention, residual + LN, feed-forward, residual + LN
+/// (BertLayer; DistilBERT's TransformerBlock is the same computation under other names).
 public struct EncoderLayer: Sendable {
     public let qkv: Linear               // query, key, value fused: (3H, H)
     public let attentionOutput: Linear   // (H, H)
@@ -34,67 +43,41 @@ public struct EncoderLayer: Sendable {
     public let output: Linear            // (H, I)
     public let outputNorm: LayerNormWeights
 
-    /// BertLayer: attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
-    /// intermediate.dense, output.{dense,LayerNorm}.
-    static func registerBert(_ b: inout ParameterBuilder, config c: ModelConfig) -> EncoderLayer {
+    static func register(_ b: inout ParameterBuilder, names m: LayerModules, config c: ModelConfig) -> EncoderLayer {
         let (h, i, eps) = (c.hiddenSize, c.intermediateSize, c.layerNormEps)
-        let qkv = b.scope("attention.self") { $0.fusedLinear(["query", "key", "value"], out: h, in: h) }
-        let (attnOut, attnNorm) = b.scope("attention.output") { b in
-            (b.linear("dense", out: h, in: h), b.layerNorm("LayerNorm", dim: h, eps: eps))
-        }
-        let inter = b.scope("intermediate") { $0.linear("dense", out: i, in: h) }
-        let (out, outNorm) = b.scope("output") { b in
-            (b.linear("dense", out: h, in: i), b.layerNorm("LayerNorm", dim: h, eps: eps))
-        }
-        return EncoderLayer(qkv: qkv, attentionOutput: attnOut, attentionNorm: attnNorm,
-                            intermediate: inter, output: out, outputNorm: outNorm)
-    }
-
-    /// DistilBERT TransformerBlock: attention.{q_lin,k_lin,v_lin,out_lin}, sa_layer_norm,
-    /// ffn.{lin1,lin2}, output_layer_norm.
-    static func registerDistilBert(_ b: inout ParameterBuilder, config c: ModelConfig) -> EncoderLayer {
-        let (h, i, eps) = (c.hiddenSize, c.intermediateSize, c.layerNormEps)
-        let qkv = b.scope("attention") { $0.fusedLinear(["q_lin", "k_lin", "v_lin"], out: h, in: h) }
-        let attnOut = b.scope("attention") { $0.linear("out_lin", out: h, in: h) }
-        let attnNorm = b.layerNorm("sa_layer_norm", dim: h, eps: eps)
-        let (inter, out) = b.scope("ffn") { b in (b.linear("lin1", out: i, in: h), b.linear("lin2", out: h, in: i)) }
-        let outNorm = b.layerNorm("output_layer_norm", dim: h, eps: eps)
-        return EncoderLayer(qkv: qkv, attentionOutput: attnOut, attentionNorm: attnNorm,
-                            intermediate: inter, output: out, outputNorm: outNorm)
+        return EncoderLayer(qkv: b.fusedLinear([m.query, m.key, m.value], out: h, in: h),
+                            attentionOutput: b.linear(m.attentionOutput, out: h, in: h),
+                            attentionNorm: b.layerNorm(m.attentionNorm, dim: h, eps: eps),
+                            intermediate: b.linear(m.intermediate, out: i, in: h),
+                            output: b.linear(m.output, out: h, in: i),
+                            outputNorm: b.layerNorm(m.outputNorm, dim: h, eps: eps))
     }
 }
 
-/// The sequence-classification head of each family's `*ForSequenceClassification`.
-public enum ClassificationHead: Sendable {
-    /// BertForSequenceClassification: pooler (dense + tanh on [CLS], part of BertModel) → classifier.
-    case bert(classifier: Linear)
-    /// DistilBertForSequenceClassification: pre_classifier → ReLU → classifier on the first token.
-    case distilbert(preClassifier: Linear, classifier: Linear)
-    /// RobertaClassificationHead: dense → tanh → out_proj on <s>.
-    case roberta(dense: Linear, outProj: Linear)
+/// The sequence-classification head of `*ForSequenceClassification`, as the family's
+/// `HeadShape` describes it: first token → [dropout] → first dense → activation → dropout → output.
+public struct ClassificationHead: Sendable {
+    /// The first dense layer (H, H): BERT's pooler, or a head module.
+    public let first: Linear
+    public let activation: Activation
+    public let inputDropout: Bool
+    /// The output projection (labels, H).
+    public let output: Linear
+    /// Whether `first` is BertPooler's dense layer (part of the base model).
+    public let firstIsPooler: Bool
 
-    static func register(_ b: inout ParameterBuilder, config c: ModelConfig, numLabels: Int) -> ClassificationHead {
-        let h = c.hiddenSize
-        switch c.family {
-        case .bert:
-            return .bert(classifier: b.linear("classifier", out: numLabels, in: h))
-        case .distilbert:
-            return .distilbert(preClassifier: b.linear("pre_classifier", out: h, in: h),
-                               classifier: b.linear("classifier", out: numLabels, in: h))
-        case .roberta:
-            return b.scope("classifier") { b in
-                .roberta(dense: b.linear("dense", out: h, in: h), outProj: b.linear("out_proj", out: numLabels, in: h))
-            }
+    /// Registers the head modules; `pooler` is the base model's pooler when the shape reads it.
+    static func register(_ b: inout ParameterBuilder, shape: HeadShape, pooler: Linear?, hidden h: Int, numLabels: Int) -> ClassificationHead? {
+        let first: Linear
+        switch shape.first {
+        case .pooler:
+            guard let pooler else { return nil }
+            first = pooler
+        case .module(let name):
+            first = b.linear(name, out: h, in: h)
         }
-    }
-
-    /// The final projection, whose output size is the label count.
-    public var finalLayer: Linear {
-        switch self {
-        case .bert(let c): return c
-        case .distilbert(_, let c): return c
-        case .roberta(_, let o): return o
-        }
+        return ClassificationHead(first: first, activation: shape.activation, inputDropout: shape.inputDropout,
+                                  output: b.linear(shape.output, out: numLabels, in: h), firstIsPooler: shape.first == .pooler)
     }
 }
 
@@ -102,30 +85,28 @@ public enum ClassificationHead: Sendable {
 public struct ModuleTree: Sendable {
     public let embeddings: Embeddings
     public let layers: [EncoderLayer]
-    /// BertPooler: dense + tanh on [CLS]. BERT only, and optional there (add_pooling_layer=False).
+    /// BertPooler: dense + tanh on [CLS], where the family has one (optional in a bare checkpoint).
     public let pooler: Linear?
     public let head: ClassificationHead?
     public let layout: ParameterLayout
 
     /// Registers the tree of `config` under the names of `*ForSequenceClassification`
-    /// (`bert.embeddings…`, `classifier…`); a head is registered when numLabels > 0.
+    /// (`bert.embeddings…`, `classifier…`); a head is registered when numLabels > 0 (a head that
+    /// reads the pooler needs `pooler`).
     public init(config c: ModelConfig, numLabels: Int, pooler withPooler: Bool) {
+        let family = c.family
         var b = ParameterBuilder()
-        let prefix = c.family.basePrefix
-        (embeddings, layers, pooler) = b.scope(prefix) { b in
+        (embeddings, layers, pooler) = b.scope(family.weightPrefix) { b in
             let emb = Embeddings.register(&b, config: c)
-            let layerScope = c.family == .distilbert ? "transformer.layer" : "encoder.layer"
             let layers = (0..<c.numLayers).map { n in
-                b.scope("\(layerScope).\(n)") { b in
-                    c.family == .distilbert ? EncoderLayer.registerDistilBert(&b, config: c)
-                                            : EncoderLayer.registerBert(&b, config: c)
-                }
+                b.scope("\(family.layerScope).\(n)") { EncoderLayer.register(&$0, names: family.layerModules, config: c) }
             }
-            let pooler = (c.family == .bert && withPooler)
+            let pooler = (family.hasPooler && withPooler)
                 ? b.scope("pooler") { $0.linear("dense", out: c.hiddenSize, in: c.hiddenSize) } : nil
             return (emb, layers, pooler)
         }
-        head = numLabels > 0 ? ClassificationHead.register(&b, config: c, numLabels: numLabels) : nil
+        head = numLabels > 0
+            ? ClassificationHead.register(&b, shape: family.head, pooler: pooler, hidden: c.hiddenSize, numLabels: numLabels) : nil
         layout = b.layout
     }
 }

@@ -1,4 +1,4 @@
-/// A BERT, DistilBERT or RoBERTa encoder with its optional sequence-classification head:
+/// An encoder of one of the `ModelFamily.all` families with its optional sequence-classification head:
 /// configuration, module tree and the parameter arena. Immutable after loading, so one model
 /// serves many threads, each with its own `Workspace`.
 public final class TransformerModel: @unchecked Sendable {
@@ -18,7 +18,7 @@ public final class TransformerModel: @unchecked Sendable {
         self.tree = tree
         self.parameters = parameters
         if let head = tree.head {
-            let n = head.finalLayer.outFeatures
+            let n = head.output.outFeatures
             labels = config.labels.count == n ? config.labels : (0..<n).map { "LABEL_\($0)" }
         } else {
             labels = []
@@ -26,7 +26,8 @@ public final class TransformerModel: @unchecked Sendable {
     }
 
     public func makeWorkspace() -> Workspace {
-        Workspace(hidden: config.hiddenSize, intermediate: config.intermediateSize, numLabels: max(numLabels, 1))
+        Workspace(hidden: config.hiddenSize, intermediate: config.intermediateSize, embedding: config.embeddingSize,
+                  numLabels: max(numLabels, 1))
     }
 
     /// Checks that every id fits the embedding tables and every sequence fits the positions.
@@ -42,7 +43,7 @@ public final class TransformerModel: @unchecked Sendable {
         if let bad = batch.ids.first(where: { $0 < 0 || $0 >= vocab }) {
             throw BertError(.invalidInput, "token id \(bad) is outside the vocabulary (0..<\(vocab))")
         }
-        if config.family != .distilbert {
+        if tree.embeddings.tokenType != nil {
             let types = Int32(config.typeVocabSize)
             if let bad = batch.typeIds.first(where: { $0 < 0 || $0 >= types }) {
                 throw BertError(.invalidInput, "token type id \(bad) is outside 0..<\(types)")
@@ -67,21 +68,33 @@ public final class TransformerModel: @unchecked Sendable {
             }
         }
         let emb = tree.embeddings
-        let out = ws.hiddenStates.pointer
+        let e = emb.width
+        // With ELECTRA's projection the tables' width E differs from H: embed into a (T, E)
+        // scratch, then project it into the residual stream.
+        let out = emb.projection == nil ? ws.hiddenStates.pointer : ws.embeddingScratch.pointer
         batch.ids.withUnsafeBufferPointer { ids in
             batch.typeIds.withUnsafeBufferPointer { types in
                 ws.positions.array.withUnsafeBufferPointer { pos in
                     pool.parallelFor(t) { r in
-                        embeddingForward(out: out + r.lowerBound * h, ids: ids.baseAddress! + r.lowerBound,
+                        embeddingForward(out: out + r.lowerBound * e, ids: ids.baseAddress! + r.lowerBound,
                                          positions: pos.baseAddress! + r.lowerBound,
                                          typeIds: emb.tokenType == nil ? nil : types.baseAddress! + r.lowerBound,
                                          word: p[emb.word], position: p[emb.position],
-                                         tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: h)
-                        residualLayerNormForward(hidden: out + r.lowerBound * h, delta: nil, deltaBias: nil,
+                                         tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: e)
+                        residualLayerNormForward(hidden: out + r.lowerBound * e, delta: nil, deltaBias: nil,
                                                  weight: p[emb.layerNorm.weight], bias: p[emb.layerNorm.bias],
-                                                 rows: r.count, dim: h, eps: emb.layerNorm.eps)
+                                                 rows: r.count, dim: e, eps: emb.layerNorm.eps)
                     }
                 }
+            }
+        }
+        if let projection = emb.projection {
+            // hidden (T, H) = embedded (T, E) · Wpᵀ + bp
+            linearForward(out: ws.hiddenStates.pointer, ldo: h, inp: out, ldi: e, weight: p[projection.weight],
+                          rows: t, inF: e, outF: h, pool: pool)
+            let hidden = ws.hiddenStates.pointer
+            pool.parallelFor(t) { r in
+                biasActivationForward(hidden + r.lowerBound * h, ld: h, bias: p[projection.bias], rows: r.count, cols: h, activation: .identity)
             }
         }
         for layer in tree.layers {
@@ -160,18 +173,9 @@ public final class TransformerModel: @unchecked Sendable {
         try encode(batch, workspace: ws)
         gatherFirstTokens(batch, workspace: ws)
         let b = batch.count
-        switch head {
-        case .bert(let classifier):
-            guard let pooler = tree.pooler else { throw BertError(.unsupportedModel, "BertForSequenceClassification needs a pooler") }
-            dense(pooler, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: .tanh)
-            dense(classifier, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
-        case .distilbert(let pre, let classifier):
-            dense(pre, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: .relu)
-            dense(classifier, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
-        case .roberta(let d, let outProj):
-            dense(d, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: .tanh)
-            dense(outProj, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
-        }
+        // HF's head: first token → dense → activation → output (dropout is off at inference).
+        dense(head.first, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: head.activation)
+        dense(head.output, inp: ws.headHidden.pointer, out: ws.logits.pointer, rows: b, activation: .identity)
         return rows(ws.logits.pointer, count: b, width: numLabels)
     }
 
@@ -200,7 +204,8 @@ public final class TransformerModel: @unchecked Sendable {
 }
 
 extension HiddenActivation {
-    var kernel: Activation {
+    /// The kernel that computes this activation.
+    public var kernel: Activation {
         switch self {
         case .gelu: return .gelu
         case .geluNew: return .geluTanh

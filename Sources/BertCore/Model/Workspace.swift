@@ -7,6 +7,7 @@ public final class Workspace {
     let hidden: Int
     let intermediate: Int
     let numLabels: Int
+    let embedding: Int
 
     let hiddenStates = Buffer()  // (T, H) the residual stream; the encoder's output at the end
     let qkv = Buffer()           // (T, 3H)
@@ -15,13 +16,15 @@ public final class Workspace {
     let ffn = Buffer()           // (T, I)
     let attentionScratch = Buffer()  // per thread: scores (L, L) and Kᵀ (d, L) of one head
     let positions = IntBuffer()  // (T)
+    let embeddingScratch = Buffer()  // (T, E) embeddings before ELECTRA's projection; unused when E = H
     let pooled = Buffer()        // (B, H) the token each head reads (first token, or BERT's pooler output)
     let headHidden = Buffer()    // (B, H)
     let logits = Buffer()        // (B, labels)
     let embeddings = Buffer()    // (B, H) mean-pooled, normalised
 
-    public init(hidden: Int, intermediate: Int, numLabels: Int) {
+    public init(hidden: Int, intermediate: Int, embedding: Int, numLabels: Int) {
         self.hidden = hidden
+        self.embedding = embedding
         self.intermediate = intermediate
         self.numLabels = numLabels
     }
@@ -32,6 +35,7 @@ public final class Workspace {
             let t = max(tokens, capacityTokens * 3 / 2)
             hiddenStates.resize(t * hidden); qkv.resize(t * 3 * hidden); context.resize(t * hidden)
             projection.resize(t * hidden); ffn.resize(t * intermediate); positions.resize(t)
+            if embedding != hidden { embeddingScratch.resize(t * embedding) }
             capacityTokens = t
         }
         if sequences > capacitySequences {

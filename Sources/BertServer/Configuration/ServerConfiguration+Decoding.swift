@@ -2,6 +2,8 @@
 // Every key is listed explicitly; one `set(path:)` serves both the file and the overrides, so a
 // key behaves the same wherever it is given.
 
+import BertProtocol
+
 /// One value to assign, with what error messages need: the line (file) or the raw text (override).
 struct Setting {
     var value: TOMLValue
@@ -276,7 +278,7 @@ extension ServerConfiguration {
     }
 
     static var operationList: String {
-        ["classify", "embed", "models", "status", "ping", "load", "unload"].joined(separator: ", ")
+        Op.allCases.map(\.rawValue).joined(separator: ", ")
     }
 
     /// "; did you mean 'threads'?" when a known name is within two edits.

@@ -1,8 +1,11 @@
 // The effective configuration as bertd.toml text — what `bertd --check-config` can print, with
 // every default filled in and every variable expanded. Parsing the text gives the same value.
+
+import BertProtocol
+
 extension ServerConfiguration {
     /// Operation names in the order the documentation lists them.
-    static let orderedOperations = ["classify", "embed", "models", "status", "ping", "load", "unload"]
+    static let orderedOperations = Op.allCases.map(\.rawValue)
 
     public var tomlText: String {
         var lines: [String] = []

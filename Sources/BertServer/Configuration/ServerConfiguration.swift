@@ -99,13 +99,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Every operation name an endpoint may list (`"*"` means all of these).
     public static let allOperations = Set(Op.allCases.map(\.rawValue))
     /// What the default TCP endpoint (and an `[[endpoint]]` without `operations`) serves: no admin operations.
-    public static let publicOperations: Set<String> = ["classify", "embed", "models", "status", "ping"]
+    public static let publicOperations = Set(Op.publicOperations.map(\.rawValue))
 
-    // MARK: Durations
-
-    public var shutdownGrace: Duration { .milliseconds(shutdownGraceMs) }
-    public var statusInterval: Duration { .milliseconds(statusIntervalMs) }
-    public var maxDelay: Duration { .milliseconds(maxDelayMs) }
     public var defaultModelEntry: ModelEntry? { models.first { $0.name == defaultModel } }
 
     // MARK: Loading
@@ -128,9 +123,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         return configuration
     }
-
-    /// The path systemd's unit passes: `bertd --config /etc/bertd/bertd.toml`.
-    public static let defaultPath = "/etc/bertd/bertd.toml"
 
     /// Reads and validates a configuration file. Relative paths in it are relative to its directory.
     public static func load(path: String,

@@ -21,7 +21,7 @@ public final class LoadedModel: @unchecked Sendable {
         loadedAt = Date()
     }
 
-    public var family: String { textModel.model.family.rawValue }
+    public var family: String { textModel.model.family.modelType }
     public var labels: [String] { textModel.labels }
     public var parameterCount: Int { textModel.model.parameterCount }
 }

@@ -308,9 +308,3 @@ final class Scheduler: @unchecked Sendable {
         }
     }
 }
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}

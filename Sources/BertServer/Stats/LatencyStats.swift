@@ -28,8 +28,7 @@ struct ServerStats {
     /// Latency quantiles in milliseconds over the window.
     func percentiles(_ qs: [Double]) -> [Double] {
         guard !latencies.isEmpty else { return qs.map { _ in 0 } }
-        let sorted = latencies.sorted()
-        return qs.map { q in sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))] * 1000 }
+        return latencies.quantiles(qs).map { $0 * 1000 }
     }
 
     /// Completed requests per second over the last 10 s.

@@ -2,6 +2,7 @@
 // Outside systemd (NOTIFY_SOCKET unset) every call is a no-op, so the daemon needs no special
 // case when run from a terminal or a test. With NotifyAccess=main the messages must come from the
 // main process — they do: libsystemd sends them from whichever thread calls, in our process.
+import BertCore
 import CSystemd
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +37,7 @@ public final class SystemdNotifier: Sendable {
     /// can tell this reload from an earlier one; send `ready()` when it is done.
     @discardableResult
     public func reloading() -> Bool {
-        send(["RELOADING=1", "MONOTONIC_USEC=\(Self.monotonicMicroseconds())"])
+        send(["RELOADING=1", "MONOTONIC_USEC=\(monotonicMicroseconds())"])
     }
 
     /// Shutdown began (SIGTERM received).
@@ -63,13 +64,6 @@ public final class SystemdNotifier: Sendable {
     public func send(_ assignments: [String]) -> Bool {
         guard isUnderSystemd else { return false }
         return sd_notify(0, assignments.joined(separator: "\n")) > 0
-    }
-
-    /// CLOCK_MONOTONIC in microseconds, the clock systemd compares MONOTONIC_USEC against.
-    static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
     }
 
     /// Status text is one line: a newline would start a new assignment in the datagram.

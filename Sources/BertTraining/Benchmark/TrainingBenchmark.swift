@@ -28,12 +28,12 @@ public enum TrainingBenchmark {
         let optimizer = AdamW(groups: trainer.parameterGroups)
         var times: [Double] = []
         for n in 0...max(steps, 1) {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = monotonicSeconds()
             try trainer.forwardBackward(batch, labels: labels)
             optimizer.step(learningRate: learningRate, maxGradNorm: 1)
-            if n > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+            if n > 0 { times.append(monotonicSeconds() - start) }
         }
-        let median = times.sorted()[times.count / 2]
+        let median = times.median
         let lengths = (0..<batch.count).map { batch.length(of: $0) }
         return Result(examplesPerSecond: Double(batch.count) / median,
                       gflops: trainingFlops(config: model.config, sequenceLengths: lengths) / median / 1e9,

@@ -5,22 +5,13 @@ import Foundation
 /// classification fields set and nothing else dropped, so every key transformers reads
 /// (dropout rates, vocab, position type, …) survives.
 enum HuggingFaceConfig {
-    /// The architecture transformers' AutoModelForSequenceClassification instantiates.
-    static func sequenceClassificationArchitecture(_ family: ModelFamily) -> String {
-        switch family {
-        case .bert: return "BertForSequenceClassification"
-        case .distilbert: return "DistilBertForSequenceClassification"
-        case .roberta: return "RobertaForSequenceClassification"
-        }
-    }
-
     static func classification(source: URL, family: ModelFamily, labels: [String]) throws -> Data {
         guard let data = FileManager.default.contents(atPath: source.path),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TrainingDataError(.invalidCheckpoint, "\(source.path) is missing or is not a JSON object")
         }
         var config = json
-        config["architectures"] = [sequenceClassificationArchitecture(family)]
+        config["architectures"] = [family.sequenceClassificationArchitecture]
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         config["num_labels"] = labels.count

@@ -30,8 +30,8 @@ public struct ModelCheckpoint {
             throw TrainingDataError(.invalidCheckpoint, "the model has no classification head to save")
         }
         let labels = labels ?? model.labels
-        guard labels.count == head.finalLayer.outFeatures else {
-            throw TrainingDataError(.invalidCheckpoint, "\(labels.count) label names for a head with \(head.finalLayer.outFeatures) outputs")
+        guard labels.count == head.output.outFeatures else {
+            throw TrainingDataError(.invalidCheckpoint, "\(labels.count) label names for a head with \(head.output.outFeatures) outputs")
         }
         self.model = model
         self.labels = labels

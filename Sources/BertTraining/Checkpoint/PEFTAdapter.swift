@@ -73,7 +73,7 @@ public struct PEFTAdapter {
     /// The head's tensors: everything outside the base model (`classifier…`, DistilBERT's
     /// `pre_classifier…`), which trains alongside the adapters.
     static func headSpecs(_ model: TransformerModel) -> [ParameterSpec] {
-        model.tree.layout.specs.filter { !$0.name.hasPrefix(model.family.basePrefix + ".") }
+        model.tree.layout.specs.filter { !$0.name.hasPrefix(model.family.weightPrefix + ".") }
     }
 
     func configJSON() -> [String: Any] {

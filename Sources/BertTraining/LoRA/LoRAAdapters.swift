@@ -29,13 +29,12 @@ public final class LoRAAdapters: @unchecked Sendable {
     public init(model: TransformerModel, config: LoRAConfig, seed: UInt64) throws {
         try config.validate()
         let family = model.family
-        let layerScope = family == .distilbert ? "transformer.layer" : "encoder.layer"
         var builder = ParameterBuilder()
         var adapters: [[LoRAAdapter]] = []
         for layer in 0..<model.config.numLayers {
             var row: [LoRAAdapter] = []
             for target in config.targets {
-                let module = "\(family.basePrefix).\(layerScope).\(layer).\(target.modulePath(family: family))"
+                let module = family.layerModule(layer, target.modulePath(family: family))
                 guard let base = model.tree.layout.spec(named: module + ".weight") else {
                     throw BertError(.unsupportedModel, "LoRA target \(module) is not a parameter of this model")
                 }

@@ -4,22 +4,17 @@ import BertCore
 public enum LoRATarget: String, Sendable, CaseIterable {
     case query, key, value, attentionOutput, intermediate, output
 
-    /// The module path of this projection inside layer N, per family (PEFT names the adapter
+    /// The module path of this projection inside a layer of `family` (PEFT names the adapter
     /// after it: `<path>.lora_A.default.weight`).
     func modulePath(family: ModelFamily) -> String {
-        switch (family, self) {
-        case (.distilbert, .query): return "attention.q_lin"
-        case (.distilbert, .key): return "attention.k_lin"
-        case (.distilbert, .value): return "attention.v_lin"
-        case (.distilbert, .attentionOutput): return "attention.out_lin"
-        case (.distilbert, .intermediate): return "ffn.lin1"
-        case (.distilbert, .output): return "ffn.lin2"
-        case (_, .query): return "attention.self.query"
-        case (_, .key): return "attention.self.key"
-        case (_, .value): return "attention.self.value"
-        case (_, .attentionOutput): return "attention.output.dense"
-        case (_, .intermediate): return "intermediate.dense"
-        case (_, .output): return "output.dense"
+        let m = family.layerModules
+        switch self {
+        case .query: return m.query
+        case .key: return m.key
+        case .value: return m.value
+        case .attentionOutput: return m.attentionOutput
+        case .intermediate: return m.intermediate
+        case .output: return m.output
         }
     }
 }

@@ -7,9 +7,8 @@ extension LoRAAdapters {
     /// checkpoint with no adapter code. Changes `model.parameters` in place: merge once, at the end.
     public func merge(into model: TransformerModel) throws {
         let family = model.family
-        let layerScope = family == .distilbert ? "transformer.layer" : "encoder.layer"
         for adapter in adapters.joined() {
-            let name = "\(family.basePrefix).\(layerScope).\(adapter.layer).\(adapter.target.modulePath(family: family)).weight"
+            let name = family.layerModule(adapter.layer, adapter.target.modulePath(family: family)) + ".weight"
             guard let spec = model.tree.layout.spec(named: name),
                   spec.ref.shape == [adapter.outFeatures, adapter.inFeatures]
             else { throw BertError(.weightMismatch, "cannot merge LoRA into \(name): no such weight of shape [\(adapter.outFeatures), \(adapter.inFeatures)]") }

@@ -62,11 +62,61 @@ public final class FineTuneRun {
     /// `Interrupted` when `stopRequested` stopped it.
     @discardableResult
     public func run(resume: Bool = false) throws -> TrainingReport {
-        let started = monotonic()
-        let labels = data.labelSet.names
+        let started = monotonicSeconds()
         let last = output.appendingPathComponent(Self.lastCheckpointName)
         let resuming = resume && FileManager.default.fileExists(atPath: last.appendingPathComponent(ResumeState.trainerStateName).path)
-        let source = resuming ? last : modelDirectory
+        let run = try prepare(from: resuming ? last : modelDirectory)
+        if resuming { try restore(run, from: last) }
+        // Head-only: the frozen encoder's outputs never change, so compute them once.
+        if options.method == .headOnly { run.headFeatures = try Self.firstTokenFeatures(run.train, model: run.trainer.model) }
+
+        run.trainStart = monotonicSeconds()
+        for epoch in run.firstEpoch..<options.epochs {
+            let finished = try trainEpoch(epoch, run, resumePoint: last)
+            if finished == .stoppedEarly { break }
+            if epoch < options.epochs - 1 && stopRequested() {
+                throw Interrupted(epoch: epoch + 1, step: run.optimizer.stepCount, resumePoint: last)
+            }
+        }
+        if case .lora(let config) = options.method, options.mergeLoRA, run.report.bestEpoch != nil {
+            try writeMerged(config: config, from: output, to: output.appendingPathComponent(Self.mergedName))
+        }
+        run.report.timings.training = monotonicSeconds() - run.trainStart - run.evaluationSeconds
+        run.report.timings.evaluation = run.evaluationSeconds
+        run.report.timings.total = monotonicSeconds() - started
+        try writeReport(run.report, into: output)
+        return run.report
+    }
+
+    /// What a run builds before its first step (model, tokenized data, trainer, optimizer,
+    /// schedule) and the state its steps advance.
+    private final class RunState {
+        let trainer: Trainer
+        let optimizer: AdamW
+        let schedule: LearningRateSchedule
+        let batcher: Batcher
+        let evaluator: Evaluator
+        let train: TokenizedDataset
+        let validation: TokenizedDataset
+        let totalSteps: Int
+        var report: TrainingReport
+        var stopping: EarlyStopping
+        var headFeatures: [[Float]]?
+        /// Where training starts: the epoch, and batches of it already taken (a mid-epoch resume point).
+        var firstEpoch = 0, resumedBatches = 0, resumedLossSum = 0.0
+        var trainStart = 0.0, examplesDone = 0, evaluationSeconds = 0.0
+
+        init(trainer: Trainer, optimizer: AdamW, schedule: LearningRateSchedule, batcher: Batcher, evaluator: Evaluator,
+             train: TokenizedDataset, validation: TokenizedDataset, totalSteps: Int, report: TrainingReport, stopping: EarlyStopping) {
+            (self.trainer, self.optimizer, self.schedule, self.batcher, self.evaluator) = (trainer, optimizer, schedule, batcher, evaluator)
+            (self.train, self.validation, self.totalSteps, self.report, self.stopping) = (train, validation, totalSteps, report, stopping)
+        }
+    }
+
+    /// Loads the model from `source` (the base model, or a resume point), tokenizes the data and
+    /// builds the trainer, optimizer and schedule.
+    private func prepare(from source: URL) throws -> RunState {
+        let labels = data.labelSet.names
         let model = try ModelLoader.load(directory: source, newHead: .init(labels: labels, seed: options.seed))
         betweenSteps()  // long phases are cut where they can be, so a daemon keeps serving
         let tokenizer = try Tokenizer(directory: modelDirectory)
@@ -75,13 +125,13 @@ public final class FineTuneRun {
                                     configuration: options.reportConfiguration, labels: labels,
                                     data: data.statistics, selectionMetric: options.selectionMetric)
 
-        let tokenizeStart = monotonic()
+        let tokenizeStart = monotonicSeconds()
         let threads = ComputeThreads.current
         let train = TokenizedDataset(data.train, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
         betweenSteps()
         let validation = TokenizedDataset(data.validation, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
         betweenSteps()
-        report.timings.tokenization = monotonic() - tokenizeStart
+        report.timings.tokenization = monotonicSeconds() - tokenizeStart
 
         let trainer = try Trainer(model: model, options: options.trainingOptions)
         let optimizer = AdamW(groups: trainer.parameterGroups,
@@ -93,117 +143,120 @@ public final class FineTuneRun {
         let schedule = LearningRateSchedule(peak: options.learningRate, shape: options.schedule,
                                             warmupSteps: Int((Double(totalSteps) * options.warmupRatio).rounded()),
                                             totalSteps: totalSteps)
-        var stopping = try EarlyStopping(metric: options.selectionMetric, patience: options.patience)
-        let evaluator = try Evaluator(trainer: trainer, options: options, betweenBatches: betweenSteps)
+        return RunState(trainer: trainer, optimizer: optimizer, schedule: schedule, batcher: batcher,
+                        evaluator: try Evaluator(trainer: trainer, options: options, betweenBatches: betweenSteps),
+                        train: train, validation: validation, totalSteps: totalSteps, report: report,
+                        stopping: try EarlyStopping(metric: options.selectionMetric, patience: options.patience))
+    }
 
-        var firstEpoch = 0
-        var resumedBatches = 0, resumedLossSum = 0.0  // a resume point inside an epoch
-        if resuming {
-            let (state, step) = try ResumeState.read(from: last, into: optimizer.checkpointMoments)
-            if let adapters = trainer.lora {
-                try adapters.load(SafetensorsFile(path: last.appendingPathComponent(LoRAAdapters.resumeFileName).path))
-            }
-            optimizer.restoreStepCount(step)
-            trainer.dropoutPass = state.dropoutPass
-            stopping = state.earlyStopping ?? stopping
-            firstEpoch = state.epoch
-            resumedBatches = state.stepInEpoch
-            resumedLossSum = state.epochLossSum ?? 0
-            if let previous = try? TrainingReport.decode(Data(contentsOf: last.appendingPathComponent(TrainingReport.jsonName))) {
-                report.epochs = previous.epochs
-                report.steps = previous.steps
-                report.bestEpoch = previous.bestEpoch
+    /// Restores the optimizer, dropout stream, early stopping, position and report of a resume point.
+    private func restore(_ run: RunState, from last: URL) throws {
+        let (state, step) = try ResumeState.read(from: last, into: run.optimizer.checkpointMoments)
+        if let adapters = run.trainer.lora {
+            try adapters.load(SafetensorsFile(path: last.appendingPathComponent(LoRAAdapters.resumeFileName).path))
+        }
+        run.optimizer.restoreStepCount(step)
+        run.trainer.dropoutPass = state.dropoutPass
+        run.stopping = state.earlyStopping ?? run.stopping
+        run.firstEpoch = state.epoch
+        run.resumedBatches = state.stepInEpoch
+        run.resumedLossSum = state.epochLossSum ?? 0
+        if let previous = try? TrainingReport.decode(Data(contentsOf: last.appendingPathComponent(TrainingReport.jsonName))) {
+            run.report.epochs = previous.epochs
+            run.report.steps = previous.steps
+            run.report.bestEpoch = previous.bestEpoch
+        }
+    }
+
+    private enum EpochEnd { case continuing, stoppedEarly }
+
+    /// One epoch: its batches (after those a resume point already took), then the evaluation,
+    /// the best model when it improved, and the epoch's resume point.
+    private func trainEpoch(_ epoch: Int, _ run: RunState, resumePoint last: URL) throws -> EpochEnd {
+        let epochStart = monotonicSeconds()
+        var lossSum = 0.0, lossCount = 0
+        let batches = run.batcher.indexBatches(epoch: epoch)
+        // The batch order depends only on (seed, epoch): a mid-epoch resume skips what was taken.
+        let skip = epoch == run.firstEpoch ? run.resumedBatches : 0
+        if skip > 0 { (lossSum, lossCount) = (run.resumedLossSum, skip) }
+        for (i, indices) in batches.enumerated() where i >= skip {
+            let (loss, endsGroup) = try microStep(indices, index: i, of: batches.count, run)
+            lossSum += loss
+            lossCount += 1
+            guard endsGroup else { continue }
+            try optimizerStep(epoch: epoch, batch: i, of: batches.count, lastLoss: loss, meanLoss: lossSum / Double(lossCount), run)
+            let stop = stopRequested()
+            if i < batches.count - 1,
+               stop || options.checkpointEverySteps.map({ run.optimizer.stepCount % $0 == 0 }) == true {
+                try writeResumePoint(trainer: run.trainer, optimizer: run.optimizer, report: run.report, epoch: epoch, stepInEpoch: i + 1,
+                                     epochLossSum: lossSum, stopping: run.stopping, to: last)
+                if stop { throw Interrupted(epoch: epoch + 1, step: run.optimizer.stepCount, resumePoint: last) }
             }
         }
-
-        // Head-only: the frozen encoder's outputs never change, so compute them once.
-        let headFeatures: [[Float]]? = options.method == .headOnly ? try Self.firstTokenFeatures(train, model: model) : nil
-
-        let trainStart = monotonic()
-        var examplesDone = 0
-        var evaluationSeconds = 0.0
-        epochs: for epoch in firstEpoch..<options.epochs {
-            let epochStart = monotonic()
-            var lossSum = 0.0, lossCount = 0
-            let batches = batcher.indexBatches(epoch: epoch)
-            // The batch order depends only on (seed, epoch): a mid-epoch resume skips what was taken.
-            let skip = epoch == firstEpoch ? resumedBatches : 0
-            if skip > 0 { (lossSum, lossCount) = (resumedLossSum, skip) }
-            for (i, indices) in batches.enumerated() where i >= skip {
-                let accumulateIndex = i % options.gradientAccumulation
-                let groupSize = min(options.gradientAccumulation, batches.count - (i - accumulateIndex))
-                let batch = train.batch(indices)
-                let out: TrainingOutput
-                if let features = headFeatures, options.gradientAccumulation == 1 {
-                    out = try trainer.headForwardBackward(features: indices.map { features[$0] }, labels: batch.labels)
-                } else {
-                    out = try trainer.forwardBackward(batch.tokens, labels: batch.labels, zeroingGradients: accumulateIndex == 0,
-                                                      lossScale: 1 / Float(groupSize))
-                }
-                lossSum += Double(out.loss)
-                lossCount += 1
-                examplesDone += batch.labels.count
-                betweenSteps()
-                guard accumulateIndex == groupSize - 1 else { continue }
-                let lr = schedule.learningRate(step: optimizer.stepCount)
-                optimizer.step(learningRate: lr, maxGradNorm: options.maxGradNorm)
-                let elapsed = monotonic() - trainStart - evaluationSeconds
-                let rate = Double(examplesDone) / max(elapsed, 1e-9)
-                let stepsLeft = totalSteps - optimizer.stepCount
-                report.steps.append(StepRecord(step: optimizer.stepCount, epoch: Double(epoch) + Double(i + 1) / Double(batches.count),
-                                               loss: Double(out.loss), learningRate: Double(lr)))
-                var p = Progress(epoch: epoch + 1, epochs: options.epochs, step: optimizer.stepCount, totalSteps: totalSteps,
-                                 loss: lossSum / Double(lossCount), learningRate: Double(lr), examplesPerSecond: rate,
-                                 secondsLeft: Double(stepsLeft * options.batchSize * options.gradientAccumulation) / max(rate, 1e-9))
-                if let every = options.evalEverySteps, optimizer.stepCount % every == 0, i < batches.count - 1 {
-                    let t = monotonic()
-                    p.evaluation = try evaluator.evaluate(validation, labels: labels)
-                    evaluationSeconds += monotonic() - t
-                }
-                progress(p)
-                let stop = stopRequested()
-                if i < batches.count - 1,
-                   stop || options.checkpointEverySteps.map({ optimizer.stepCount % $0 == 0 }) == true {
-                    try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch, stepInEpoch: i + 1,
-                                         epochLossSum: lossSum, stopping: stopping, to: last)
-                    if stop { throw Interrupted(epoch: epoch + 1, step: optimizer.stepCount, resumePoint: last) }
-                }
-            }
-            let t = monotonic()
-            let metrics = try evaluator.evaluate(validation, labels: labels)
-            evaluationSeconds += monotonic() - t
-            let seconds = monotonic() - epochStart
-            report.epochs.append(EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(lossCount, 1)), validation: metrics,
-                                             seconds: seconds, examplesPerSecond: Double(train.count) / seconds,
-                                             learningRate: Double(schedule.learningRate(step: optimizer.stepCount))))
-            progress(Progress(epoch: epoch + 1, epochs: options.epochs, step: optimizer.stepCount, totalSteps: totalSteps,
-                              loss: lossSum / Double(max(lossCount, 1)), learningRate: 0, examplesPerSecond: Double(train.count) / seconds,
-                              secondsLeft: 0, evaluation: metrics))
-            let decision = stopping.update(metrics, epoch: epoch + 1)
-            if decision == .improved {
-                report.bestEpoch = epoch + 1
-                report.finalMetrics = metrics
-                try writeModel(trainer: trainer, report: report, to: output)
-                betweenSteps()
-            }
-            try writeResumePoint(trainer: trainer, optimizer: optimizer, report: report, epoch: epoch + 1, stepInEpoch: 0,
-                                 epochLossSum: nil, stopping: stopping, to: last)
-            if decision == .stop {
-                report.stoppedEarly = true
-                break epochs
-            }
-            if epoch < options.epochs - 1 && stopRequested() {
-                throw Interrupted(epoch: epoch + 1, step: optimizer.stepCount, resumePoint: last)
-            }
+        let t = monotonicSeconds()
+        let metrics = try run.evaluator.evaluate(run.validation, labels: data.labelSet.names)
+        run.evaluationSeconds += monotonicSeconds() - t
+        let seconds = monotonicSeconds() - epochStart
+        let meanLoss = lossSum / Double(max(lossCount, 1))
+        run.report.epochs.append(EpochRecord(epoch: epoch + 1, trainLoss: meanLoss, validation: metrics,
+                                             seconds: seconds, examplesPerSecond: Double(run.train.count) / seconds,
+                                             learningRate: Double(run.schedule.learningRate(step: run.optimizer.stepCount))))
+        progress(Progress(epoch: epoch + 1, epochs: options.epochs, step: run.optimizer.stepCount, totalSteps: run.totalSteps,
+                          loss: meanLoss, learningRate: 0, examplesPerSecond: Double(run.train.count) / seconds,
+                          secondsLeft: 0, evaluation: metrics))
+        let decision = run.stopping.update(metrics, epoch: epoch + 1)
+        if decision == .improved {
+            run.report.bestEpoch = epoch + 1
+            run.report.finalMetrics = metrics
+            try writeModel(trainer: run.trainer, report: run.report, to: output)
+            betweenSteps()
         }
-        if case .lora(let config) = options.method, options.mergeLoRA, report.bestEpoch != nil {
-            try writeMerged(config: config, from: output, to: output.appendingPathComponent(Self.mergedName))
+        try writeResumePoint(trainer: run.trainer, optimizer: run.optimizer, report: run.report, epoch: epoch + 1, stepInEpoch: 0,
+                             epochLossSum: nil, stopping: run.stopping, to: last)
+        guard decision != .stop else {
+            run.report.stoppedEarly = true
+            return .stoppedEarly
         }
-        report.timings.training = monotonic() - trainStart - evaluationSeconds
-        report.timings.evaluation = evaluationSeconds
-        report.timings.total = monotonic() - started
-        try writeReport(report, into: output)
-        return report
+        return .continuing
+    }
+
+    /// Forward and backward of one micro-batch (batch `index` of `count`), its gradient added to
+    /// the accumulation group's; returns its loss and whether it ends its group (time to step).
+    private func microStep(_ indices: [Int], index i: Int, of count: Int, _ run: RunState) throws -> (loss: Double, endsGroup: Bool) {
+        let accumulateIndex = i % options.gradientAccumulation
+        let groupSize = min(options.gradientAccumulation, count - (i - accumulateIndex))
+        let batch = run.train.batch(indices)
+        let out: TrainingOutput
+        if let features = run.headFeatures, options.gradientAccumulation == 1 {
+            out = try run.trainer.headForwardBackward(features: indices.map { features[$0] }, labels: batch.labels)
+        } else {
+            out = try run.trainer.forwardBackward(batch.tokens, labels: batch.labels, zeroingGradients: accumulateIndex == 0,
+                                                  lossScale: 1 / Float(groupSize))
+        }
+        run.examplesDone += batch.labels.count
+        betweenSteps()
+        return (Double(out.loss), accumulateIndex == groupSize - 1)
+    }
+
+    /// The optimizer step that ends an accumulation group, its record in the report, the
+    /// progress callback and, every `evalEverySteps`, an evaluation.
+    private func optimizerStep(epoch: Int, batch i: Int, of count: Int, lastLoss: Double, meanLoss: Double, _ run: RunState) throws {
+        let lr = run.schedule.learningRate(step: run.optimizer.stepCount)
+        run.optimizer.step(learningRate: lr, maxGradNorm: options.maxGradNorm)
+        let elapsed = monotonicSeconds() - run.trainStart - run.evaluationSeconds
+        let rate = Double(run.examplesDone) / max(elapsed, 1e-9)
+        let stepsLeft = run.totalSteps - run.optimizer.stepCount
+        run.report.steps.append(StepRecord(step: run.optimizer.stepCount, epoch: Double(epoch) + Double(i + 1) / Double(count),
+                                           loss: lastLoss, learningRate: Double(lr)))
+        var p = Progress(epoch: epoch + 1, epochs: options.epochs, step: run.optimizer.stepCount, totalSteps: run.totalSteps,
+                         loss: meanLoss, learningRate: Double(lr), examplesPerSecond: rate,
+                         secondsLeft: Double(stepsLeft * options.batchSize * options.gradientAccumulation) / max(rate, 1e-9))
+        if let every = options.evalEverySteps, run.optimizer.stepCount % every == 0, i < count - 1 {
+            let t = monotonicSeconds()
+            p.evaluation = try run.evaluator.evaluate(run.validation, labels: data.labelSet.names)
+            run.evaluationSeconds += monotonicSeconds() - t
+        }
+        progress(p)
     }
 
     /// The model directory (or, for LoRA, the adapter next to the head-carrying model).
@@ -267,10 +320,4 @@ public final class FineTuneRun {
 extension LoRAAdapters {
     /// The adapters inside a resume point (PEFT names, as `write(to:)` writes them).
     static let resumeFileName = "lora_adapters.safetensors"
-}
-
-func monotonic() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

@@ -69,10 +69,11 @@ final class ActivationCache {
     var positions: [Int32] = []
     /// attentionProbabilityOffsets of the current batch.
     var probabilityOffsets: [Int] = [0]
-    let embeddingSum = FloatBuffer()   // (T, H) word + type + position, before LayerNorm
+    let embeddingSum = FloatBuffer()   // (T, E) word + type + position, before LayerNorm
     let embeddingMean = FloatBuffer(), embeddingRstd = FloatBuffer()
-    let embeddingOutput = FloatBuffer()  // (T, H) after LayerNorm and dropout: layer 0's input
-    let embeddingMask = FloatBuffer()
+    let embeddingNormed = FloatBuffer()  // (T, E) after LayerNorm and dropout, before ELECTRA's projection
+    let embeddingOutput = FloatBuffer()  // (T, H) after LayerNorm and dropout (and projection): layer 0's input
+    let embeddingMask = FloatBuffer()    // (T, E)
     var layers: [LayerActivations] = []
 
     // Head, B rows.
@@ -87,7 +88,8 @@ final class ActivationCache {
     // Backward scratch.
     let projection = FloatBuffer()     // (T, H) a dense output before bias/residual (forward scratch)
     let gradResidual = FloatBuffer()   // (T, H) gradient of the residual stream
-    let gradScratch = FloatBuffer()    // (T, H) gradient of a LayerNorm input
+    let gradScratch = FloatBuffer()    // (T, max(H, E)) gradient of a LayerNorm input
+    let gradEmbedding = FloatBuffer()  // (T, E) gradient of the projection's input (ELECTRA)
     let gradMasked = FloatBuffer()     // (T, H) a gradient after a dropout mask
     let gradQKV = FloatBuffer()        // (T, 3H)
     let gradContext = FloatBuffer()    // (T, H)
@@ -102,18 +104,20 @@ final class ActivationCache {
 
     func reserve(tokens t: Int, sequences b: Int, longest: Int, probabilities p: Int, config c: ModelConfig, classes: Int,
                  options: TrainingOptions, lora: LoRAAdapters?, threads: Int) {
-        let (h, i) = (c.hiddenSize, c.intermediateSize)
+        let (h, i, e) = (c.hiddenSize, c.intermediateSize, c.embeddingSize)
         if positions.count < t { positions = [Int32](repeating: 0, count: t) }
-        for buffer in [embeddingSum, embeddingOutput, projection, gradResidual, gradScratch, gradMasked, gradContext] {
+        for buffer in [embeddingOutput, projection, gradResidual, gradMasked, gradContext] {
             buffer.reserve(t * h)
         }
+        embeddingSum.reserve(t * e); gradScratch.reserve(t * max(h, e))
+        if c.projectsEmbeddings { embeddingNormed.reserve(t * e); gradEmbedding.reserve(t * e) }
         embeddingMean.reserve(t); embeddingRstd.reserve(t)
-        if options.dropout.hidden > 0 { embeddingMask.reserve(t * h) }
+        if options.dropout.hidden > 0 { embeddingMask.reserve(t * e) }
         gradQKV.reserve(t * 3 * h); gradFfn.reserve(t * i)
         while layers.count < c.numLayers { layers.append(LayerActivations()) }
         for (l, layer) in layers.enumerated() {
             layer.reserve(tokens: t, hidden: h, intermediate: i, probabilities: p, dropout: options.dropout,
-                          attentionOutputDropout: c.family != .distilbert, lora: lora?.adapters[l] ?? [],
+                          attentionOutputDropout: c.family.attentionOutputDropout, lora: lora?.adapters[l] ?? [],
                           loraDropout: (lora?.config.dropout ?? 0) > 0)
         }
         for buffer in [headInput, headInputMask, headPre, headHidden, headHiddenMask, gradHeadHidden, gradHeadInput] {

@@ -8,36 +8,45 @@ import BertCore
 extension Trainer {
     // MARK: embeddings
 
-    /// embeddingOutput (T, H) = dropout(LayerNorm(word + token type + position)).
+    /// embeddingOutput (T, H) = dropout(LayerNorm(word + token type + position)), then ELECTRA's
+    /// projection (H, E) where the tables' width E differs from H.
     func embeddingsForward(_ batch: TokenBatch, pass: UInt64) {
         let (t, h, p) = (batch.tokenCount, model.config.hiddenSize, model.parameters)
         let emb = model.tree.embeddings
+        let e = emb.width
         for s in 0..<batch.count {
             for (i, tok) in (batch.sequenceStarts[s]..<batch.sequenceStarts[s + 1]).enumerated() {
                 cache.positions[tok] = Int32(emb.firstPosition + i)
             }
         }
-        let sum = cache.embeddingSum.pointer, out = cache.embeddingOutput.pointer
+        let sum = cache.embeddingSum.pointer
+        let normed = emb.projection == nil ? cache.embeddingOutput.pointer : cache.embeddingNormed.pointer
         let mean = cache.embeddingMean.pointer, rstd = cache.embeddingRstd.pointer
         batch.ids.withUnsafeBufferPointer { ids in
             batch.typeIds.withUnsafeBufferPointer { types in
                 cache.positions.withUnsafeBufferPointer { pos in
                     pool.parallelFor(t) { r in
-                        embeddingForward(out: sum + r.lowerBound * h, ids: ids.baseAddress! + r.lowerBound,
+                        embeddingForward(out: sum + r.lowerBound * e, ids: ids.baseAddress! + r.lowerBound,
                                          positions: pos.baseAddress! + r.lowerBound,
                                          typeIds: emb.tokenType == nil ? nil : types.baseAddress! + r.lowerBound,
                                          word: p[emb.word], position: p[emb.position],
-                                         tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: h)
-                        layerNormTrainingForward(out: out + r.lowerBound * h, inp: sum + r.lowerBound * h,
+                                         tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: e)
+                        layerNormTrainingForward(out: normed + r.lowerBound * e, inp: sum + r.lowerBound * e,
                                                  weight: p[emb.layerNorm.weight], bias: p[emb.layerNorm.bias],
                                                  mean: mean + r.lowerBound, rstd: rstd + r.lowerBound,
-                                                 rows: r.count, dim: h, eps: emb.layerNorm.eps)
+                                                 rows: r.count, dim: e, eps: emb.layerNorm.eps)
                     }
                 }
             }
         }
-        if let mask = drawMask(cache.embeddingMask, count: t * h, p: options.dropout.hidden, pass: pass, site: DropoutSite.embeddings) {
-            parallelElementwise(t * h) { r in dropoutForward(out: out + r.lowerBound, inp: out + r.lowerBound, mask: mask + r.lowerBound, count: r.count) }
+        if let mask = drawMask(cache.embeddingMask, count: t * e, p: options.dropout.hidden, pass: pass, site: DropoutSite.embeddings) {
+            parallelElementwise(t * e) { r in dropoutForward(out: normed + r.lowerBound, inp: normed + r.lowerBound, mask: mask + r.lowerBound, count: r.count) }
+        }
+        if let projection = emb.projection {
+            // embeddingOutput (T, H) = normed (T, E) · Wpᵀ + bp  (modeling_electra.py embeddings_project)
+            linearForward(out: cache.embeddingOutput.pointer, ldo: h, inp: normed, ldi: e, weight: p[projection.weight],
+                          rows: t, inF: e, outF: h, pool: pool)
+            addBias(cache.embeddingOutput.pointer, ld: h, bias: p[projection.bias], rows: t, cols: h)
         }
     }
 
@@ -45,25 +54,34 @@ extension Trainer {
     func embeddingsBackward(_ batch: TokenBatch) {
         let (t, h, p, g) = (batch.tokenCount, model.config.hiddenSize, model.parameters, gradients)
         let emb = model.tree.embeddings
+        let e = emb.width
         let fixedPositions = plan.fixedPositions
-        let dOut = cache.gradResidual.pointer, dSum = cache.gradScratch.pointer
+        var dOut = cache.gradResidual.pointer  // (T, E) below the projection, (T, H) = (T, E) without
+        if let projection = emb.projection {
+            let dNormed = cache.gradEmbedding.pointer
+            linearBackward(dInp: dNormed, ldx: e, accumulateInput: false, dWeight: g[projection.weight], dBias: g[projection.bias],
+                           dOut: dOut, ldd: h, inp: cache.embeddingNormed.pointer, ldi: e, weight: p[projection.weight],
+                           rows: t, inF: e, outF: h, pool: pool)
+            dOut = dNormed
+        }
+        let dSum = cache.gradScratch.pointer
         if options.dropout.hidden > 0 {
-            let mask = cache.embeddingMask.pointer
-            parallelElementwise(t * h) { r in dropoutBackward(dInp: dOut + r.lowerBound, dOut: dOut + r.lowerBound, mask: mask + r.lowerBound, count: r.count) }
+            let mask = cache.embeddingMask.pointer, d = dOut
+            parallelElementwise(t * e) { r in dropoutBackward(dInp: d + r.lowerBound, dOut: d + r.lowerBound, mask: mask + r.lowerBound, count: r.count) }
         }
         layerNormBackward(dInp: dSum, dWeight: g[emb.layerNorm.weight], dBias: g[emb.layerNorm.bias], dOut: dOut,
                           inp: cache.embeddingSum.pointer, weight: p[emb.layerNorm.weight],
                           mean: cache.embeddingMean.pointer, rstd: cache.embeddingRstd.pointer,
-                          rows: t, dim: h, accumulate: false, pool: pool)
+                          rows: t, dim: e, accumulate: false, pool: pool)
         batch.ids.withUnsafeBufferPointer { ids in
             batch.typeIds.withUnsafeBufferPointer { types in
                 cache.positions.withUnsafeBufferPointer { pos in
-                    pool.parallelFor(h, granularity: 8) { columns in
+                    pool.parallelFor(e, granularity: 8) { columns in
                         embeddingBackward(dWord: g[emb.word], dPosition: fixedPositions ? nil : g[emb.position],
                                           dTokenType: emb.tokenType.map { g[$0] },
                                           dOut: dSum, ids: ids.baseAddress!, positions: pos.baseAddress!,
                                           typeIds: emb.tokenType == nil ? nil : types.baseAddress!,
-                                          tokens: t, hidden: h, columns: columns)
+                                          tokens: t, hidden: e, columns: columns)
                     }
                 }
             }
@@ -188,7 +206,7 @@ extension Trainer {
     // MARK: helpers
 
     /// HF applies hidden dropout after BERT's attention projection; DistilBERT does not.
-    var attentionOutputDropout: Float { model.family == .distilbert ? 0 : options.dropout.hidden }
+    var attentionOutputDropout: Float { model.family.attentionOutputDropout ? options.dropout.hidden : 0 }
 
     /// output = LN(input), input = residual + dropout(delta + deltaBias), keeping input, mean, rstd.
     private func residualLayerNorm(output: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>,
@@ -223,15 +241,5 @@ extension Trainer {
 
     func parallelElementwise(_ count: Int, _ body: (Range<Int>) -> Void) {
         pool.parallelFor(count, granularity: 4096, body)
-    }
-}
-
-extension HiddenActivation {
-    var kernel: Activation {
-        switch self {
-        case .gelu: return .gelu
-        case .geluNew: return .geluTanh
-        case .relu: return .relu
-        }
     }
 }

@@ -1,25 +1,15 @@
 import BertCore
 
-// The three sequence-classification heads as one shape: the first token of each sequence,
-// [dropout], a dense layer with an activation, dropout, the final dense layer.
-//   BERT (BertForSequenceClassification):        pooler dense → tanh → dropout → classifier
-//   DistilBERT (DistilBertForSequenceClassification): pre_classifier → ReLU → dropout → classifier
-//   RoBERTa (RobertaClassificationHead):   dropout → dense → tanh → dropout → out_proj
+// The sequence-classification head as the family's `HeadShape` describes it (ModuleTree's
+// `ClassificationHead`): the first token of each sequence, [dropout], the first dense layer and
+// its activation, dropout, the output layer. BERT: pooler dense → tanh → dropout → classifier;
+// RoBERTa: dropout → dense → tanh → dropout → out_proj; ELECTRA the same with GELU.
 
 extension Trainer {
-    /// (first dense, its activation, final dense, whether dropout precedes the first dense).
-    private var headShape: (first: Linear, activation: Activation, last: Linear, inputDropout: Bool) {
-        switch model.tree.head! {
-        case .bert(let classifier): return (model.tree.pooler!, .tanh, classifier, false)
-        case .distilbert(let pre, let classifier): return (pre, .relu, classifier, false)
-        case .roberta(let dense, let outProj): return (dense, .tanh, outProj, true)
-        }
-    }
-
     /// logits (B, C) from the last layer's output.
     func headForward(_ batch: TokenBatch, pass: UInt64) {
         let (b, h, p) = (batch.count, model.config.hiddenSize, model.parameters)
-        let head = headShape
+        let head = model.tree.head!
         let last = cache.layers[model.config.numLayers - 1].output.pointer
         let input = cache.headInput.pointer
         for s in 0..<b { (input + s * h).update(from: last + batch.sequenceStarts[s] * h, count: h) }
@@ -34,20 +24,20 @@ extension Trainer {
         if let mask = drawMask(cache.headHiddenMask, count: b * h, p: options.dropout.classifier, pass: pass, site: DropoutSite.headHidden) {
             dropoutForward(out: hidden, inp: hidden, mask: mask, count: b * h)
         }
-        let c = head.last.outFeatures
-        linearForward(out: cache.logits.pointer, ldo: c, inp: hidden, ldi: h, weight: p[head.last.weight], rows: b, inF: h, outF: c, pool: pool)
-        biasActivationForward(cache.logits.pointer, ld: c, bias: p[head.last.bias], rows: b, cols: c, activation: .identity)
+        let c = head.output.outFeatures
+        linearForward(out: cache.logits.pointer, ldo: c, inp: hidden, ldi: h, weight: p[head.output.weight], rows: b, inF: h, outF: c, pool: pool)
+        biasActivationForward(cache.logits.pointer, ld: c, bias: p[head.output.bias], rows: b, cols: c, activation: .identity)
     }
 
     /// Backward from gradLogits to the head's weights and, when the encoder trains, to the last
     /// layer's output in gradResidual (zero except at each sequence's first token).
     func headBackward(_ batch: TokenBatch) {
         let (b, h, p, g) = (batch.count, model.config.hiddenSize, model.parameters, gradients)
-        let head = headShape
-        let c = head.last.outFeatures
+        let head = model.tree.head!
+        let c = head.output.outFeatures
         let dHidden = cache.gradHeadHidden.pointer, dInput = cache.gradHeadInput.pointer
-        linearBackward(dInp: dHidden, ldx: h, accumulateInput: false, dWeight: g[head.last.weight], dBias: g[head.last.bias],
-                       dOut: cache.gradLogits.pointer, ldd: c, inp: cache.headHidden.pointer, ldi: h, weight: p[head.last.weight],
+        linearBackward(dInp: dHidden, ldx: h, accumulateInput: false, dWeight: g[head.output.weight], dBias: g[head.output.bias],
+                       dOut: cache.gradLogits.pointer, ldd: c, inp: cache.headHidden.pointer, ldi: h, weight: p[head.output.weight],
                        rows: b, inF: h, outF: c, pool: pool)
         if options.dropout.classifier > 0 {
             dropoutBackward(dInp: dHidden, dOut: dHidden, mask: cache.headHiddenMask.pointer, count: b * h)

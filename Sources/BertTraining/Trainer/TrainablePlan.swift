@@ -8,8 +8,8 @@ struct TrainablePlan: Sendable {
     let embeddings: Bool
     /// layers[l]: layer l's weights get gradients.
     let layers: [Bool]
-    /// The head's first dense layer: BERT's pooler (part of the base model), DistilBERT's
-    /// pre_classifier, RoBERTa's classifier.dense (both part of the head).
+    /// The head's first dense layer: BERT's pooler (part of the base model, frozen with it),
+    /// or a head module (DistilBERT's pre_classifier, RoBERTa's classifier.dense, …).
     let headFirst: Bool
     let lora: Bool
     /// DistilBERT with sinusoidal_pos_embds: its position table never trains.
@@ -37,7 +37,7 @@ struct TrainablePlan: Sendable {
             layers = (0..<n).map { $0 >= k }
         }
         let baseFrozen = lora || options.freezing == .encoder
-        headFirst = config.family == .bert ? !baseFrozen : true
+        headFirst = config.family.head.first == .pooler ? !baseFrozen : true
         if embeddings || lora {
             lowestBackwardLayer = 0
         } else {
@@ -53,13 +53,14 @@ struct TrainablePlan: Sendable {
 
     /// Whether the parameter of this HF name trains.
     func trains(_ name: String) -> Bool {
-        let base = family.basePrefix + "."
+        let base = family.weightPrefix + "."
         guard name.hasPrefix(base) else { return true }  // classifier / pre_classifier: the head
         let rest = name.dropFirst(base.count)
         if rest == "embeddings.position_embeddings.weight", fixedPositions { return false }
-        if rest.hasPrefix("embeddings.") { return embeddings }
+        if rest.hasPrefix("embeddings.") || rest.hasPrefix("embeddings_project.") { return embeddings }
         if rest.hasPrefix("pooler.") { return headFirst }
-        for scope in ["encoder.layer.", "transformer.layer."] where rest.hasPrefix(scope) {
+        let scope = family.layerScope + "."
+        if rest.hasPrefix(scope) {
             let digits = rest.dropFirst(scope.count).prefix { $0.isNumber }
             if let l = Int(digits), l < layers.count { return layers[l] }
         }

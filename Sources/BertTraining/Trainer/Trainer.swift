@@ -36,9 +36,6 @@ public final class Trainer {
         guard model.hasClassificationHead else {
             throw BertError(.unsupportedModel, "training needs a classification head (load the model with a head or extra head weights)")
         }
-        if model.family == .bert, model.tree.pooler == nil {
-            throw BertError(.unsupportedModel, "BertForSequenceClassification needs a pooler")
-        }
         try options.validate(config: model.config)
         self.model = model
         self.options = options
