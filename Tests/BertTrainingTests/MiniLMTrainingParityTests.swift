@@ -3,7 +3,7 @@ import BertTraining
 import XCTest
 
 /// all-MiniLM-L6-v2 with the seeded 3-label head against PyTorch (shared/fixtures/minilm,
-/// reduced by Fixtures/extract.py): 8 sentences, dropout 0. Full fine-tuning (gradients,
+/// reduced by Tests/FixtureGenerators/extract.py): 8 sentences, dropout 0. Full fine-tuning (gradients,
 /// 10 AdamW steps at lr 5e-5) and PEFT LoRA on query/value (r 8, alpha 16; 10 steps at lr 1e-3).
 final class MiniLMTrainingParityTests: XCTestCase {
     private func loadModel() throws -> TransformerModel {
