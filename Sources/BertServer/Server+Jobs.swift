@@ -41,7 +41,7 @@ extension BertServer {
             ("created", .string(iso.string(from: job.created))),
             ("started", job.started.map { .string(iso.string(from: $0)) } ?? .null),
             ("finished", job.finished.map { .string(iso.string(from: $0)) } ?? .null),
-            ("cancel_requested", .bool(job.cancelRequested)),
+            ("cancel_requested", .bool(job.cancelRequested)), ("resumed", .bool(job.resume)),
             ("output", .string(jobs.outputDirectory(job.id).path)),
         ]
         fields.append(("progress", job.progress.map { .object(progressFields($0)) } ?? .null))
