@@ -6,8 +6,10 @@
 #   1. builds bertd and bertctl with the Swift runtime linked in statically
 #      (swift build -c release --static-swift-stdlib), so they run as the unit's dynamic user
 #      without /opt/swift, and checks with ldd that no libswift*.so is needed;
-#   2. installs them to /usr/local/bin, the unit to /etc/systemd/system/bertd.service,
-#      Deploy/bertd.toml to /etc/bertd/bertd.toml (only if absent);
+#   2. installs them to /usr/local/bin, bertctl's completion scripts (bertctl completions) to
+#      /usr/share/bash-completion/completions/bertctl, /usr/share/zsh/vendor-completions/_bertctl
+#      and /usr/share/fish/vendor_completions.d/bertctl.fish, the unit to
+#      /etc/systemd/system/bertd.service, Deploy/bertd.toml to /etc/bertd/bertd.toml (only if absent);
 #   3. puts the default model (Deploy/fetch-model.sh) in the state directory. With DynamicUser=
 #      the state directory is /var/lib/private/bertd (systemd links /var/lib/bertd to it); the
 #      model is copied there as root and systemd hands it to the dynamic user on start
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
         *) die "unknown option $1 (see --help)" ;;
     esac
 done
-[ "$(id -u)" = 0 ] || die "run as root (it writes /usr/local/bin, /etc and /var/lib)"
+[ "$(id -u)" = 0 ] || die "run as root (it writes /usr/local/bin, /usr/share, /etc and /var/lib)"
 root="${root%/}"
 
 # 1. Binaries: statically linked Swift runtime.
@@ -62,6 +64,15 @@ done
 install -d -m 0755 "$root/usr/local/bin"
 install -m 0755 "$binaries/bertd" "$binaries/bertctl" "$root/usr/local/bin/"
 say "installed bertd and bertctl in $root/usr/local/bin"
+for completion in bash:usr/share/bash-completion/completions/bertctl zsh:usr/share/zsh/vendor-completions/_bertctl \
+                  fish:usr/share/fish/vendor_completions.d/bertctl.fish; do
+    shell="${completion%%:*}" file="$root/${completion#*:}"
+    install -d -m 0755 "$(dirname "$file")"
+    "$root/usr/local/bin/bertctl" completions "$shell" >"$file.tmp"
+    chmod 0644 "$file.tmp"
+    mv "$file.tmp" "$file"
+done
+say "installed bertctl's completions for bash, zsh and fish in $root/usr/share"
 
 # 2. Unit and configuration.
 unit="$root/etc/systemd/system/bertd.service"

@@ -7,112 +7,137 @@ import ZeroMQ
 /// Requests: parse and dispatch a message, queue classify/embed work, answer when it is done,
 /// withdraw the work of clients that left. I/O thread only.
 extension BertServer {
+    /// Where one request's reply goes (its ROUTER socket and envelope), with error accounting.
+    struct Answer {
+        let server: BertServer
+        let envelope: [[UInt8]]
+        let socketIndex: Int
+        let sockets: [Socket]
+        /// When the message arrived: a request's latency counts from here.
+        let receivedAt: Double
+
+        func success(_ id: JSON, _ result: JSON) {
+            server.send(envelope: envelope, body: Reply.success(id: id, result: result), socketIndex: socketIndex, sockets: sockets)
+        }
+
+        func failure(_ id: JSON, _ error: ProtocolError) {
+            server.stats.record(error: error.code.rawValue)
+            server.send(envelope: envelope, body: Reply.failure(id: id, error: error), socketIndex: socketIndex, sockets: sockets)
+        }
+
+        /// Runs `body`; a thrown error is the reply (a ProtocolError as it is, others as `internal`).
+        func catching(_ id: JSON, _ body: () throws -> Void) {
+            do { try body() } catch {
+                failure(id, error as? ProtocolError ?? ProtocolError(.internal, "\(error)"))
+            }
+        }
+    }
+
+    /// One message from a request socket: check its framing and size, parse it, check that its
+    /// endpoint allows the operation, and dispatch it.
     func handle(_ message: Message, socketIndex: Int, connection: ConnectionTracker.Connection?,
                 sockets: [Socket], stopping: Bool) {
         let now = monotonicSeconds()
         let envelope = Array(message.frames.dropLast())
         guard !envelope.isEmpty else { return }  // a ROUTER message always starts with the peer's identity
         let body = message.frames.last ?? []
-        let reply = { (json: JSON) in self.send(envelope: envelope, body: json, socketIndex: socketIndex, sockets: sockets) }
-        let fail = { (id: JSON, error: ProtocolError) in
-            self.stats.record(error: error.code.rawValue)
-            reply(Reply.failure(id: id, error: error))
-        }
-        if message.truncated { return fail(.null, ProtocolError(.badRequest, "too many frames in one message")) }
+        let answer = Answer(server: self, envelope: envelope, socketIndex: socketIndex, sockets: sockets, receivedAt: now)
+        if message.truncated { return answer.failure(.null, ProtocolError(.badRequest, "too many frames in one message")) }
         if body.count > configuration.maxMessageBytes {
-            return fail(.null, ProtocolError(.tooLarge, "the message has \(body.count) bytes; the limit is \(configuration.maxMessageBytes)"))
+            return answer.failure(.null, ProtocolError(.tooLarge, "the message has \(body.count) bytes; the limit is \(configuration.maxMessageBytes)"))
         }
         let request: Request
         switch RequestParser.parse(body) {
-        case .failure(let id, let error): return fail(id, error)
+        case .failure(let id, let error): return answer.failure(id, error)
         case .request(let r): request = r
         }
         let endpoint = configuration.endpoints[socketIndex]
         guard endpoint.allows(request.op) else {
-            return fail(request.id, ProtocolError(.forbidden, "\"\(request.op.rawValue)\" is not allowed on \(endpoint.address)"))
+            return answer.failure(request.id, ProtocolError(.forbidden, "\"\(request.op.rawValue)\" is not allowed on \(endpoint.address)"))
         }
         if stopping && request.op != .ping && request.op != .status {
-            return fail(request.id, ProtocolError(.unavailable, "bertd is shutting down"))
+            return answer.failure(request.id, ProtocolError(.unavailable, "bertd is shutting down"))
         }
+        dispatch(request, connection: connection, answer: answer)
+    }
+
+    /// Runs one parsed, allowed request: answers at once, or queues its work.
+    func dispatch(_ request: Request, connection: ConnectionTracker.Connection?, answer: Answer) {
         switch request.op {
         case .ping:
-            reply(Reply.success(id: request.id, result: .object([("pong", .bool(true)), ("version", .string(Self.version))])))
+            answer.success(request.id, .object([("pong", .bool(true)), ("version", .string(Self.version))]))
         case .status:
-            reply(Reply.success(id: request.id, result: statusJSON(now: now)))
+            answer.success(request.id, statusJSON(now: answer.receivedAt))
         case .models:
-            reply(Reply.success(id: request.id, result: .object([
-                ("default", .string(registry.defaultName)),
-                ("models", .array(registry.sortedModels.map(modelJSON))),
-            ])))
+            answer.success(request.id, .object([("default", .string(registry.defaultName)),
+                                                ("models", .array(registry.sortedModels.map(modelJSON)))]))
         case .load:
-            startLoad(name: request.name!, path: request.path!, reply: .init(id: request.id, envelope: envelope, socketIndex: socketIndex))
-        case .unload:
-            guard let model = registry.remove(request.name!) else {
-                return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(request.name!)\""))
-            }
-            log.notice("unloaded model \(model.name) v\(model.version)")
-            jobs.unserve(model.name)
-            publish(.modelUnloaded, [("model", .string(model.name)), ("version", .int(model.version))])
-            reply(Reply.success(id: request.id, result: .object([("unloaded", modelJSON(model))])))
-        case .train:
-            let training = request.training!
-            let baseName = request.model ?? registry.defaultName
-            guard let base = registry.resolve(baseName) else {
-                return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(baseName)\" to train from (loaded: \(registry.sortedModels.map(\.name).joined(separator: ", ")))"))
-            }
-            do {
-                let job = try jobs.submit(training, base: base)
-                log.notice("job \(job.id) queued: \(job.name) from \(base.name) on \(job.train)")
-                publish(.jobQueued, [("job", .string(job.id)), ("name", .string(job.name)), ("model", .string(base.name))])
-                reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
-            } catch let error as ProtocolError {
-                fail(request.id, error)
-            } catch {
-                fail(request.id, ProtocolError(.internal, "\(error)"))
-            }
-        case .jobs:
-            if let id = request.job {
-                guard let job = jobs.jobs[id] else { return fail(request.id, ProtocolError(.unknownJob, "no job \"\(id)\"")) }
-                return reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
-            }
-            reply(Reply.success(id: request.id, result: .object([("jobs", .array(jobs.all.map(jobJSON)))])))
-        case .cancel:
-            do {
-                let job = try jobs.cancel(request.job!)
-                if job.state == .cancelled {
-                    log.notice("job \(job.id) cancelled before it started")
-                    publish(.jobCancelled, [("job", .string(job.id))])
-                } else {
-                    log.notice("job \(job.id): cancel requested; it stops at its next step")
-                }
-                reply(Reply.success(id: request.id, result: .object([("job", jobJSON(job))])))
-            } catch let error as ProtocolError {
-                fail(request.id, error)
-            } catch {
-                fail(request.id, ProtocolError(.internal, "\(error)"))
-            }
-        case .classify, .embed:
-            guard let model = registry.resolve(request.model) else {
-                return fail(request.id, ProtocolError(.unknownModel, "no model named \"\(request.model ?? registry.defaultName)\" (loaded: \(registry.sortedModels.map(\.name).joined(separator: ", ")))"))
-            }
-            do {
-                let (p, items) = try handler.prepare(request, model: model, envelope: envelope, socketIndex: socketIndex,
-                                                     connection: connection, now: now)
-                if items.isEmpty {
-                    return reply(Reply.success(id: request.id, result: try handler.result(of: p)))
-                }
-                guard scheduler.submit(items, wake: false) else {
-                    return fail(request.id, ProtocolError(.overloaded, "the queue is full (\(configuration.maxQueueTokens) tokens / \(configuration.maxQueueRequests) texts); retry later"))
-                }
-                pending[ObjectIdentifier(p)] = p
-                submittedSinceWake = true
-            } catch let error as ProtocolError {
-                fail(request.id, error)
-            } catch {
-                fail(request.id, ProtocolError(.internal, "\(error)"))
-            }
+            startLoad(name: request.name!, path: request.path!,
+                      reply: .init(id: request.id, envelope: answer.envelope, socketIndex: answer.socketIndex))
+        case .unload: unload(request, answer)
+        case .train: answer.catching(request.id) { try submitJob(request, answer) }
+        case .jobs: listJobs(request, answer)
+        case .cancel: answer.catching(request.id) { try cancelJob(request, answer) }
+        case .classify, .embed: answer.catching(request.id) { try queueInference(request, connection: connection, answer) }
         }
     }
+
+    private func unload(_ request: Request, _ answer: Answer) {
+        guard let model = registry.remove(request.name!) else {
+            return answer.failure(request.id, ProtocolError(.unknownModel, "no model named \"\(request.name!)\""))
+        }
+        log.notice("unloaded model \(model.name) v\(model.version)")
+        jobs.unserve(model.name)
+        publish(.modelUnloaded, [("model", .string(model.name)), ("version", .int(model.version))])
+        answer.success(request.id, .object([("unloaded", modelJSON(model))]))
+    }
+
+    private func submitJob(_ request: Request, _ answer: Answer) throws {
+        let baseName = request.model ?? registry.defaultName
+        guard let base = registry.resolve(baseName) else {
+            throw ProtocolError(.unknownModel, "no model named \"\(baseName)\" to train from (loaded: \(loadedNames))")
+        }
+        let job = try jobs.submit(request.training!, base: base)
+        log.notice("job \(job.id) queued: \(job.name) from \(base.name) on \(job.train)")
+        publish(.jobQueued, [("job", .string(job.id)), ("name", .string(job.name)), ("model", .string(base.name))])
+        answer.success(request.id, .object([("job", jobJSON(job))]))
+    }
+
+    private func listJobs(_ request: Request, _ answer: Answer) {
+        guard let id = request.job else {
+            return answer.success(request.id, .object([("jobs", .array(jobs.all.map(jobJSON)))]))
+        }
+        guard let job = jobs.jobs[id] else { return answer.failure(request.id, ProtocolError(.unknownJob, "no job \"\(id)\"")) }
+        answer.success(request.id, .object([("job", jobJSON(job))]))
+    }
+
+    private func cancelJob(_ request: Request, _ answer: Answer) throws {
+        let job = try jobs.cancel(request.job!)
+        if job.state == .cancelled {
+            log.notice("job \(job.id) cancelled before it started")
+            publish(.jobCancelled, [("job", .string(job.id))])
+        } else {
+            log.notice("job \(job.id): cancel requested; it stops at its next step")
+        }
+        answer.success(request.id, .object([("job", jobJSON(job))]))
+    }
+
+    /// classify/embed: tokenize, then answer from the label cache or queue the texts.
+    private func queueInference(_ request: Request, connection: ConnectionTracker.Connection?, _ answer: Answer) throws {
+        guard let model = registry.resolve(request.model) else {
+            throw ProtocolError(.unknownModel, "no model named \"\(request.model ?? registry.defaultName)\" (loaded: \(loadedNames))")
+        }
+        let (p, items) = try handler.prepare(request, model: model, envelope: answer.envelope, socketIndex: answer.socketIndex,
+                                             connection: connection, now: answer.receivedAt)
+        if items.isEmpty { return answer.success(request.id, try handler.result(of: p)) }
+        guard scheduler.submit(items, wake: false) else {
+            throw ProtocolError(.overloaded, "the queue is full (\(configuration.maxQueueTokens) tokens / \(configuration.maxQueueRequests) texts); retry later")
+        }
+        pending[ObjectIdentifier(p)] = p
+        submittedSinceWake = true
+    }
+
+    private var loadedNames: String { registry.sortedModels.map(\.name).joined(separator: ", ") }
 
     /// A finished work item: store its output; reply when its request is complete.
     func finish(_ item: WorkItem, sockets: [Socket]) {

@@ -12,7 +12,7 @@ import ZeroMQ
 /// scheduler's compute thread runs batches on the compute pool; short-lived loader threads
 /// read model directories. They meet only through the scheduler's queue and mailboxes.
 public final class BertServer: @unchecked Sendable {
-    public static let version = "0.1.0"
+    public static let version = bertdVersion
 
     var configuration: ServerConfiguration
     let reloadConfiguration: (() throws -> ServerConfiguration)?

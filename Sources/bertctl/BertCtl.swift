@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertProtocol
 
 /// `bertctl`: the command-line companion of bertd. Thin: every subcommand parses its arguments
 /// and calls a library; nothing here knows numerics or tokenization.
@@ -16,6 +17,7 @@ struct BertCtl: ParsableCommand {
           bertctl tokenize --local models/all-MiniLM-L6-v2 --max-length 16 "Hello, world!"
           bertctl bench --local models/all-MiniLM-L6-v2 --texts data/sst2/dev.tsv
         """,
+        version: bertdVersion,
         subcommands: [
             ClassifyCommand.self,
             EmbedCommand.self,
@@ -32,6 +34,7 @@ struct BertCtl: ParsableCommand {
             JobsCommand.self,
             CancelCommand.self,
             EvalCommand.self,
+            CompletionsCommand.self,
         ]
     )
 }

@@ -15,7 +15,8 @@ struct Bertd: ParsableCommand {
         Examples:
           bertd --config /etc/bertd/bertd.toml
           bertd --config none --set 'models.minilm.path=models/all-MiniLM-L6-v2' --set 'server.events_endpoint=ipc:///tmp/bertd-events.sock'
-        """)
+        """,
+        version: BertServer.version)
 
     @Option(help: "The configuration file (TOML); \"none\" for the built-in defaults.")
     var config = "/etc/bertd/bertd.toml"

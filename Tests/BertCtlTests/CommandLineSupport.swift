@@ -16,7 +16,11 @@ enum BertCtl {
         return dir.appendingPathComponent("bertctl")
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 120) throws -> CommandResult {
+    /// Another executable of the package, built into the same folder (bertd).
+    static func sibling(_ name: String) -> URL { executable.deletingLastPathComponent().appendingPathComponent(name) }
+
+    static func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 120,
+                    executable: URL = BertCtl.executable) throws -> CommandResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -34,7 +38,7 @@ enum BertCtl {
         group.enter(); DispatchQueue.global().async { errData.value = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
-            XCTFail("bertctl \(arguments) did not finish within \(timeout) s")
+            XCTFail("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
         }
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus,

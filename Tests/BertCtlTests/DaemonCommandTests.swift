@@ -18,25 +18,27 @@ final class DaemonCommandTests: XCTestCase {
         let runtime = NSTemporaryDirectory() + "bertctl-daemon-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: runtime) }
-        let port = 20_000 + Int(getpid() % 20_000)
-        let tcp = "tcp://127.0.0.1:\(port)", ipc = "ipc://\(runtime)/bertd.sock"
+        let ipc = "ipc://\(runtime)/bertd.sock"
         let daemon = Process()
         daemon.executableURL = BertCtl.executable.deletingLastPathComponent().appendingPathComponent("bertd")
-        daemon.arguments = ["--config", "none", "--set", "models.minilm.path=\(model)", "--set", "endpoint.0.address=\(tcp)",
+        // The OS picks the port; bertd's ready line names the endpoint it bound.
+        daemon.arguments = ["--config", "none", "--set", "models.minilm.path=\(model)", "--set", "endpoint.0.address=tcp://127.0.0.1:*",
                             "--set", "endpoint.1.address=\(ipc)", "--set", "server.events_endpoint=ipc://\(runtime)/events.sock"]
         daemon.environment = ["RUNTIME_DIRECTORY": runtime, "STATE_DIRECTORY": runtime]
-        daemon.standardError = FileHandle.nullDevice
+        let log = Pipe(), logged = LockedData()
+        daemon.standardError = log
+        log.fileHandleForReading.readabilityHandler = { logged.append($0.availableData) }
         try daemon.run()
         defer {
             daemon.terminate()
             daemon.waitUntilExit()
+            log.fileHandleForReading.readabilityHandler = nil
         }
-        var up = false
-        for _ in 0..<100 where !up {
-            up = try BertCtl.run(["ping", "--endpoint", tcp, "--timeout", "200", "--retries", "0"]).status == 0
-            if !up { Thread.sleep(forTimeInterval: 0.1) }
-        }
-        XCTAssertTrue(up, "bertd did not start")
+        let startBy = Date(timeIntervalSinceNow: 60)
+        while !logged.text.contains(" ready: ") && daemon.isRunning && Date() < startBy { Thread.sleep(forTimeInterval: 0.01) }
+        let tcp = try XCTUnwrap(logged.text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" })
+            .first { $0.hasPrefix("tcp://127.0.0.1:") }.map(String.init), "bertd did not start: \(logged.text)")
+        XCTAssertEqual(try BertCtl.run(["ping", "--endpoint", tcp, "--timeout", "2000", "--retries", "0"]).status, 0, "bertd is ready: \(tcp)")
 
         let classify = try BertCtl.run(["classify", "--endpoint", tcp, "--labels", "sports,cooking", "--json", "the football team won the match"])
         XCTAssertEqual(classify.status, 0, classify.stderr)

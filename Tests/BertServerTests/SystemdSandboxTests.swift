@@ -12,7 +12,9 @@ import Glibc
 ///   start → ping and classify (tcp and the ipc admin socket) → reload → StatusText →
 ///   kill -9 → Restart= brings a new main PID → stop → Result=success.
 ///
-/// Needs root and the sandbox tool; never runs in CI (CI=true). Skips with the reason otherwise.
+/// Runs wherever it can, CI included (which runs as root): it needs root, the sandbox tool and
+/// systemd's binaries (Deploy/setup.sh installs the `systemd` package as root), and a kernel
+/// that lets it boot (namespaces, cgroup2, overlayfs). Skips with the reason where one is missing.
 /// The binaries are this build's (they load libswift from /opt/swift, visible in the sandbox);
 /// Deploy/install.sh without --binaries builds the statically linked ones a real install uses.
 final class SystemdSandboxTests: XCTestCase {
@@ -32,9 +34,6 @@ final class SystemdSandboxTests: XCTestCase {
 
     override func setUpWithError() throws {
         let environment = ProcessInfo.processInfo.environment
-        if environment["CI"] == "true" {
-            throw XCTSkip("the systemd sandbox test never runs in CI (CI=true)")
-        }
         guard getuid() == 0 else {
             throw XCTSkip("the systemd sandbox test needs root (it boots systemd in new namespaces)")
         }
@@ -42,6 +41,9 @@ final class SystemdSandboxTests: XCTestCase {
             ?? Self.repository.deletingLastPathComponent().appendingPathComponent("shared/tools/systemd-sandbox").path
         guard FileManager.default.isExecutableFile(atPath: sandboxTool) else {
             throw XCTSkip("no systemd sandbox at \(sandboxTool) (set BERTD_SYSTEMD_SANDBOX)")
+        }
+        guard ["/lib/systemd/systemd", "/usr/lib/systemd/systemd"].contains(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("systemd is not installed (apt-get install systemd; Deploy/setup.sh does as root)")
         }
         for binary in ["bertd", "bertctl"] {
             let path = Self.productsDirectory.appendingPathComponent(binary).path
@@ -69,8 +71,12 @@ final class SystemdSandboxTests: XCTestCase {
         var clock = ContinuousClock.now
         let up = run([sandboxTool, "up", sandboxDirectory], timeout: 90)
         sandboxUp = true
-        XCTAssertEqual(up.status, 0, "systemd-sandbox up: \(up.output)")
-        guard up.status == 0, let initPID = Int32(up.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        if up.status != 0 {
+            // The kernel or container does not let systemd boot here (no namespaces, cgroup2 or
+            // overlayfs): nothing of bertd's was tried.
+            throw XCTSkip("systemd-sandbox cannot boot on this machine: \(up.output)")
+        }
+        guard let initPID = Int32(up.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             return XCTFail("systemd-sandbox up printed no PID: \(up.output)")
         }
         report("boot", since: &clock)

@@ -175,106 +175,128 @@ extension ServerConfiguration {
     /// Assigns one setting. `path` is the key split at dots: `["batching", "max_batch_tokens"]`,
     /// `["models", "minilm", "path"]`, `["endpoint", "0", "address"]`.
     mutating func set(path: [String], setting: Setting, context: DecodingContext) throws {
-        let key = path.joined(separator: ".")
-        func unknown(_ section: String, _ name: String) -> ConfigurationError {
-            let known = Self.knownKeys[section] ?? []
-            return context.error(.unknownKey, key, setting,
-                                 "unknown key '\(name)' in [\(section)]\(Self.suggestion(name, among: known)); "
-                                     + "known keys: " + known.joined(separator: ", "))
-        }
-        switch path.count == 2 ? path[0] : "" {
-        case "server":
-            switch path[1] {
-            case "threads": threads = try context.integer(setting, key)
-            case "state_directory": stateDirectory = try context.path(setting, key)
-            case "log_level":
-                let name = try context.string(setting, key)
-                guard let level = LogLevel(name: name) else {
-                    throw context.error(.invalidValue, key, setting,
-                                        "must be one of " + LogLevel.allCases.reversed().map(\.name).joined(separator: ", ")
-                                            + " (found \"\(name)\")")
-                }
-                logLevel = level
-            case "shutdown_grace_ms": shutdownGraceMs = try context.integer(setting, key)
-            case "max_message_bytes": maxMessageBytes = try context.integer(setting, key)
-            case "max_texts_per_request": maxTextsPerRequest = try context.integer(setting, key)
-            case "max_text_bytes": maxTextBytes = try context.integer(setting, key)
-            case "events_endpoint": eventsEndpoint = try context.endpoint(setting, key)
-            case "status_interval_ms": statusIntervalMs = try context.integer(setting, key)
-            default: throw unknown("server", path[1])
-            }
-            return
-        case "batching":
-            switch path[1] {
-            case "max_batch_tokens": maxBatchTokens = try context.integer(setting, key)
-            case "max_batch_requests": maxBatchRequests = try context.integer(setting, key)
-            case "max_delay_ms": maxDelayMs = try context.integer(setting, key)
-            case "max_queue_tokens": maxQueueTokens = try context.integer(setting, key)
-            case "max_queue_requests": maxQueueRequests = try context.integer(setting, key)
-            default: throw unknown("batching", path[1])
-            }
-            return
-        case "curve":
-            switch path[1] {
-            case "secret_key_file": curveSecretKeyFile = try context.path(setting, key)
-            case "authorized_keys_file": curveAuthorizedKeysFile = try context.path(setting, key)
-            default: throw unknown("curve", path[1])
-            }
-            return
-        case "models":
-            guard path[1] == "default" else {
-                throw context.error(.unknownKey, key, setting,
-                                    "unknown key '\(path[1])' in [models]; it holds `default`, and each model is a "
-                                        + "[models.NAME] table with a `path` (override: models.NAME.path=DIR)")
-            }
-            defaultModel = try context.string(setting, key)
-            return
+        let key = SettingKey(path: path, setting: setting, context: context)
+        switch (path.count, path[0]) {
+        case (2, "server"): try setServer(path[1], key)
+        case (2, "batching"): try setBatching(path[1], key)
+        case (2, "curve"): try setCurve(path[1], key)
+        case (2, "models"): try setDefaultModel(path[1], key)
+        case (3, "models"): try setModel(name: path[1], path[2], key)
+        case (3, "endpoint"): try setEndpoint(number: path[1], path[2], key)
         default:
-            break
-        }
-        if path.count == 3 && path[0] == "models" {
-            guard path[2] == "path" else { throw unknown("models.NAME", path[2]) }
-            let directory = try context.path(setting, key)
-            if let index = models.firstIndex(where: { $0.name == path[1] }) {
-                models[index].path = directory
-            } else {
-                models.append(ModelEntry(name: path[1], path: directory))
-            }
-            return
-        }
-        if path.count == 3 && path[0] == "endpoint" {
-            guard let index = Int(path[1]), (0...endpoints.count).contains(index) else {
-                throw context.error(.invalidValue, key, setting,
-                                    "there is no endpoint \(path[1]) (endpoints are numbered from 0; there are \(endpoints.count), and endpoint.\(endpoints.count).address adds one)")
-            }
-            if index == endpoints.count {
-                // The next number adds an endpoint (public operations unless set after it).
-                guard path[2] == "address" else {
-                    throw context.error(.invalidValue, key, setting,
-                                        "a new endpoint starts with endpoint.\(index).address; set its operations and curve after it")
-                }
-                endpoints.append(Endpoint(address: "", operations: Self.publicOperations))
-            }
-            switch path[2] {
-            case "address": endpoints[index].address = try context.endpoint(setting, key)
-            case "operations":
-                let names = try context.stringArray(setting, key)
-                if let unknownName = names.first(where: { $0 != "*" && !Self.allOperations.contains($0) }) {
-                    throw context.error(.invalidValue, key, setting,
-                                        "unknown operation \"\(unknownName)\"\(Self.suggestion(unknownName, among: Array(Self.allOperations)))"
-                                            + "; operations are " + Self.operationList + " and \"*\" for all")
-                }
-                endpoints[index].operations = names.contains("*") ? Self.allOperations : Set(names)
-            case "curve": endpoints[index].curve = try context.boolean(setting, key)
-            default: throw unknown("endpoint", path[2])
-            }
-            return
-        }
-        let section = path[0]
-        throw context.error(.unknownKey, key, setting,
-                            Self.sections.contains(section)
+            let section = path[0]
+            throw key.error(.unknownKey, Self.sections.contains(section)
                                 ? "not a key of [\(section)]; known keys: " + (Self.knownKeys[section] ?? []).joined(separator: ", ")
                                 : "unknown section '\(section)'\(Self.suggestion(section, among: Self.sections))")
+        }
+    }
+
+    /// One key being set, with what its errors need to name it.
+    struct SettingKey {
+        let path: [String]
+        let setting: Setting
+        let context: DecodingContext
+        var name: String { path.joined(separator: ".") }
+
+        func error(_ code: ConfigurationError.Code, _ message: String) -> ConfigurationError {
+            context.error(code, name, setting, message)
+        }
+
+        func unknown(in section: String, _ leaf: String) -> ConfigurationError {
+            let known = ServerConfiguration.knownKeys[section] ?? []
+            return error(.unknownKey, "unknown key '\(leaf)' in [\(section)]\(ServerConfiguration.suggestion(leaf, among: known)); "
+                                        + "known keys: " + known.joined(separator: ", "))
+        }
+
+        var integer: Int { get throws { try context.integer(setting, name) } }
+        var string: String { get throws { try context.string(setting, name) } }
+        var directory: String { get throws { try context.path(setting, name) } }
+        var endpoint: String { get throws { try context.endpoint(setting, name) } }
+    }
+
+    private mutating func setServer(_ leaf: String, _ key: SettingKey) throws {
+        switch leaf {
+        case "threads": threads = try key.integer
+        case "state_directory": stateDirectory = try key.directory
+        case "log_level":
+            let name = try key.string
+            guard let level = LogLevel(name: name) else {
+                throw key.error(.invalidValue, "must be one of " + LogLevel.allCases.reversed().map(\.name).joined(separator: ", ")
+                                    + " (found \"\(name)\")")
+            }
+            logLevel = level
+        case "shutdown_grace_ms": shutdownGraceMs = try key.integer
+        case "max_message_bytes": maxMessageBytes = try key.integer
+        case "max_texts_per_request": maxTextsPerRequest = try key.integer
+        case "max_text_bytes": maxTextBytes = try key.integer
+        case "events_endpoint": eventsEndpoint = try key.endpoint
+        case "status_interval_ms": statusIntervalMs = try key.integer
+        default: throw key.unknown(in: "server", leaf)
+        }
+    }
+
+    private mutating func setBatching(_ leaf: String, _ key: SettingKey) throws {
+        switch leaf {
+        case "max_batch_tokens": maxBatchTokens = try key.integer
+        case "max_batch_requests": maxBatchRequests = try key.integer
+        case "max_delay_ms": maxDelayMs = try key.integer
+        case "max_queue_tokens": maxQueueTokens = try key.integer
+        case "max_queue_requests": maxQueueRequests = try key.integer
+        default: throw key.unknown(in: "batching", leaf)
+        }
+    }
+
+    private mutating func setCurve(_ leaf: String, _ key: SettingKey) throws {
+        switch leaf {
+        case "secret_key_file": curveSecretKeyFile = try key.directory
+        case "authorized_keys_file": curveAuthorizedKeysFile = try key.directory
+        default: throw key.unknown(in: "curve", leaf)
+        }
+    }
+
+    private mutating func setDefaultModel(_ leaf: String, _ key: SettingKey) throws {
+        guard leaf == "default" else {
+            throw key.error(.unknownKey, "unknown key '\(leaf)' in [models]; it holds `default`, and each model is a "
+                                + "[models.NAME] table with a `path` (override: models.NAME.path=DIR)")
+        }
+        defaultModel = try key.string
+    }
+
+    /// `models.NAME.path`: a model to load at start (a new name adds one).
+    private mutating func setModel(name: String, _ leaf: String, _ key: SettingKey) throws {
+        guard leaf == "path" else { throw key.unknown(in: "models.NAME", leaf) }
+        let directory = try key.directory
+        if let index = models.firstIndex(where: { $0.name == name }) {
+            models[index].path = directory
+        } else {
+            models.append(ModelEntry(name: name, path: directory))
+        }
+    }
+
+    /// `endpoint.N.address|operations|curve`; N = the endpoint count adds one (address first).
+    private mutating func setEndpoint(number: String, _ leaf: String, _ key: SettingKey) throws {
+        guard let index = Int(number), (0...endpoints.count).contains(index) else {
+            throw key.error(.invalidValue, "there is no endpoint \(number) (endpoints are numbered from 0; there are \(endpoints.count), and endpoint.\(endpoints.count).address adds one)")
+        }
+        if index == endpoints.count {
+            // The next number adds an endpoint (public operations unless set after it).
+            guard leaf == "address" else {
+                throw key.error(.invalidValue, "a new endpoint starts with endpoint.\(index).address; set its operations and curve after it")
+            }
+            endpoints.append(Endpoint(address: "", operations: Self.publicOperations))
+        }
+        switch leaf {
+        case "address": endpoints[index].address = try key.endpoint
+        case "operations":
+            let names = try key.context.stringArray(key.setting, key.name)
+            if let unknownName = names.first(where: { $0 != "*" && !Self.allOperations.contains($0) }) {
+                throw key.error(.invalidValue, "unknown operation \"\(unknownName)\"\(Self.suggestion(unknownName, among: Array(Self.allOperations)))"
+                                    + "; operations are " + Self.operationList + " and \"*\" for all")
+            }
+            endpoints[index].operations = names.contains("*") ? Self.allOperations : Set(names)
+        case "curve": endpoints[index].curve = try key.context.boolean(key.setting, key.name)
+        default: throw key.unknown(in: "endpoint", leaf)
+        }
     }
 
     static var operationList: String {

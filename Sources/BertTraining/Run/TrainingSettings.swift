@@ -52,6 +52,15 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         return s
     }
 
+    /// One of a fixed set of spellings (`MethodChoice`, `Metric`, …); an error lists them.
+    private func choice<C: CaseIterable & RawRepresentable>(_ key: String, _ fallback: C) throws -> C where C.RawValue == String {
+        let name = try string(key, fallback.rawValue)
+        guard let value = C(rawValue: name) else {
+            throw Invalid(description: "\"\(key)\" must be \(C.choiceList), not \"\(name)\"")
+        }
+        return value
+    }
+
     private func integer(_ key: String) throws -> Int? {
         guard let v = values[key] else { return nil }
         guard case .integer(let i) = v else { throw Invalid(description: "\"\(key)\" must be an integer") }
@@ -108,11 +117,11 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
     /// The run's options; class counts are needed for "balanced" class weights.
     public func options(classCounts: [Int]) throws -> FineTuneOptions {
         var o = FineTuneOptions()
-        switch try string("method", "full") {
-        case "full": o.method = .full
-        case "head-only": o.method = .headOnly
-        case "freeze-lower": o.method = .freezeLower(try integer("freeze_layers", 0, min: 0))
-        case "lora":
+        switch try choice("method", MethodChoice.full) {
+        case .full: o.method = .full
+        case .headOnly: o.method = .headOnly
+        case .freezeLower: o.method = .freezeLower(try integer("freeze_layers", 0, min: 0))
+        case .lora:
             var targets: [LoRATarget] = []
             for name in try string("lora_targets", "query,value").split(separator: ",") {
                 let key = name.trimmingCharacters(in: .whitespaces)
@@ -123,7 +132,6 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
             }
             o.method = .lora(LoRAConfig(rank: try integer("lora_rank", 8, min: 1), alpha: Float(try number("lora_alpha", 16, in: 1e-6...1e6)),
                                         dropout: Float(try number("lora_dropout", 0, in: 0...0.99)), targets: targets))
-        case let other: throw Invalid(description: "\"method\" must be full, head-only, lora or freeze-lower, not \"\(other)\"")
         }
         o.mergeLoRA = try bool("merge_lora", false)
         o.epochs = try integer("epochs", 3, min: 1)
@@ -131,11 +139,10 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         o.gradientAccumulation = try integer("gradient_accumulation", 1, min: 1)
         o.learningRate = Float(try number("learning_rate", 5e-5, in: 1e-9...10))
         o.warmupRatio = try number("warmup_ratio", 0.1, in: 0...1)
-        switch try string("schedule", "linear") {
-        case "linear": o.schedule = .linear
-        case "constant": o.schedule = .constant
-        case "cosine": o.schedule = .cosine
-        case let other: throw Invalid(description: "\"schedule\" must be linear, constant or cosine, not \"\(other)\"")
+        switch try choice("schedule", ScheduleChoice.linear) {
+        case .linear: o.schedule = .linear
+        case .constant: o.schedule = .constant
+        case .cosine: o.schedule = .cosine
         }
         o.weightDecay = Float(try number("weight_decay", 0.01, in: 0...10))
         let clip = try number("max_grad_norm", 1, in: 0...1e6)
@@ -143,10 +150,10 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         if values["layer_decay"] != nil { o.layerDecay = Float(try number("layer_decay", 1, in: 1e-6...1)) }
         let dropout = Float(try number("dropout", 0.1, in: 0...0.99))
         o.dropout = DropoutRates(hidden: dropout, attention: dropout, classifier: dropout)
-        switch try string("loss", "cross-entropy") {
-        case "cross-entropy": o.loss = .crossEntropy
-        case "focal": o.loss = .focal(gamma: Float(try number("focal_gamma", 2, in: 0...100)))
-        case "weighted":
+        switch try choice("loss", LossChoice.crossEntropy) {
+        case .crossEntropy: o.loss = .crossEntropy
+        case .focal: o.loss = .focal(gamma: Float(try number("focal_gamma", 2, in: 0...100)))
+        case .weighted:
             let weights = try string("class_weights", "balanced")
             if weights == "balanced" {
                 let total = Float(classCounts.reduce(0, +))
@@ -164,11 +171,7 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         o.maxLength = try integer("max_length", 128, min: 2)
         o.evalEverySteps = values["eval_steps"] == nil ? nil : try integer("eval_steps", 1, min: 1)
         o.checkpointEverySteps = values["checkpoint_every"] == nil ? nil : try integer("checkpoint_every", 1, min: 1)
-        let metric = try string("metric", "loss")
-        guard let m = Metric(rawValue: metric) else {
-            throw Invalid(description: "\"metric\" must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        o.selectionMetric = m
+        o.selectionMetric = try choice("metric", Metric.loss)
         o.patience = values["patience"] == nil ? nil : try integer("patience", 1, min: 1)
         return o
     }

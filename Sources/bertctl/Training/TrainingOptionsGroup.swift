@@ -4,45 +4,46 @@ import BertTraining
 
 /// The hyper-parameters of `bertctl train`, defaults as in Hugging Face's fine-tuning recipe.
 struct TrainingOptionsGroup: ParsableArguments {
-    @Option(help: "full | head-only | lora | freeze-lower") var method = "full"
+    @Option(help: "How to fine-tune: every weight, the head only, LoRA adapters, or all but the lowest --freeze-layers layers.")
+    var method = MethodChoice.full
     @Option(help: "With --method freeze-lower: how many lower layers to freeze.") var freezeLayers = 0
     @Option(help: "LoRA rank.") var loraRank = 8
     @Option(help: "LoRA alpha (scale = alpha / rank).") var loraAlpha: Float = 16
     @Option(help: "LoRA dropout.") var loraDropout: Float = 0
-    @Option(help: "LoRA target projections, comma-separated (query,key,value,attention_output,intermediate,output).") var loraTargets = "query,value"
+    @Option(help: "LoRA target projections: any of the values, comma-separated.") var loraTargets = LoRATargetList([.query, .value])
     @Flag(help: "With --method lora: also write OUT/merged, the model with the adapters folded in.") var mergeLora = false
     @Option(help: "Epochs.") var epochs = 3
     @Option(help: "Examples per optimizer step (per micro-batch with --gradient-accumulation).") var batchSize = 32
     @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
     @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 5e-5
     @Option(help: "Warm-up as a fraction of all steps.") var warmupRatio: Double = 0.1
-    @Option(help: "linear | constant | cosine (after warm-up).") var schedule = "linear"
+    @Option(help: "The learning rate after warm-up.") var schedule = ScheduleChoice.linear
     @Option(help: "AdamW weight decay (not on biases and LayerNorm).") var weightDecay: Float = 0.01
     @Option(help: "Clip gradients to this global norm (0: no clipping).") var maxGradNorm: Float = 1
     @Option(help: "Layer-wise learning-rate decay, e.g. 0.9 (the head keeps --lr, each layer below gets ×decay).") var layerDecay: Float?
     @Option(help: "Dropout on hidden states, attention and the head.") var dropout: Float = 0.1
-    @Option(help: "cross-entropy | weighted | focal") var loss = "cross-entropy"
+    @Option(help: "The loss: cross-entropy, class-weighted cross-entropy (--class-weights) or focal (--focal-gamma).") var loss = LossChoice.crossEntropy
     @Option(help: "With --loss weighted: \"balanced\" or one weight per label, comma-separated.") var classWeights = "balanced"
     @Option(help: "With --loss focal: gamma.") var focalGamma: Float = 2
     @Option(help: "Random seed (data order, dropout, new head).") var seed: UInt64 = 42
     @Option(help: "Tokens per text, special tokens included.") var maxLength = 128
     @Option(help: "Also evaluate every N optimizer steps.") var evalSteps: Int?
     @Option(help: "Also write last-checkpoint/ every N optimizer steps (default: at the end of each epoch).") var checkpointEvery: Int?
-    @Option(help: "The metric that picks the kept checkpoint: loss | accuracy | macro_f1 | macro_precision | macro_recall | roc_auc.") var metric = "loss"
+    @Option(help: "The metric that picks the kept checkpoint (and that --patience watches).") var metric = Metric.loss
     @Option(help: "Stop after this many evaluations without improvement.") var patience: Int?
 
     /// The options as named settings: what `--local` runs with, and what a daemon job receives.
     var settings: TrainingSettings {
         var v: [String: TrainingSettings.Value] = [
-            "method": .string(method), "freeze_layers": .integer(freezeLayers), "lora_rank": .integer(loraRank),
+            "method": .string(method.rawValue), "freeze_layers": .integer(freezeLayers), "lora_rank": .integer(loraRank),
             "lora_alpha": .number(Double(loraAlpha)), "lora_dropout": .number(Double(loraDropout)),
-            "lora_targets": .string(loraTargets), "merge_lora": .bool(mergeLora), "epochs": .integer(epochs),
+            "lora_targets": .string(loraTargets.settingValue), "merge_lora": .bool(mergeLora), "epochs": .integer(epochs),
             "batch_size": .integer(batchSize), "gradient_accumulation": .integer(gradientAccumulation),
-            "learning_rate": .number(Double(learningRate)), "warmup_ratio": .number(warmupRatio), "schedule": .string(schedule),
+            "learning_rate": .number(Double(learningRate)), "warmup_ratio": .number(warmupRatio), "schedule": .string(schedule.rawValue),
             "weight_decay": .number(Double(weightDecay)), "max_grad_norm": .number(Double(maxGradNorm)),
-            "dropout": .number(Double(dropout)), "loss": .string(loss), "class_weights": .string(classWeights),
+            "dropout": .number(Double(dropout)), "loss": .string(loss.rawValue), "class_weights": .string(classWeights),
             "focal_gamma": .number(Double(focalGamma)), "seed": .integer(Int(seed)), "max_length": .integer(maxLength),
-            "metric": .string(metric),
+            "metric": .string(metric.rawValue),
         ]
         if let layerDecay { v["layer_decay"] = .number(Double(layerDecay)) }
         if let evalSteps { v["eval_steps"] = .integer(evalSteps) }

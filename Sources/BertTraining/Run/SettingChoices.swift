@@ -1,0 +1,31 @@
+// The fixed-choice training settings, spelled once: a daemon job's `options` and bertctl's
+// `--method/--schedule/--loss` take these raw values, and every list of choices in help, shell
+// completions and error messages is built from the cases.
+
+/// `method`: what trains.
+public enum MethodChoice: String, Sendable, CaseIterable {
+    case full
+    case headOnly = "head-only"
+    case lora
+    case freezeLower = "freeze-lower"
+}
+
+/// `schedule`: the learning rate after warm-up.
+public enum ScheduleChoice: String, Sendable, CaseIterable {
+    case linear, constant, cosine
+}
+
+/// `loss`.
+public enum LossChoice: String, Sendable, CaseIterable {
+    case crossEntropy = "cross-entropy"
+    case weighted
+    case focal
+}
+
+extension CaseIterable where Self: RawRepresentable, RawValue == String {
+    /// "full, head-only, lora or freeze-lower".
+    static var choiceList: String {
+        let names = allCases.map(\.rawValue)
+        return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+}
