@@ -69,6 +69,7 @@ public final class Socket {
     public func setMaxMessageSize(_ bytes: Int64) throws { try set(ZMQ_MAXMSGSIZE, bytes) }
     public func setRouterMandatory(_ on: Bool) throws { try set(ZMQ_ROUTER_MANDATORY, Int32(on ? 1 : 0)) }
     public func subscribe(_ prefix: String) throws { try set(ZMQ_SUBSCRIBE, prefix) }
+    public func unsubscribe(_ prefix: String) throws { try set(ZMQ_UNSUBSCRIBE, prefix) }
 
     // MARK: messages
 

@@ -107,3 +107,39 @@ func classifyRequest(_ texts: [String], id: String = "t", model: String? = nil) 
     r.model = model
     return r
 }
+
+extension ServerHarness {
+    /// A SUB socket on the daemon's events for `topics`, returned once the daemon's PUB socket
+    /// has the subscription (PUB/SUB's slow joiner), so no event published after it is lost.
+    /// The probe: `load`s of a path that does not exist, each published as a model.load_failed
+    /// event naming its path, repeated until one arrives. Every probe sent after the first that
+    /// arrived must arrive too, so they are all read off before returning: the test sees none.
+    func subscribe(_ topics: [String], timeout: TimeInterval = 30) throws -> Socket {
+        let sub = try Socket(context, .sub)
+        try sub.setLinger(0)
+        for topic in topics { try sub.subscribe(topic) }
+        let probeTopic = "model.load_failed", probeAdded = !topics.contains { probeTopic.hasPrefix($0) }
+        if probeAdded { try sub.subscribe(probeTopic) }
+        try sub.connect("ipc://\(runtimeDirectory)/events.sock")
+        var poller = Poller()
+        poller.add(.socket(sub))
+        let until = Date(timeIntervalSinceNow: timeout)
+        var sent: [String] = [], lastArrived: String?
+        func read(for seconds: TimeInterval) throws {
+            let readBy = Date(timeIntervalSinceNow: seconds)
+            while Date() < readBy, try !poller.poll(timeoutMs: 5).isEmpty, let m = try sub.receive(dontWait: true) {
+                let body = String(decoding: m.frames.last ?? [], as: UTF8.self)
+                if let probe = sent.last(where: body.contains) { lastArrived = probe }
+            }
+        }
+        while lastArrived == nil && Date() < until {
+            sent.append("/nonexistent/subscription-probe-\(UUID().uuidString)")
+            _ = try call(#"{"id":"probe","op":"load","name":"probe","path":"\#(sent.last!)"}"#, endpoint: ipc)
+            try read(for: 0.05)
+        }
+        guard lastArrived != nil else { throw ServerError2("the events subscription did not reach bertd within \(timeout) s") }
+        while lastArrived != sent.last && Date() < until { try read(for: 0.05) }
+        if probeAdded { try sub.unsubscribe(probeTopic) }
+        return sub
+    }
+}

@@ -117,12 +117,8 @@ final class ServerTests: XCTestCase {
     func testHotLoadReplacesAndUnloadRemoves() throws {
         let h = try ServerHarness(events: true)
         defer { h.stop() }
-        let sub = try Socket(h.context, .sub)
-        try sub.setLinger(0)
-        try sub.subscribe("model.")
-        try sub.connect("ipc://\(h.runtimeDirectory)/events.sock")
+        let sub = try h.subscribe(["model."])
         defer { sub.close() }
-        Thread.sleep(forTimeInterval: 0.2)  // let the subscription reach the publisher
         var load = Request(id: .string("l"), op: .load)
         load.name = "tiny"
         load.path = ServerHarness.tinyDistilBert
@@ -176,7 +172,7 @@ final class ServerTests: XCTestCase {
             let texts = (0..<textsPerRequest).map { "queued text \(i) \($0) " + String(repeating: "word ", count: 20) }
             try gone.send([[], classifyRequest(texts, id: "g\(i)").json.bytes])
         }
-        Thread.sleep(forTimeInterval: 0.1)
+        try waitUntilRead(h, requests: requests, since: 0)
         gone.close()
         // Short-lived clients that wait for their replies reuse the departed one's descriptor.
         for i in 0..<20 {
@@ -214,8 +210,9 @@ final class ServerTests: XCTestCase {
         let dealer = try Socket(h.context, .dealer)
         try dealer.setLinger(0)
         try dealer.connect(h.tcp)
+        let before = try requestsRead(h)
         for i in 0..<30 { try dealer.send([[], classifyRequest(["late \(i)"], id: "\(i)").json.bytes]) }
-        Thread.sleep(forTimeInterval: 0.05)
+        try waitUntilRead(h, requests: 30, since: before)
         h.stop()
         // Every request sent before the stop got an answer: a result or `unavailable`.
         try dealer.setReceiveTimeout(2000)
@@ -227,5 +224,24 @@ final class ServerTests: XCTestCase {
         }
         XCTAssertEqual(answered, 30)
         dealer.close()
+    }
+
+    /// Requests bertd has read from clients so far: in flight, answered after computing, or
+    /// withdrawn because their client left.
+    private func requestsRead(_ h: ServerHarness) throws -> Int {
+        let status = try h.call(#"{"id":"s","op":"status"}"#).result
+        let inFlight = (status["queue"] as? [String: Any])?["requests_in_flight"] as? Int ?? 0
+        let abandoned = (status["abandoned"] as? [String: Any])?["requests"] as? Int ?? 0
+        return inFlight + (status["requests"] as? Int ?? 0) + abandoned
+    }
+
+    /// Waits until bertd has read `requests` more requests than `since` (a `requestsRead`).
+    private func waitUntilRead(_ h: ServerHarness, requests: Int, since: Int, timeout: TimeInterval = 30) throws {
+        let until = Date(timeIntervalSinceNow: timeout)
+        while Date() < until {
+            if try requestsRead(h) - since >= requests { return }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        XCTFail("bertd did not read \(requests) requests within \(timeout) s")
     }
 }

@@ -21,14 +21,7 @@ final class TrainingJobTests: XCTestCase {
         try h.call(#"{"id":"t","op":"train","name":"\#(name)","model":"tiny","train":"\#(data)","options":\#(options)}"#, endpoint: h.ipc)
     }
 
-    private func subscribe(_ h: ServerHarness) throws -> Socket {
-        let sub = try Socket(h.context, .sub)
-        try sub.setLinger(0)
-        try sub.subscribe("job.")
-        try sub.connect("ipc://\(h.runtimeDirectory)/events.sock")
-        Thread.sleep(forTimeInterval: 0.2)
-        return sub
-    }
+    private func subscribe(_ h: ServerHarness) throws -> Socket { try h.subscribe(["job."]) }
 
     /// Events until one with this topic (and job id) arrives; all of them, in order.
     private func events(_ sub: Socket, until topic: String, job: String, timeout: TimeInterval = 60) throws -> [(String, [String: Any])] {
