@@ -1,23 +1,28 @@
-"""Fixtures for the protocol tests: real bertd processes on free ports and temporary ipc paths.
+"""Fixtures for the protocol tests: real bertd processes and temporary ipc paths.
 
-The binaries come from .build/release (BERTD_BIN / BERTCTL_BIN override); nothing is built here.
-Every daemon is stopped with SIGTERM and must exit with status 0.
+Every tcp listener binds tcp://127.0.0.1:* (the OS chooses the port); the endpoints bertd actually
+bound are read back from its ready line. The binaries come from .build/release (BERTD_BIN /
+BERTCTL_BIN override); nothing is built here. Every daemon is stopped with SIGTERM and must exit
+with status 0. Nothing waits a fixed time for something to happen: waits poll a condition (a
+reply, a log line, an event, the process's exit) with a generous timeout.
 """
 
+import collections
 import glob
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 import pytest
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -26,7 +31,7 @@ PROTOCOL = os.path.dirname(HERE)
 REPO = os.path.dirname(PROTOCOL)
 sys.path.insert(0, os.path.join(PROTOCOL, "clients", "python"))
 
-from bertd_client import BertdClient  # noqa: E402
+from bertd_client import BertdClient, BertdEvents  # noqa: E402
 
 BERTD = os.environ.get("BERTD_BIN", os.path.join(REPO, ".build", "release", "bertd"))
 MINILM = os.environ.get("BERTD_TEST_MODEL", os.path.join(REPO, "models", "all-MiniLM-L6-v2"))
@@ -128,10 +133,127 @@ def dealer(endpoint, frames, timeout_ms=20000):
         s.close(linger=0)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def status(daemon):
+    return check_reply(req(daemon.tcp, {"id": "status", "op": "status"}), "status", "status")["result"]
+
+
+def wait_until(condition, timeout_s=60, interval_s=0.01, what="the condition"):
+    """Polls `condition` until it returns something true, and returns that; fails after timeout_s."""
+    until = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > until:
+            pytest.fail(f"{what}: not reached within {timeout_s} s")
+        time.sleep(interval_s)
+
+
+HANDSHAKE_FAILED = {zmq.EVENT_HANDSHAKE_FAILED_AUTH, zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                    zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL}
+
+
+def req_watching_connection(endpoint, body, timeout_ms=30000, curve=None):
+    """One REQ request, watched by a socket monitor. Returns (reply, events): the reply bytes, or None
+    once the connection was refused at the handshake or dropped (nothing waits for a reply that
+    cannot come); events lists the monitor's events (zmq.EVENT_*). Fails if neither happens within
+    timeout_ms."""
+    s = CTX.socket(zmq.REQ)
+    s.linger = 0
+    if curve:
+        s.curve_serverkey, s.curve_publickey, s.curve_secretkey = curve
+    monitor = s.get_monitor_socket()
+    events = []
+    try:
+        s.connect(endpoint)
+        s.send(body if isinstance(body, (bytes, bytearray)) else json.dumps(body).encode())
+        poller = zmq.Poller()
+        poller.register(s, zmq.POLLIN)
+        poller.register(monitor, zmq.POLLIN)
+        until = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < until:
+            ready = dict(poller.poll(max(1, int((until - time.monotonic()) * 1000))))
+            if s in ready:
+                return s.recv(), events
+            if monitor in ready:
+                events.append(recv_monitor_message(monitor)["event"])
+                if events[-1] in HANDSHAKE_FAILED or events[-1] == zmq.EVENT_DISCONNECTED:
+                    # Whatever the peer sent before it went is readable now; after, nothing can come.
+                    return (s.recv() if s.poll(0) else None), events
+        pytest.fail(f"neither a reply nor a refused or dropped connection within {timeout_ms} ms (events {events})")
+    finally:
+        s.disable_monitor()
+        monitor.close(linger=0)
+        s.close(linger=0)
+
+
+# MARK: events
+
+class Subscription(BertdEvents):
+    """The Python client's subscription, without its fixed settle time: `subscribed` waits until
+    the daemon's PUB socket has it. Events read while confirming that are held, not lost."""
+
+    def __init__(self, endpoint, topics=("",)):
+        super().__init__(endpoint, topics=topics, settle_s=0, context=CTX)
+        self._held = collections.deque()
+
+    def next(self, timeout_ms=None):
+        if self._held:
+            return self._held.popleft()
+        return super().next(timeout_ms)
+
+
+PROBE_TOPIC = "model.load_failed"
+
+
+def subscribed(daemon, *subscriptions, timeout_s=60):
+    """Waits until every subscription is in place at the daemon (PUB/SUB's slow joiner): probes
+    are `load`s of a path that does not exist, each published as a model.load_failed event
+    carrying its path, repeated until every subscriber has received one. Each subscriber is then
+    read up to the last probe (so no probe is left for the test to see) and the probe topic, if
+    it was added for this, is dropped again. Returns the subscriptions."""
+    for s in subscriptions:
+        s._socket.subscribe(PROBE_TOPIC.encode())
+    last_seen = {s: None for s in subscriptions}
+    probes, until = [], time.monotonic() + timeout_s
+
+    def read(s, timeout_ms):
+        got = BertdEvents.next(s, timeout_ms)
+        if got is None:
+            return False
+        topic, body = got
+        if topic == PROBE_TOPIC and body.get("path") in probes:
+            last_seen[s] = body["path"]
+        else:
+            s._held.append(got)
+        return True
+
+    while any(seen is None for seen in last_seen.values()):
+        if time.monotonic() > until:
+            pytest.fail(f"the event subscriptions did not reach bertd within {timeout_s} s")
+        probes.append(f"/nonexistent/bertd-subscription-probe/{uuid.uuid4().hex}")
+        expect_error(req(daemon.admin, {"id": "probe", "op": "load", "name": "subscription-probe", "path": probes[-1]},
+                         timeout_ms=30000), "load_failed", "probe")
+        for s in subscriptions:
+            # The event is published before the reply is sent: once subscribed, it is there at once.
+            while last_seen[s] != probes[-1] and read(s, 100):
+                pass
+    for s in subscriptions:  # a subscriber confirmed by an earlier probe receives the later ones too
+        while last_seen[s] != probes[-1]:
+            if not read(s, 30000):
+                pytest.fail(f"probe {probes[-1]} not received by a confirmed subscriber")
+        s._socket.unsubscribe(PROBE_TOPIC.encode())
+    return subscriptions[0] if len(subscriptions) == 1 else subscriptions
+
+
+def subscribe(daemon, topics=("",)):
+    """A Subscription to the daemon's events, in place on return."""
+    subscription = Subscription(daemon.events, topics=topics)
+    try:
+        return subscribed(daemon, subscription)
+    except BaseException:
+        subscription.close()
+        raise
 
 
 # MARK: the daemon
@@ -146,7 +268,8 @@ def _die_with_parent():
 
 
 class Daemon:
-    """One bertd process. tcp is endpoint 0 (bound to a free port), admin the ipc endpoint."""
+    """One bertd process. tcp is endpoint 0 (tcp://127.0.0.1:*, the port the OS chose as bertd's ready
+    line reports it), admin the ipc endpoint, events the PUB socket's ipc endpoint."""
 
     def __init__(self, sets=(), config_text=None, name="bertd", state=None):
         if not os.access(BERTD, os.X_OK):
@@ -209,6 +332,11 @@ class Daemon:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def wait_for_log(self, pattern, timeout_s=60):
+        """The first match of the regular expression in the daemon's log, once it is there."""
+        return wait_until(lambda: re.search(pattern, self.log_text()), timeout_s, interval_s=0.005,
+                          what=f"bertd's log line /{pattern}/")
+
     def client(self, admin=False, **kwargs):
         return BertdClient(self.admin if admin else self.tcp, **kwargs)
 
@@ -264,9 +392,8 @@ def stop_and_check(daemon):
 
 @pytest.fixture(scope="session")
 def bertd():
-    """The daemon shared by most tests (default limits). Its memory is checked at the end."""
+    """The daemon shared by most tests (default limits)."""
     daemon = Daemon(name="bertd-main")
-    daemon.rss_at_start = daemon.rss_mib()
     yield daemon
     stop_and_check(daemon)
 

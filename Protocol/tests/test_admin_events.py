@@ -4,19 +4,17 @@ publish on the PUB socket, and forbidden on the tcp endpoint."""
 import json
 import os
 import shutil
-import time
 
 import pytest
 import zmq
 
-from bertd_client import BertdEvents
-from conftest import CTX, TINY, check_event, check_reply, expect_error, req
+from conftest import CTX, TINY, Subscription, check_event, check_reply, expect_error, req, subscribe, subscribed
 
 
 @pytest.fixture
 def events(bertd):
-    """The Python client's subscription (it waits for the subscription to reach the daemon)."""
-    with BertdEvents(bertd.events, topics=["model."], context=CTX) as subscription:
+    """The Python client's subscription, in place at the daemon (probed, not slept on)."""
+    with subscribe(bertd, ["model."]) as subscription:
         yield subscription
 
 
@@ -104,8 +102,8 @@ def test_load_failed_event(bertd, events, tmp_path):
 def test_events_by_topic_prefix(bertd, tmp_path):
     """BertdEvents: every topic by default, only the prefixes asked for otherwise; the iterator
     and next() yield (topic, object); next() times out with None."""
-    with BertdEvents(bertd.events, context=CTX) as everything, \
-            BertdEvents(bertd.events, topics=["model.unloaded"], context=CTX) as unloads:
+    with Subscription(bertd.events) as everything, Subscription(bertd.events, topics=["model.unloaded"]) as unloads:
+        subscribed(bertd, everything, unloads)
         admin(bertd, {"id": "L", "op": "load", "name": "prefix-test", "path": TINY})
         admin(bertd, {"id": "U", "op": "unload", "name": "prefix-test"})
         stream = iter(everything)

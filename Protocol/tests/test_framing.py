@@ -3,11 +3,10 @@ and malformed multipart messages. After each abuse the daemon must still serve o
 
 import json
 import threading
-import time
 
 import zmq
 
-from conftest import CTX, check_reply, dealer, expect_error, req
+from conftest import CTX, check_reply, dealer, expect_error, req, wait_until
 
 PING = json.dumps({"id": "f", "op": "ping"}).encode()
 
@@ -158,20 +157,17 @@ def test_work_of_a_vanished_client_is_withdrawn(bertd):
         s.send_multipart([b"", json.dumps({"id": i, "op": "embed", "texts": texts}).encode()])
     # Close once the daemon holds the requests: work it had not read yet when the disconnect came
     # may be computed if a new connection already took the old one's descriptor (PROTOCOL.md).
-    for _ in range(500):
-        if _status(bertd)["queue"]["requests_in_flight"] >= requests:
-            break
-        time.sleep(0.01)
+    wait_until(lambda: _status(bertd)["queue"]["requests_in_flight"] >= requests, what=f"{requests} requests in flight")
     s.close(linger=5000)
     for i in range(5):
         reply = check_reply(req(bertd.tcp, {"id": f"live{i}", "op": "embed", "texts": ["still served"]}), "embed", f"live{i}")
         assert reply["ok"]
-    status = _status(bertd)
-    for _ in range(600):
-        if status["queue"]["texts"] == 0 and status["queue"]["requests_in_flight"] == 0:
-            break
-        time.sleep(0.05)
-        status = _status(bertd)
+
+    def idle():
+        st = _status(bertd)
+        return st if st["queue"]["texts"] == 0 and st["queue"]["requests_in_flight"] == 0 else None
+
+    status = wait_until(idle, interval_s=0.05, what="an empty queue")
     withdrawn = status["abandoned"]["texts"] - before["abandoned"]["texts"]
     computed = status["batched_texts"] - before["batched_texts"]
     # Requests read after the disconnect are dropped untokenized: counted, but not as texts.

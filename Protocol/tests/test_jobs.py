@@ -1,6 +1,10 @@
 """Training jobs over the protocol: admin only, every bad submission refused with its code, a job's
 life told by its events and its record, the result served under its name, cancel, serving while
-training, and a job that survives a restart of the daemon."""
+training, and a job that survives a restart of the daemon.
+
+The MiniLM jobs are kept short (a few optimizer steps of about 0.1 s here): the restart tests check
+that the next daemon resumes from the resume point and finishes a few steps later, not that a long
+job trains to its end."""
 
 import json
 import os
@@ -11,8 +15,7 @@ import time
 
 import pytest
 
-from bertd_client import BertdEvents
-from conftest import CTX, TINY, Daemon, check_event, check_reply, expect_error, req, stop_and_check
+from conftest import TINY, Daemon, check_event, check_reply, expect_error, req, stop_and_check, subscribe
 
 
 def write_data(path, count=160):
@@ -30,13 +33,16 @@ def admin(bertd, body, op=None, timeout_ms=30000):
 
 @pytest.fixture(scope="module")
 def tiny_loaded(bertd):
-    """The tiny BERT served as "tiny": jobs on it take a fraction of a second."""
-    assert admin(bertd, {"id": "l", "op": "load", "name": "tiny", "path": TINY}, "load")["ok"]
-    return "tiny"
+    """The tiny BERT served as "tiny-jobs" (a name of its own: other modules load and unload "tiny"
+    on the shared daemon): jobs on it take a fraction of a second. Unloaded afterwards."""
+    assert admin(bertd, {"id": "l", "op": "load", "name": "tiny-jobs", "path": TINY}, "load")["ok"]
+    yield "tiny-jobs"
+    assert admin(bertd, {"id": "u", "op": "unload", "name": "tiny-jobs"}, "unload")["ok"]
 
 
-def wait_for(events, job, topic, timeout_s=120):
-    """Events of this job until `topic`; every one checked against event.schema.json."""
+def wait_for(events, job, topic, timeout_s=120, bodies=None):
+    """Events of this job until `topic`; every one checked against event.schema.json (and appended
+    to `bodies` when given)."""
     seen = []
     until = time.monotonic() + timeout_s
     while time.monotonic() < until:
@@ -48,6 +54,8 @@ def wait_for(events, job, topic, timeout_s=120):
         if body.get("job") != job:
             continue
         seen.append(t)
+        if bodies is not None:
+            bodies.append(body)
         if t == topic:
             return seen, body
     pytest.fail(f"no {topic} for job {job} within {timeout_s} s (saw {seen})")
@@ -122,7 +130,7 @@ def test_unknown_job(bertd):
 
 def test_job_life_and_result_served(bertd, tiny_loaded, tmp_path):
     data = write_data(tmp_path / "train.tsv")
-    with BertdEvents(bertd.events, topics=["job."], context=CTX) as events:
+    with subscribe(bertd, ["job."]) as events:
         reply = admin(bertd, {"id": "t", "op": "train", "name": "tiny-trained", "model": tiny_loaded, "train": data,
                               "options": {"epochs": 2, "batch_size": 8, "learning_rate": 1e-3}}, "train")
         job = reply["result"]["job"]
@@ -144,7 +152,7 @@ def test_job_life_and_result_served(bertd, tiny_loaded, tmp_path):
 
 def test_cancel_running_and_queued(bertd, tiny_loaded, tmp_path):
     data = write_data(tmp_path / "train.tsv", count=400)
-    with BertdEvents(bertd.events, topics=["job."], context=CTX) as events:
+    with subscribe(bertd, ["job."]) as events:
         long = admin(bertd, {"id": "t1", "op": "train", "name": "long", "model": tiny_loaded, "train": data,
                              "options": {"epochs": 400, "batch_size": 4}}, "train")["result"]["job"]["id"]
         queued = admin(bertd, {"id": "t2", "op": "train", "name": "later", "model": tiny_loaded, "train": data}, "train")["result"]["job"]["id"]
@@ -168,11 +176,11 @@ def own_bertd():
 
 
 def test_requests_are_served_while_a_job_trains(own_bertd, tmp_path):
-    """A MiniLM job runs for seconds; classify requests meanwhile are all answered, between its
-    steps. The latencies are printed (a micro-step bounds them), not asserted."""
+    """A MiniLM job runs for seconds (9 steps); classify requests meanwhile are all answered, between
+    its steps. The latencies are printed (a micro-step bounds them), not asserted."""
     bertd = own_bertd
-    data = write_data(tmp_path / "train.tsv", count=480)
-    with BertdEvents(bertd.events, topics=["job."], context=CTX) as events:
+    data = write_data(tmp_path / "train.tsv", count=160)
+    with subscribe(bertd, ["job."]) as events:
         job = admin(bertd, {"id": "t", "op": "train", "name": "minilm-job", "train": data,
                             "options": {"epochs": 1, "batch_size": 16}}, "train")["result"]["job"]["id"]
         wait_for(events, job, "job.step")
@@ -192,7 +200,7 @@ def test_requests_are_served_while_a_job_trains(own_bertd, tmp_path):
 def test_a_job_with_bad_data_fails_with_the_reason(bertd, tiny_loaded, tmp_path):
     path = tmp_path / "bad.tsv"
     path.write_text("text\tlabel\nfine text\tpos\nno label here\n")
-    with BertdEvents(bertd.events, topics=["job."], context=CTX) as events:
+    with subscribe(bertd, ["job."]) as events:
         job = admin(bertd, {"id": "t", "op": "train", "name": "never", "model": tiny_loaded, "train": str(path)}, "train")["result"]["job"]["id"]
         _, failed = wait_for(events, job, "job.failed")
     assert "bad.tsv" in failed["message"] and "3" in failed["message"], failed
@@ -203,27 +211,62 @@ def test_a_job_with_bad_data_fails_with_the_reason(bertd, tiny_loaded, tmp_path)
     bertd.assert_serving()
 
 
+def resume_point_step(state, job):
+    """The optimizer step of the job's resume point on disk."""
+    path = os.path.join(state, "jobs", job, "output", "last-checkpoint", "trainer_state.json")
+    assert os.path.isfile(path), f"no resume point at {path}"
+    with open(path) as f:
+        return json.load(f)["global_step"]
+
+
+def resumes_and_finishes(daemon, job, resume, total_steps):
+    """On the daemon started again: the job resumes from its resume point (job.started and its
+    record say resumed; its steps go on after the resume point's, each once, to the last) and
+    finishes. The events are read from just after the daemon is ready; a job that started again
+    from step 1 would show its early steps."""
+    assert "resumes from its last resume point" in daemon.log_text()
+    bodies = []
+    with subscribe(daemon, ["job."]) as events:
+        started = daemon.wait_for_log(rf"job {job} started( \(resuming\))?\n")
+        assert started.group(1), started.group(0)  # logged where job.started is published, with its "resumed"
+        seen, finished = wait_for(events, job, "job.finished", bodies=bodies)
+    assert all(b["resumed"] for b in bodies if b["event"] == "job.started"), bodies
+    steps = [b["step"] for b in bodies if b["event"] == "job.step"]
+    assert steps and steps[0] > resume, f"resume point at step {resume}; steps after the restart: {steps}"
+    assert steps == list(range(steps[0], total_steps + 1)), steps
+    assert {b["total_steps"] for b in bodies if b["event"] == "job.step"} == {total_steps}
+    record = wait_until_done(daemon, job)
+    assert record["state"] == "finished", record
+    assert record["resumed"] is True and record["progress"]["step"] == total_steps, record
+    return record
+
+
 def test_job_survives_a_restart(tmp_path):
-    """SIGTERM during a job: exit 0, the job interrupted with a resume point; the next daemon on the
-    same state directory resumes and finishes it."""
+    """SIGTERM during a job: exit 0, the job interrupted with a resume point at the step it stopped
+    at; the next daemon on the same state directory resumes from there and finishes it (2 epochs
+    of 4 steps: the restart lands in the first)."""
     state = str(tmp_path / "state")
-    data = write_data(tmp_path / "train.tsv", count=320)
+    data = write_data(tmp_path / "train.tsv", count=64)
     first = Daemon(name="bertd-jobs", state=state)
     try:
-        with BertdEvents(first.events, topics=["job."], context=CTX) as events:
+        with subscribe(first, ["job."]) as events:
             job = admin(first, {"id": "t", "op": "train", "name": "survivor", "train": data,
                                 "options": {"epochs": 2, "batch_size": 16, "seed": 4}}, "train")["result"]["job"]["id"]
-            wait_for(events, job, "job.step")
+            _, step = wait_for(events, job, "job.step")
+        assert job_record(first, job)["resumed"] is False
         assert first.stop() == 0
     finally:
         first.cleanup()
     with open(os.path.join(state, "jobs", job, "job.json")) as f:
-        assert json.load(f)["state"] == "interrupted"
+        interrupted = json.load(f)
+    assert interrupted["state"] == "interrupted"
+    resume = resume_point_step(state, job)
+    total_steps = step["total_steps"]
+    assert step["step"] <= resume < total_steps, (step, resume)  # it stopped at its next step, well before the end
+    assert interrupted["progress"]["step"] == resume, interrupted["progress"]  # the resume point is where it stopped
     second = Daemon(name="bertd-jobs", state=state)
     try:
-        record = wait_until_done(second, job)
-        assert record["state"] == "finished", record
-        assert "resumes" in second.log_text()
+        resumes_and_finishes(second, job, resume, total_steps)
         stop_and_check(second)
     finally:
         second.cleanup()
@@ -231,16 +274,16 @@ def test_job_survives_a_restart(tmp_path):
 
 def test_job_survives_kill_9(tmp_path):
     """kill -9 during a job loses nothing acknowledged: the next daemon finds the job, resumes it
-    from its last resume point (checkpoint_every) and finishes it."""
+    from its last resume point (checkpoint_every) and finishes it (8 steps in all)."""
     state = str(tmp_path / "state")
-    data = write_data(tmp_path / "train.tsv", count=320)
+    data = write_data(tmp_path / "train.tsv", count=64)
     first = Daemon(name="bertd-kill", state=state)
     try:
-        with BertdEvents(first.events, topics=["job."], context=CTX) as events:
+        with subscribe(first, ["job."]) as events:
             job = admin(first, {"id": "t", "op": "train", "name": "crashproof", "train": data,
                                 "options": {"epochs": 1, "batch_size": 8, "checkpoint_every": 2}}, "train")["result"]["job"]["id"]
             for _ in range(4):
-                wait_for(events, job, "job.step")
+                _, step = wait_for(events, job, "job.step")
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(30)
         first.returncode = first.proc.returncode
@@ -249,12 +292,12 @@ def test_job_survives_kill_9(tmp_path):
         first.cleanup()
     with open(os.path.join(state, "jobs", job, "job.json")) as f:
         assert json.load(f)["state"] == "running"  # what was on disk when it died
-    assert os.path.isfile(os.path.join(state, "jobs", job, "output", "last-checkpoint", "trainer_state.json"))
+    resume = resume_point_step(state, job)
+    total_steps = step["total_steps"]
+    assert resume % 2 == 0 and 2 <= resume < total_steps, (resume, step)  # a checkpoint_every point before the end
     second = Daemon(name="bertd-kill", state=state)
     try:
-        record = wait_until_done(second, job)
-        assert record["state"] == "finished", record
-        assert "resumes from its last resume point" in second.log_text()
+        resumes_and_finishes(second, job, resume, total_steps)
         assert classify_when_served(second, "crashproof")["ok"]
         stop_and_check(second)
     finally:
