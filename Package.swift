@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // bertd — fine-tune and serve BERT-family text classifiers on CPU.
-// Targets follow DESIGN.md: C shims, the engine (BertCore), tokenizers, the pipeline that joins
+// Targets follow ARCHITECTURE.md: C shims, the engine (BertCore), tokenizers, the pipeline that joins
 // them, and thin executables on top.
 import PackageDescription
 

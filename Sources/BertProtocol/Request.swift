@@ -5,49 +5,112 @@ import Foundation
 ///     {"v": 1, "id": "42", "op": "classify", "model": "sentiment", "texts": ["…"],
 ///      "pairs": ["…"], "labels": ["…"], "top_k": 2, "deadline_ms": 250, "truncate": true}
 ///
+/// One typed value per operation: parsing checks every field, so the server never unwraps.
 /// Parsing keeps the `id` even when the rest is invalid, so that an error reply still carries it.
 public struct Request: Sendable {
     /// Echoed verbatim in the reply (a string or a number; null when the request had none).
     public var id: JSON
-    public var op: Op
-    public var model: String?
-    public var texts: [String] = []
-    public var pairs: [String]?
-    public var labels: [String]?
-    public var topK: Int?
-    public var deadlineMs: Int?
-    public var truncate = true
-    /// load/unload: the model's name and (load) its directory.
-    public var name: String?
-    public var path: String?
-    /// train: the job to run (`model` is the base model, by name).
-    public var training: TrainingRequest?
-    /// jobs (optional) and cancel: a job's id.
-    public var job: String?
+    public var operation: Operation
 
-    public init(id: JSON, op: Op) {
+    public var op: Op { operation.op }
+
+    public init(id: JSON, _ operation: Operation) {
         self.id = id
-        self.op = op
+        self.operation = operation
     }
 
     /// The JSON text of this request (what a client sends).
     public var json: JSON {
-        var fields: [(String, JSON)] = [("v", .int(protocolVersion)), ("id", id), ("op", .string(op.rawValue))]
+        .object([("v", .int(protocolVersion)), ("id", id), ("op", .string(op.rawValue))] + operation.fields)
+    }
+}
+
+extension Request {
+    /// What a request asks for, with exactly the fields its operation takes.
+    public enum Operation: Sendable, Equatable {
+        case classify(Inference)
+        case embed(Inference)
+        case models, status, ping
+        /// Load (or replace) the model `name` from the directory `path`.
+        case load(name: String, path: String)
+        case unload(name: String)
+        case train(TrainingRequest)
+        /// One job by id, or all of them.
+        case jobs(id: String?)
+        case cancel(job: String)
+
+        public var op: Op {
+            switch self {
+            case .classify: return .classify
+            case .embed: return .embed
+            case .models: return .models
+            case .status: return .status
+            case .ping: return .ping
+            case .load: return .load
+            case .unload: return .unload
+            case .train: return .train
+            case .jobs: return .jobs
+            case .cancel: return .cancel
+            }
+        }
+
+        /// The texts of a classify or embed request.
+        public var inference: Inference? {
+            switch self {
+            case .classify(let i), .embed(let i): return i
+            default: return nil
+            }
+        }
+
+        var fields: [(String, JSON)] {
+            switch self {
+            case .classify(let i), .embed(let i): return i.fields
+            case .models, .status, .ping: return []
+            case .load(let name, let path): return [("name", .string(name)), ("path", .string(path))]
+            case .unload(let name): return [("name", .string(name))]
+            case .train(let t): if case .object(let f) = t.json { return f } else { return [] }
+            case .jobs(let id): return id.map { [("job", .string($0))] } ?? []
+            case .cancel(let job): return [("job", .string(job))]
+            }
+        }
+    }
+}
+
+/// classify and embed: texts (each with an optional pair) for one model.
+public struct Inference: Sendable, Equatable {
+    /// The model by name; nil: the default model.
+    public var model: String?
+    public var texts: [String]
+    /// The second text of each pair, one per text.
+    public var pairs: [String]?
+    /// classify only: candidate labels for zero-shot classification with an embedding model.
+    public var labels: [String]?
+    public var topK: Int?
+    public var deadlineMs: Int?
+    /// false: a text longer than the model takes is an error instead of being cut.
+    public var truncate: Bool
+
+    public init(texts: [String], model: String? = nil, pairs: [String]? = nil, labels: [String]? = nil,
+                topK: Int? = nil, deadlineMs: Int? = nil, truncate: Bool = true) {
+        self.texts = texts
+        self.model = model
+        self.pairs = pairs
+        self.labels = labels
+        self.topK = topK
+        self.deadlineMs = deadlineMs
+        self.truncate = truncate
+    }
+
+    var fields: [(String, JSON)] {
+        var fields: [(String, JSON)] = []
         if let model { fields.append(("model", .string(model))) }
-        if op == .classify || op == .embed { fields.append(("texts", .array(texts.map { .string($0) }))) }
+        fields.append(("texts", .array(texts.map { .string($0) })))
         if let pairs { fields.append(("pairs", .array(pairs.map { .string($0) }))) }
         if let labels { fields.append(("labels", .array(labels.map { .string($0) }))) }
         if let topK { fields.append(("top_k", .int(topK))) }
         if let deadlineMs { fields.append(("deadline_ms", .int(deadlineMs))) }
         if !truncate { fields.append(("truncate", .bool(false))) }
-        if let name { fields.append(("name", .string(name))) }
-        if let path { fields.append(("path", .string(path))) }
-        if let training, case .object(let more) = training.json {
-            fields.removeAll { $0.0 == "name" }
-            fields += more
-        }
-        if let job { fields.append(("job", .string(job))) }
-        return .object(fields)
+        return fields
     }
 }
 
@@ -96,59 +159,59 @@ public enum RequestParser {
         guard let op = Op(rawValue: opText) else {
             throw ProtocolError(.unknownOp, "unknown op \"\(opText)\" (known: \(Op.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        var r = Request(id: id, op: op)
-        r.model = try optional(f, "model", String.self)
+        let model = try optional(f, "model", String.self)
         switch op {
-        case .classify, .embed:
-            if let one = try optional(f, "text", String.self) {
-                guard f["texts"] == nil else { throw ProtocolError(.badRequest, "give \"text\" or \"texts\", not both") }
-                r.texts = [one]
-            } else {
-                guard f["texts"] != nil else { throw ProtocolError(.badRequest, "missing \"texts\" (an array of strings)") }
-                r.texts = try stringArray(f, "texts")
-            }
-            guard !r.texts.isEmpty else { throw ProtocolError(.badRequest, "\"texts\" is empty") }
-            if f["pairs"] != nil {
-                let pairs = try stringArray(f, "pairs")
-                guard pairs.count == r.texts.count else {
-                    throw ProtocolError(.badRequest, "\"pairs\" has \(pairs.count) entries for \(r.texts.count) texts")
-                }
-                r.pairs = pairs
-            }
-            if f["labels"] != nil {
-                let labels = try stringArray(f, "labels")
-                guard !labels.isEmpty else { throw ProtocolError(.badRequest, "\"labels\" is empty") }
-                guard Set(labels).count == labels.count else { throw ProtocolError(.badRequest, "\"labels\" has duplicates") }
-                guard labels.allSatisfy({ !$0.isEmpty }) else { throw ProtocolError(.badRequest, "\"labels\" has an empty label") }
-                r.labels = labels
-            }
-            r.topK = try optional(f, "top_k", Int.self)
-            if let k = r.topK, k < 1 { throw ProtocolError(.badRequest, "\"top_k\" must be at least 1") }
-            r.deadlineMs = try optional(f, "deadline_ms", Int.self)
-            if let d = r.deadlineMs, d < 0 { throw ProtocolError(.badRequest, "\"deadline_ms\" must not be negative") }
-            r.truncate = try optional(f, "truncate", Bool.self) ?? true
-        case .load:
-            r.name = try required(f, "name", String.self)
-            r.path = try required(f, "path", String.self)
-        case .unload:
-            r.name = try required(f, "name", String.self)
-        case .train:
-            r.training = try trainingRequest(f)
-        case .jobs:
-            r.job = try optional(f, "job", String.self)
-        case .cancel:
-            r.job = try required(f, "job", String.self)
-        case .models, .status, .ping:
-            break
+        case .classify: return Request(id: id, .classify(try inference(f, model: model)))
+        case .embed: return Request(id: id, .embed(try inference(f, model: model)))
+        case .load: return Request(id: id, .load(name: try required(f, "name", String.self), path: try required(f, "path", String.self)))
+        case .unload: return Request(id: id, .unload(name: try required(f, "name", String.self)))
+        case .train: return Request(id: id, .train(try trainingRequest(f, model: model)))
+        case .jobs: return Request(id: id, .jobs(id: try optional(f, "job", String.self)))
+        case .cancel: return Request(id: id, .cancel(job: try required(f, "job", String.self)))
+        case .models: return Request(id: id, .models)
+        case .status: return Request(id: id, .status)
+        case .ping: return Request(id: id, .ping)
         }
+    }
+
+    /// The fields of classify and embed, each checked.
+    public static func inference(_ f: [String: Any], model: String?) throws -> Inference {
+        var r = Inference(texts: [], model: model)
+        if let one = try optional(f, "text", String.self) {
+            guard f["texts"] == nil else { throw ProtocolError(.badRequest, "give \"text\" or \"texts\", not both") }
+            r.texts = [one]
+        } else {
+            guard f["texts"] != nil else { throw ProtocolError(.badRequest, "missing \"texts\" (an array of strings)") }
+            r.texts = try stringArray(f, "texts")
+        }
+        guard !r.texts.isEmpty else { throw ProtocolError(.badRequest, "\"texts\" is empty") }
+        if f["pairs"] != nil {
+            let pairs = try stringArray(f, "pairs")
+            guard pairs.count == r.texts.count else {
+                throw ProtocolError(.badRequest, "\"pairs\" has \(pairs.count) entries for \(r.texts.count) texts")
+            }
+            r.pairs = pairs
+        }
+        if f["labels"] != nil {
+            let labels = try stringArray(f, "labels")
+            guard !labels.isEmpty else { throw ProtocolError(.badRequest, "\"labels\" is empty") }
+            guard Set(labels).count == labels.count else { throw ProtocolError(.badRequest, "\"labels\" has duplicates") }
+            guard labels.allSatisfy({ !$0.isEmpty }) else { throw ProtocolError(.badRequest, "\"labels\" has an empty label") }
+            r.labels = labels
+        }
+        r.topK = try optional(f, "top_k", Int.self)
+        if let k = r.topK, k < 1 { throw ProtocolError(.badRequest, "\"top_k\" must be at least 1") }
+        r.deadlineMs = try optional(f, "deadline_ms", Int.self)
+        if let d = r.deadlineMs, d < 0 { throw ProtocolError(.badRequest, "\"deadline_ms\" must not be negative") }
+        r.truncate = try optional(f, "truncate", Bool.self) ?? true
         return r
     }
 
-    private static func trainingRequest(_ f: [String: Any]) throws -> TrainingRequest {
+    private static func trainingRequest(_ f: [String: Any], model: String?) throws -> TrainingRequest {
         let name = try required(f, "name", String.self)
         guard !name.isEmpty, !name.contains("/") else { throw ProtocolError(.badRequest, "\"name\" must be a non-empty model name without \"/\"") }
         var t = TrainingRequest(name: name, train: try required(f, "train", String.self),
-                                validation: try optional(f, "validation", String.self))
+                                validation: try optional(f, "validation", String.self), baseModel: model)
         guard let raw = f["options"], !(raw is NSNull) else { return t }
         guard let options = raw as? [String: Any] else { throw ProtocolError(.badRequest, "\"options\" must be an object") }
         for (key, value) in options {

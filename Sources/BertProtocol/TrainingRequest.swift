@@ -13,12 +13,16 @@ public struct TrainingRequest: Sendable, Equatable {
     public var train: String
     public var validation: String?
     public var options: [String: TrainingValue]
+    /// The loaded model to fine-tune, by name (`model`); nil: the default model.
+    public var baseModel: String?
 
-    public init(name: String, train: String, validation: String? = nil, options: [String: TrainingValue] = [:]) {
+    public init(name: String, train: String, validation: String? = nil, options: [String: TrainingValue] = [:],
+                baseModel: String? = nil) {
         self.name = name
         self.train = train
         self.validation = validation
         self.options = options
+        self.baseModel = baseModel
     }
 
     /// Every key `options` may hold, with the type it must have.
@@ -34,7 +38,8 @@ public struct TrainingRequest: Sendable, Equatable {
     ]
 
     var json: JSON {
-        var fields: [(String, JSON)] = [("name", .string(name)), ("train", .string(train))]
+        var fields: [(String, JSON)] = baseModel.map { [("model", .string($0))] } ?? []
+        fields += [("name", .string(name)), ("train", .string(train))]
         if let validation { fields.append(("validation", .string(validation))) }
         if !options.isEmpty { fields.append(("options", .object(options.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) }))) }
         return .object(fields)

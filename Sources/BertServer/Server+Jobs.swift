@@ -6,7 +6,7 @@ import ZeroMQ
 /// Training jobs as the protocol shows them, and what happens when the compute thread reports
 /// on one: record it, publish its event, serve its result when it finishes. I/O thread only.
 extension BertServer {
-    func record(_ event: JobEvent, sockets: [Socket]) {
+    func record(_ event: JobEvent) {
         guard let job = jobs.record(event) else { return }
         let id: (String, JSON) = ("job", .string(job.id))
         switch event {

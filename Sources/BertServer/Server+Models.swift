@@ -7,10 +7,10 @@ import ZeroMQ
 /// Models: loading at start, hot load/unload on request, reload on SIGHUP. Loads run on threads
 /// of their own; the I/O thread installs the result.
 extension BertServer {
+    /// Who asked for a load: answered when it is done.
     struct ReplyTarget {
         let id: JSON
-        let envelope: [[UInt8]]
-        let socketIndex: Int
+        let origin: Origin
     }
 
     struct LoadOutcome {
@@ -60,7 +60,7 @@ extension BertServer {
         thread.start()
     }
 
-    func finishLoad(_ outcome: LoadOutcome, sockets: [Socket], publisher: Socket?) {
+    func finishLoad(_ outcome: LoadOutcome, publisher: Socket?) {
         pendingLoads -= 1
         switch outcome.result {
         case .success(let textModel):
@@ -68,16 +68,13 @@ extension BertServer {
             jobs.unserve(model.name, except: model.path)  // another directory under a job's name replaces its model
             log.notice("loaded model \(model.name) v\(model.version) from \(model.path)")
             publish(.modelLoaded, [("model", .string(model.name)), ("version", .int(model.version)), ("path", .string(model.path))])
-            if let r = outcome.reply {
-                send(envelope: r.envelope, body: Reply.success(id: r.id, result: .object([("loaded", modelJSON(model))])), socketIndex: r.socketIndex, sockets: sockets)
-            }
+            if let r = outcome.reply { succeed(r.origin, r.id, .object([("loaded", modelJSON(model))])) }
         case .failure(let error):
             let message = (error as? BertError)?.message ?? "\(error)"
             log.warning("loading model \(outcome.name) from \(outcome.path) failed: \(message)")
             publish(.modelLoadFailed, [("model", .string(outcome.name)), ("path", .string(outcome.path)), ("message", .string(message))])
             if let r = outcome.reply {
-                stats.record(error: ErrorCode.loadFailed.rawValue)
-                send(envelope: r.envelope, body: Reply.failure(id: r.id, error: ProtocolError(.loadFailed, message)), socketIndex: r.socketIndex, sockets: sockets)
+                fail(r.origin, r.id, ProtocolError(.loadFailed, message))
             }
         }
         if reloading && pendingLoads == 0 {

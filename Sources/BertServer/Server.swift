@@ -33,6 +33,8 @@ public final class BertServer: @unchecked Sendable {
     /// Work was queued in this pass of the loop; the compute thread is woken once at its end.
     var submittedSinceWake = false
     var reloading = false
+    /// A stop was asked for: only ping and status are served while in-flight work drains.
+    var isStopping = false
     /// The PUB socket (I/O thread only); nil when events are off.
     var publisher: Socket?
     let startedAt = monotonicSeconds()
@@ -151,9 +153,9 @@ public final class BertServer: @unchecked Sendable {
         serve(sockets: sockets, trackers: trackers, publisher: publisher)
 
         scheduler.stop()  // a running job stops at its next step, with a resume point
-        for item in completions.take() { finish(item, sockets: sockets) }
-        for event in jobEvents.take() { record(event, sockets: sockets) }
-        failAllPending(ProtocolError(.unavailable, "bertd is shutting down"), sockets: sockets)
+        for item in completions.take() { finish(item) }
+        for event in jobEvents.take() { record(event) }
+        failAllPending(ProtocolError(.unavailable, "bertd is shutting down"))
         trackers.forEach { $0.monitor.close() }
         sockets.forEach { $0.close() }
         publisher?.close()
@@ -169,7 +171,6 @@ public final class BertServer: @unchecked Sendable {
         for s in sockets { poller.add(.socket(s)) }
         let controlIndex = poller.add(.fd(control.readEnd))
         for t in trackers { poller.add(.socket(t.monitor.socket)) }  // disconnects wake the loop
-        var stopping = false
         var stopDeadline = Double.infinity
         var lastStatus = 0.0
         let statusInterval = Double(configuration.statusIntervalMs) / 1000
@@ -181,7 +182,7 @@ public final class BertServer: @unchecked Sendable {
                 notifier.status(statusLine(now: now))
                 lastStatus = now
             }
-            if stopping && (pending.isEmpty || now >= stopDeadline) { break }
+            if isStopping && (pending.isEmpty || now >= stopDeadline) { break }
             let ready: [Int]
             do {
                 ready = try poller.poll(timeoutMs: 250)
@@ -195,13 +196,13 @@ public final class BertServer: @unchecked Sendable {
                     guard let message = try? sockets[index].receive(dontWait: true) else { break }
                     // The monitor is read after the message (see ConnectionTracker).
                     withdraw(trackers[index].update())
-                    switch trackers[index].origin(of: message.sourceDescriptor) {
+                    switch trackers[index].source(of: message.sourceDescriptor) {
                     case .gone:
                         stats.recordAbandoned(requests: 1)
                     case .connection(let c):
-                        handle(message, socketIndex: index, connection: c, sockets: sockets, stopping: stopping)
+                        handle(message, socketIndex: index, connection: c, sockets: sockets)
                     case .untracked:
-                        handle(message, socketIndex: index, connection: nil, sockets: sockets, stopping: stopping)
+                        handle(message, socketIndex: index, connection: nil, sockets: sockets)
                     }
                 }
             }
@@ -212,17 +213,17 @@ public final class BertServer: @unchecked Sendable {
             }
             if ready.contains(controlIndex) {
                 let signals = control.drain()
-                if signals.contains(.stop) && !stopping {
-                    stopping = true
+                if signals.contains(.stop) && !isStopping {
+                    isStopping = true
                     stopDeadline = monotonicSeconds() + Double(configuration.shutdownGraceMs) / 1000
                     notifier.stopping()
                     log.notice("stopping: \(pending.count) requests in flight, up to \(configuration.shutdownGraceMs) ms to finish them")
                 }
-                if signals.contains(.reload) && !stopping { beginReload(publisher: publisher) }
+                if signals.contains(.reload) && !isStopping { beginReload(publisher: publisher) }
             }
-            for item in completions.take() { finish(item, sockets: sockets) }
-            for outcome in loads.take() { finishLoad(outcome, sockets: sockets, publisher: publisher) }
-            for event in jobEvents.take() { record(event, sockets: sockets) }
+            for item in completions.take() { finish(item) }
+            for outcome in loads.take() { finishLoad(outcome, publisher: publisher) }
+            for event in jobEvents.take() { record(event) }
         }
     }
 

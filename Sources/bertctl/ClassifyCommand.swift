@@ -85,13 +85,8 @@ struct ClassifyCommand: ParsableCommand {
     private func runOnDaemon(_ all: [String]) throws {
         for start in stride(from: 0, to: all.count, by: 256) {
             let chunk = Array(all[start..<min(start + 256, all.count)])
-            var request = DaemonOptions.newRequest(.classify)
-            request.texts = chunk
-            request.model = model
-            request.labels = labelList
-            request.topK = topK
-            request.deadlineMs = deadline
-            request.truncate = !noTruncate
+            let request = DaemonOptions.newRequest(.classify(Inference(
+                texts: chunk, model: model, labels: labelList, topK: topK, deadlineMs: deadline, truncate: !noTruncate)))
             let result = try daemon.call(request)
             for (text, r) in zip(chunk, result["results"] as? [[String: Any]] ?? []) {
                 let scores = (r["scores"] as? [String: Any] ?? [:]).map { ($0.key, Float(($0.value as? Double) ?? 0)) }

@@ -29,10 +29,8 @@ struct EmbedCommand: ParsableCommand {
         let all = InputTexts.read(arguments: texts)
         if local.directory == nil {
             for start in stride(from: 0, to: all.count, by: 256) {
-                var request = DaemonOptions.newRequest(.embed)
-                request.texts = Array(all[start..<min(start + 256, all.count)])
-                request.model = model
-                request.truncate = !noTruncate
+                let request = DaemonOptions.newRequest(.embed(Inference(
+                    texts: Array(all[start..<min(start + 256, all.count)]), model: model, truncate: !noTruncate)))
                 let result = try daemon.call(request)
                 for vector in result["embeddings"] as? [[Double]] ?? [] { print(JSON.floats(vector.map(Float.init)).text) }
             }

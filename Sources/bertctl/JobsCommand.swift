@@ -10,9 +10,7 @@ struct JobsCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON line.") var json = false
 
     func run() throws {
-        var request = DaemonOptions.newRequest(.jobs)
-        request.job = job
-        let result = try daemon.call(request)
+        let result = try daemon.call(DaemonOptions.newRequest(.jobs(id: job)))
         if json || job != nil { return ResultPrinter.print(result, json: json) }
         let rows = (result["jobs"] as? [[String: Any]] ?? []).map(Self.row)
         printTable(header: ["ID", "NAME", "STATE", "PROGRESS", "METRICS", "TRAIN"], rows: rows)
@@ -42,9 +40,7 @@ struct CancelCommand: ParsableCommand {
     @Argument(help: "The job's id.") var job: String
 
     func run() throws {
-        var request = DaemonOptions.newRequest(.cancel)
-        request.job = job
-        let result = try daemon.call(request)
+        let result = try daemon.call(DaemonOptions.newRequest(.cancel(job: job)))
         let j = result["job"] as? [String: Any] ?? [:]
         print("job \(job): \(j["state"] as? String == "cancelled" ? "cancelled before it started" : "cancel requested; it stops at its next step")")
     }

@@ -13,11 +13,9 @@ struct LoadCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON line.") var json = false
 
     func run() throws {
-        var request = DaemonOptions.newRequest(.load)
-        request.name = name
         // A relative path means the caller's directory; bertd's working directory differs.
-        request.path = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        let result = try daemon.call(request)
+        let directory = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let result = try daemon.call(DaemonOptions.newRequest(.load(name: name, path: directory)))
         if json { return ResultPrinter.print(result, json: true) }
         let m = result["loaded"] as? [String: Any] ?? [:]
         print("loaded \(m["name"] ?? name) v\(m["version"] ?? "?") (\(m["family"] ?? "?")) from \(m["path"] ?? path)")

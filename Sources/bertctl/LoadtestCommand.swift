@@ -63,10 +63,8 @@ struct LoadtestCommand: ParsableCommand {
             try socket.setLinger(0)
             try socket.connect(endpoint)
             while let n = state.next() {
-                var request = Request(id: .string("\(client)-\(n)"), op: embed ? .embed : .classify)
-                request.texts = [corpus[n % corpus.count]]
-                request.model = model
-                request.labels = embed ? nil : labelList
+                let texts = Inference(texts: [corpus[n % corpus.count]], model: model, labels: embed ? nil : labelList)
+                let request = Request(id: .string("\(client)-\(n)"), embed ? .embed(texts) : .classify(texts))
                 let sent = monotonicSeconds()
                 try socket.send([request.json.bytes])
                 var poller = Poller()

@@ -92,10 +92,9 @@ struct TrainCommand: ParsableCommand {
         var settings = hyper.settings.values.merging(data.settings) { a, _ in a }
         settings["validation_fraction"] = .number(validationFraction)
         if let labels { settings["labels"] = .string(labels) }
-        var request = DaemonOptions.newRequest(.train)
-        request.model = model
-        request.training = TrainingRequest(name: name!, train: absolute(train), validation: validation.map(absolute),
-                                           options: settings.mapValues(Self.wire))
+        let request = DaemonOptions.newRequest(.train(TrainingRequest(
+            name: name!, train: absolute(train), validation: validation.map(absolute),
+            options: settings.mapValues(Self.wire), baseModel: model)))
         let follower = JobFollower(daemon: daemon, eventsEndpoint: WatchCommand.resolveEvents(events))
         let subscription = detach ? nil : try JobFollower.Subscription(endpoint: follower.eventsEndpoint)
         let job = try daemon.call(request)["job"] as? [String: Any] ?? [:]

@@ -8,9 +8,7 @@ struct UnloadCommand: ParsableCommand {
     @Argument(help: "The model's name.") var name: String
 
     func run() throws {
-        var request = DaemonOptions.newRequest(.unload)
-        request.name = name
-        _ = try daemon.call(request)
+        _ = try daemon.call(DaemonOptions.newRequest(.unload(name: name)))
         print("unloaded \(name)")
     }
 }

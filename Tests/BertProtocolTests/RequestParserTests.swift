@@ -19,30 +19,34 @@ final class RequestParserTests: XCTestCase {
         }
         XCTAssertEqual(r.op, .classify)
         XCTAssertEqual(r.id.text, "\"7\"")
-        XCTAssertEqual(r.texts, ["a", "b"])
-        XCTAssertEqual(r.pairs, ["x", "y"])
-        XCTAssertEqual(r.topK, 2)
-        XCTAssertEqual(r.deadlineMs, 100)
-        XCTAssertFalse(r.truncate)
-        XCTAssertEqual(r.model, "m")
+        XCTAssertEqual(r.operation, .classify(Inference(texts: ["a", "b"], model: "m", pairs: ["x", "y"], topK: 2,
+                                                        deadlineMs: 100, truncate: false)))
     }
 
     func testSingleTextAndIntegerId() {
         guard case .request(let r) = parse(#"{"id":12,"op":"embed","text":"hello"}"#) else { return XCTFail() }
-        XCTAssertEqual(r.texts, ["hello"])
+        XCTAssertEqual(r.operation, .embed(Inference(texts: ["hello"], truncate: true)))
         XCTAssertEqual(r.id.text, "12")
-        XCTAssertTrue(r.truncate)
     }
 
     func testRoundTripThroughJSON() {
-        var request = Request(id: .string("r1"), op: .classify)
-        request.texts = ["ça va \"bien\"\n"]
-        request.labels = ["a", "b"]
-        request.deadlineMs = 5
-        guard case .request(let back) = RequestParser.parse(request.json.bytes) else { return XCTFail() }
-        XCTAssertEqual(back.texts, request.texts)
-        XCTAssertEqual(back.labels, ["a", "b"])
-        XCTAssertEqual(back.deadlineMs, 5)
+        let requests = [
+            Request(id: .string("r1"), .classify(Inference(texts: ["ça va \"bien\"\n"], labels: ["a", "b"], deadlineMs: 5))),
+            Request(id: .int(2), .embed(Inference(texts: ["x", "y"], model: "m", pairs: ["p", "q"], truncate: false))),
+            Request(id: .string("l"), .load(name: "n", path: "/srv/models/n")),
+            Request(id: .string("u"), .unload(name: "n")),
+            Request(id: .string("t"), .train(TrainingRequest(name: "s", train: "/d/train.tsv", validation: "/d/dev.tsv",
+                                                             options: ["epochs": .integer(2), "method": .string("lora")], baseModel: "m"))),
+            Request(id: .string("j"), .jobs(id: nil)), Request(id: .string("j1"), .jobs(id: "1")),
+            Request(id: .string("c"), .cancel(job: "3")),
+            Request(id: .string("m"), .models), Request(id: .string("s"), .status), Request(id: .string("p"), .ping),
+        ]
+        XCTAssertEqual(Set(requests.map(\.op)), Set(Op.allCases), "every operation round-trips")
+        for request in requests {
+            guard case .request(let back) = RequestParser.parse(request.json.bytes) else { return XCTFail(request.json.text) }
+            XCTAssertEqual(back.operation, request.operation, request.json.text)
+            XCTAssertEqual(back.id.text, request.id.text)
+        }
     }
 
     func testMalformedRequests() {

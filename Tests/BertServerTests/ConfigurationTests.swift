@@ -351,6 +351,8 @@ final class ConfigurationTests: XCTestCase {
         assertError(endpoint("tcp://a:1", "operations = []"), code: .invalidValue, key: "endpoint.0.operations", line: 3)
         assertError(endpoint("tcp://a:1") + "\n" + endpoint("tcp://a:1"), code: .invalidValue, key: "endpoint.1.address", line: 5,
                     mentions: "endpoint 0")
+        // Two wildcard ports are two ports.
+        XCTAssertNoThrow(try parse(endpoint("tcp://127.0.0.1:*") + "\n" + endpoint("tcp://127.0.0.1:*", "curve = false")))
         assertError("[server]\nevents_endpoint = \"tcp://a:1\"\n" + endpoint("tcp://a:1"), code: .invalidValue,
                     key: "endpoint.0.address", line: 4, mentions: "events_endpoint")
         assertError("[[endpoint]]\noperations = [\"ping\"]", code: .missingKey, key: "endpoint.0.address", line: 1)

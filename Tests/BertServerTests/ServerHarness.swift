@@ -101,11 +101,8 @@ extension Dictionary where Key == String, Value == Any {
     var result: [String: Any] { self["result"] as? [String: Any] ?? [:] }
 }
 
-func classifyRequest(_ texts: [String], id: String = "t", model: String? = nil) -> Request {
-    var r = Request(id: .string(id), op: .classify)
-    r.texts = texts
-    r.model = model
-    return r
+func classifyRequest(_ texts: [String], id: String = "t", model: String? = nil, deadlineMs: Int? = nil) -> Request {
+    Request(id: .string(id), .classify(Inference(texts: texts, model: model, deadlineMs: deadlineMs)))
 }
 
 extension ServerHarness {

@@ -41,8 +41,7 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try h.call(#"{"id":1,"op":"load","name":"x","path":"/nonexistent"}"#, endpoint: h.ipc).errorCode, "load_failed")
         XCTAssertEqual(try h.call(classifyRequest([""])).errorCode, "bad_request")
         XCTAssertEqual(try h.call(classifyRequest(Array(repeating: "a", count: 300))).errorCode, "too_large")
-        var strict = classifyRequest([String(repeating: "word ", count: 100)])
-        strict.truncate = false
+        let strict = Request(id: .string("t"), .classify(Inference(texts: [String(repeating: "word ", count: 100)], truncate: false)))
         XCTAssertEqual(try h.call(strict).errorCode, "too_large")  // tiny-bert takes 64 positions
         let truncated = try h.call(classifyRequest([String(repeating: "word ", count: 100)]))
         XCTAssertEqual((truncated.result["results"] as! [[String: Any]])[0]["truncated"] as? Bool, true)
@@ -107,8 +106,7 @@ final class ServerTests: XCTestCase {
     func testExpiredDeadlineIsDroppedBeforeCompute() throws {
         let h = try ServerHarness()
         defer { h.stop() }
-        var request = classifyRequest((0..<200).map { "text \($0) " + String(repeating: "x ", count: 40) })
-        request.deadlineMs = 0
+        let request = classifyRequest((0..<200).map { "text \($0) " + String(repeating: "x ", count: 40) }, deadlineMs: 0)
         let reply = try h.call(request)
         XCTAssertEqual(reply.errorCode, "deadline_exceeded", "\(reply)")
         XCTAssertGreaterThan(try h.call(#"{"id":"s","op":"status"}"#).result["expired"] as! Int, 0)
@@ -119,9 +117,7 @@ final class ServerTests: XCTestCase {
         defer { h.stop() }
         let sub = try h.subscribe(["model."])
         defer { sub.close() }
-        var load = Request(id: .string("l"), op: .load)
-        load.name = "tiny"
-        load.path = ServerHarness.tinyDistilBert
+        let load = Request(id: .string("l"), .load(name: "tiny", path: ServerHarness.tinyDistilBert))
         let loaded = try h.call(load, endpoint: h.ipc)
         XCTAssertTrue(loaded.ok, "\(loaded)")
         let model = try XCTUnwrap(loaded.result["loaded"] as? [String: Any])
@@ -132,8 +128,7 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(String(decoding: event.frames[0], as: UTF8.self), "model.loaded")
         XCTAssertTrue(try h.call(classifyRequest(["still works"])).ok)
 
-        var unload = Request(id: .string("u"), op: .unload)
-        unload.name = "tiny"
+        let unload = Request(id: .string("u"), .unload(name: "tiny"))
         XCTAssertTrue(try h.call(unload, endpoint: h.ipc).ok)
         XCTAssertEqual(try h.call(classifyRequest(["gone"])).errorCode, "unknown_model")
         XCTAssertEqual(try h.call(unload, endpoint: h.ipc).errorCode, "unknown_model")

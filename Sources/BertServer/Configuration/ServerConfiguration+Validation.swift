@@ -50,11 +50,13 @@ extension ServerConfiguration {
             if let problem = Self.endpointProblem(endpoint.address) {
                 try check(false, key + ".address", problem)
             }
-            if let first = seen[endpoint.address] {
+            // A wildcard port (tcp://127.0.0.1:*) binds a port of its own each time: never a clash.
+            let wildcardPort = endpoint.address.hasPrefix("tcp://") && endpoint.address.hasSuffix(":*")
+            if !wildcardPort, let first = seen[endpoint.address] {
                 try check(false, key + ".address", "\(endpoint.address) is also endpoint \(first)'s address")
             }
             seen[endpoint.address] = index
-            try check(endpoint.address != eventsEndpoint, key + ".address",
+            try check(wildcardPort || endpoint.address != eventsEndpoint, key + ".address",
                       "\(endpoint.address) is also server.events_endpoint")
             try check(!endpoint.operations.isEmpty, key + ".operations", "lists no operation; the endpoint would refuse everything")
             if let unknown = endpoint.operations.first(where: { !Self.allOperations.contains($0) }) {

@@ -11,10 +11,9 @@ import ZeroMQ
 /// go the safe way: work from a departed client may be computed (and its reply dropped), but
 /// work from a live client is never withdrawn.
 final class ConnectionTracker {
-    /// One accepted connection; compared by identity.
-    final class Connection {}
+    typealias Connection = ClientConnection
 
-    enum Origin {
+    enum Source {
         case connection(Connection)
         /// The descriptor's connection has closed: the sender is gone.
         case gone
@@ -47,7 +46,7 @@ final class ConnectionTracker {
     }
 
     /// Where a message just read came from; call `update()` between reading it and this.
-    func origin(of descriptor: Int32?) -> Origin {
+    func source(of descriptor: Int32?) -> Source {
         guard let descriptor else { return .untracked }
         if let c = open[descriptor] { return .connection(c) }
         return closed.contains(descriptor) ? .gone : .untracked

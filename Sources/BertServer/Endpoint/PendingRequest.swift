@@ -2,12 +2,11 @@ import BertProtocol
 
 /// A classify/embed request whose texts are queued or computing. Owned by the I/O thread.
 final class PendingRequest {
-    /// The frames before the body (peer identity, delimiter), sent back in front of the reply.
-    let envelope: [[UInt8]]
-    let socketIndex: Int
-    /// The client connection it came in on (nil: untracked), to withdraw it if the client leaves.
-    let connection: ConnectionTracker.Connection?
-    let request: Request
+    let id: JSON
+    let op: Op
+    let inference: Inference
+    /// Where it came from: the reply goes there, and its work is withdrawn if that client leaves.
+    let origin: Origin
     let model: LoadedModel
     let startedAt: Double
     /// Per text: how many tokens went in, and whether truncation cut it.
@@ -23,13 +22,13 @@ final class PendingRequest {
     var remaining: Int
     var failure: ProtocolError?
 
-    init(envelope: [[UInt8]], socketIndex: Int, connection: ConnectionTracker.Connection?, request: Request, model: LoadedModel, startedAt: Double,
+    init(id: JSON, op: Op, inference: Inference, origin: Origin, model: LoadedModel, startedAt: Double,
          tokenCounts: [Int], truncated: [Bool], zeroShotLabels: [String]?, queuedLabels: [String],
          knownLabels: [String: [Float]]) {
-        self.envelope = envelope
-        self.socketIndex = socketIndex
-        self.connection = connection
-        self.request = request
+        self.id = id
+        self.op = op
+        self.inference = inference
+        self.origin = origin
         self.model = model
         self.startedAt = startedAt
         self.tokenCounts = tokenCounts

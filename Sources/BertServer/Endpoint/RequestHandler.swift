@@ -14,8 +14,8 @@ struct RequestHandler {
     var limits: Limits
 
     /// Validates and tokenizes a classify/embed request; throws the error to reply with.
-    func prepare(_ request: Request, model: LoadedModel, envelope: [[UInt8]], socketIndex: Int,
-                 connection: ConnectionTracker.Connection?, now: Double) throws -> (PendingRequest, [WorkItem]) {
+    func prepare(id: JSON, op: Op, _ request: Inference, model: LoadedModel, origin: Origin) throws -> (PendingRequest, [WorkItem]) {
+        let now = origin.receivedAt
         let textModel = model.textModel
         let labelCount = request.labels?.count ?? 0
         guard request.texts.count + labelCount <= limits.maxTextsPerRequest else {
@@ -32,7 +32,7 @@ struct RequestHandler {
         }
         let zeroShot: [String]?
         let kind: WorkItem.Kind
-        switch request.op {
+        switch op {
         case .embed:
             guard request.labels == nil else { throw ProtocolError(.badRequest, "\"labels\" is for classify") }
             zeroShot = nil
@@ -50,7 +50,7 @@ struct RequestHandler {
                 kind = .logits
             }
         default:
-            throw ProtocolError(.internal, "prepare called for \(request.op.rawValue)")
+            throw ProtocolError(.internal, "prepare called for \(op.rawValue)")
         }
 
         var encodings: [(ids: [Int32], types: [Int32], truncated: Bool)] = []
@@ -74,7 +74,7 @@ struct RequestHandler {
             encodings.append((input.encoding.ids, input.encoding.typeIds, false))
         }
         let deadline = request.deadlineMs.map { now + Double($0) / 1000 }
-        let pending = PendingRequest(envelope: envelope, socketIndex: socketIndex, connection: connection, request: request, model: model,
+        let pending = PendingRequest(id: id, op: op, inference: request, origin: origin, model: model,
                                      startedAt: now, tokenCounts: encodings.prefix(request.texts.count).map { $0.ids.count },
                                      truncated: encodings.prefix(request.texts.count).map(\.truncated),
                                      zeroShotLabels: zeroShot, queuedLabels: missingLabels, knownLabels: knownLabels)
@@ -88,10 +88,10 @@ struct RequestHandler {
     /// The reply body of a request whose every item is done.
     func result(of p: PendingRequest) throws -> JSON {
         if let failure = p.failure { throw failure }
-        let n = p.request.texts.count
+        let n = p.inference.texts.count
         let outputs = p.outputs.map { $0 ?? [] }
         let modelFields: [(String, JSON)] = [("model", .string(p.model.name)), ("version", .int(p.model.version))]
-        switch p.request.op {
+        switch p.op {
         case .embed:
             return .object(modelFields + [
                 ("dimension", .int(outputs.first?.count ?? 0)),
@@ -116,7 +116,7 @@ struct RequestHandler {
                 }
             }
             let rendered = results.enumerated().map { i, r -> JSON in
-                let shown = p.request.topK.map { r.top($0) } ?? r.scores
+                let shown = p.inference.topK.map { r.top($0) } ?? r.scores
                 return .object([
                     ("label", .string(r.label)), ("score", .float(r.score)),
                     ("scores", .object(shown.map { ($0.label, JSON.float($0.probability)) })),
@@ -125,7 +125,7 @@ struct RequestHandler {
             }
             return .object(modelFields + [("results", .array(rendered))])
         default:
-            throw ProtocolError(.internal, "no result for \(p.request.op.rawValue)")
+            throw ProtocolError(.internal, "no result for \(p.op.rawValue)")
         }
     }
 }

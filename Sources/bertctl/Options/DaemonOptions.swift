@@ -51,7 +51,7 @@ struct DaemonOptions: ParsableArguments {
         }
     }
 
-    static func newRequest(_ op: Op) -> Request {
-        Request(id: .string(String(UInt64.random(in: 0...UInt64.max), radix: 36)), op: op)
+    static func newRequest(_ operation: Request.Operation) -> Request {
+        Request(id: .string(String(UInt64.random(in: 0...UInt64.max), radix: 36)), operation)
     }
 }

@@ -64,9 +64,7 @@ struct JobFollower {
             }
             if ended || subscription.socket == nil || Date().timeIntervalSince(quietSince) >= 3 {
                 quietSince = Date()
-                var request = DaemonOptions.newRequest(.jobs)
-                request.job = id
-                let job = try daemon.call(request)["job"] as? [String: Any] ?? [:]
+                let job = try daemon.call(DaemonOptions.newRequest(.jobs(id: id)))["job"] as? [String: Any] ?? [:]
                 switch job["state"] as? String {
                 case "finished": return .finished(job)
                 case "failed": return .ended(state: "failed", message: job["error"] as? String ?? "")

@@ -1,0 +1,21 @@
+import BertProtocol
+
+/// A client connection, compared by identity: when it closes, the work of its requests that is
+/// still queued is withdrawn (ZeroMQ: a ROUTER peer seen by `ConnectionTracker`; HTTP: one
+/// request's connection).
+final class ClientConnection: @unchecked Sendable {}
+
+/// Where a request came from and how its reply goes back, whatever the transport: what
+/// `BertServer.dispatch` needs besides the request itself. Used on the I/O thread only.
+struct Origin {
+    /// The listener it arrived on (`tcp://127.0.0.1:5555`, `http://127.0.0.1:8080`), for messages.
+    let listener: String
+    /// Whether that listener serves an operation (public or admin).
+    let allows: (Op) -> Bool
+    /// The client's connection, when it is tracked.
+    let connection: ClientConnection?
+    /// When the request arrived: its latency counts from here.
+    let receivedAt: Double
+    /// Sends one reply object (`Reply.success` or `Reply.failure`), at most once per request.
+    let deliver: (JSON) -> Void
+}
