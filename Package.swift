@@ -14,7 +14,7 @@ let kernelFlags: [SwiftSetting] = []
 
 let package = Package(
     name: "bertd",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "bertd", targets: ["bertd"]),
         .executable(name: "bertctl", targets: ["bertctl"]),
@@ -25,6 +25,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // System-library shims: a module map and a header each, nothing else.
@@ -48,9 +53,19 @@ let package = Package(
         // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
         .target(name: "BertServer", dependencies: ["BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ", "CSystemd"]),
 
+        // HTTP for the daemon: JSON routes, compatibility shapes and health on Hummingbird, feeding
+        // BertServer's one dispatch entry point.
+        .target(name: "BertGateway", dependencies: [
+            "BertServer", "BertProtocol", "BertCore",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         .executableTarget(
             name: "bertd",
-            dependencies: ["BertServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["BertServer", "BertGateway", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "bertctl",

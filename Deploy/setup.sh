@@ -2,8 +2,8 @@
 # One-time set-up of a fresh Debian 12 machine for building, testing and running bertd.
 # Run as root (or with sudo). Idempotent: running it again changes nothing that is already right.
 #   - apt packages: libzmq3-dev, libopenblas-dev, libsystemd-dev, pkg-config, python3 + pip
-#     (the model fetch and the Python protocol client use them), systemd (the systemd sandbox
-#     test boots it in namespaces; Debian has it already outside containers)
+#     (the model fetch and the Python protocol client use them), curl (the HTTP gateway tests),
+#     systemd (the systemd sandbox test boots it in namespaces; Debian has it outside containers)
 #   - the default model, all-MiniLM-L6-v2, into models/ (Deploy/fetch-model.sh)
 #   - a Python virtual environment for the protocol tests (.build/python: pyzmq, jsonschema, pytest)
 # Swift 6 must already be on PATH (https://www.swift.org/install/linux/).
@@ -11,7 +11,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 say() { echo "setup: $*" >&2; }
 
-packages=(libzmq3-dev libopenblas-dev libsystemd-dev pkg-config systemd python3 python3-pip python3-venv)
+packages=(libzmq3-dev libopenblas-dev libsystemd-dev pkg-config systemd curl python3 python3-pip python3-venv)
 # python3 may come from elsewhere (pyenv): what matters is that it, its pip and venv work.
 python_ok=no
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 \

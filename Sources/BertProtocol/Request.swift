@@ -263,9 +263,9 @@ public enum RequestParser {
 
 /// What kind of JSON number JSONSerialization produced: booleans, integers and fractions all
 /// arrive as NSNumber, told apart by their Objective-C type code.
-enum JSONNumber {
-    static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
-    static func isInteger(_ n: NSNumber) -> Bool {
+public enum JSONNumber {
+    public static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+    public static func isInteger(_ n: NSNumber) -> Bool {
         let code = String(cString: n.objCType)
         return code != "c" && code != "d" && code != "f"
     }

@@ -79,6 +79,7 @@ extension BertServer {
         }
         if reloading && pendingLoads == 0 {
             reloading = false
+            if !isStopping { setReadiness(.ready) }
             notifier.ready()
             log.notice("reload finished")
         }
@@ -88,6 +89,7 @@ extension BertServer {
         guard !reloading else { return }
         notifier.reloading()
         reloading = true
+        setReadiness(.reloading)
         if let reloadConfiguration {
             do {
                 let fresh = try reloadConfiguration()
@@ -112,6 +114,7 @@ extension BertServer {
         for entry in configuration.models { startLoad(name: entry.name, path: entry.path, reply: nil) }
         if pendingLoads == 0 {
             reloading = false
+            setReadiness(.ready)
             notifier.ready()
         }
     }

@@ -43,6 +43,15 @@ extension BertServer {
         }
     }
 
+    // MARK: other transports
+
+    /// The origin of a request from another transport: its listener serves the public
+    /// operations, or (admin) all of them.
+    func origin(of r: ForeignRequest) -> Origin {
+        Origin(listener: r.listener, allows: { r.admin || !$0.isAdmin }, connection: r.connection, receivedAt: r.receivedAt,
+               deliver: r.deliver)
+    }
+
     // MARK: any transport
 
     func succeed(_ origin: Origin, _ id: JSON, _ result: JSON) {
@@ -168,7 +177,13 @@ extension BertServer {
         let owners = Set(pending.compactMap { key, p in p.origin.connection.map { gone.contains(ObjectIdentifier($0)) } == true ? key : nil })
         guard !owners.isEmpty else { return }
         let texts = scheduler.withdraw(owners: owners)
-        for key in owners { pending[key] = nil }
+        for key in owners {
+            // Answered all the same (a transport may be waiting for it); the client is gone, so
+            // for ZeroMQ the reply is dropped.
+            if let p = pending.removeValue(forKey: key) {
+                p.origin.deliver(Reply.failure(id: p.id, error: ProtocolError(.unavailable, "the client closed its connection")))
+            }
+        }
         stats.recordAbandoned(requests: owners.count)
         log.debug("\(owners.count) requests abandoned by their clients; \(texts) queued texts withdrawn")
     }

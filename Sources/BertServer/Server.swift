@@ -23,6 +23,7 @@ public final class BertServer: @unchecked Sendable {
     private let completions: Mailbox<WorkItem>
     let loads: Mailbox<LoadOutcome>
     let jobEvents: Mailbox<JobEvent>
+    private let foreign: ForeignInbox
     let scheduler: Scheduler
     var jobs: JobManager!
     let registry: ModelRegistry
@@ -42,6 +43,7 @@ public final class BertServer: @unchecked Sendable {
 
     private let readyLock = NSCondition()
     private var isReady = false
+    private var readinessState = Readiness.starting
     private var bound: [String] = []
     private var startupError: Error?
 
@@ -56,6 +58,7 @@ public final class BertServer: @unchecked Sendable {
         completions = Mailbox(pipe: control, signal: .completions)
         loads = Mailbox(pipe: control, signal: .loaded)
         jobEvents = Mailbox(pipe: control, signal: .jobs)
+        foreign = ForeignInbox(pipe: control)
         registry = ModelRegistry(defaultName: configuration.defaultModel)
         handler = RequestHandler(limits: .init(maxTextsPerRequest: configuration.maxTextsPerRequest,
                                                maxTextBytes: configuration.maxTextBytes))
@@ -78,6 +81,35 @@ public final class BertServer: @unchecked Sendable {
 
     /// Asks the server to re-read its configuration and reload its models.
     public func requestReload() { control.post(.reload) }
+
+    /// Hands a request from another transport (the HTTP gateway) to the I/O thread, which checks
+    /// and dispatches it like a ZeroMQ request; `deliver` gets the reply. Any thread. After the
+    /// server has stopped, the reply is `unavailable` at once.
+    public func submit(_ request: ForeignRequest) {
+        if !foreign.post(.request(request)) {
+            request.deliver(Reply.failure(id: request.request.id, error: ProtocolError(.unavailable, "bertd has stopped")))
+        }
+    }
+
+    /// The client of a foreign request closed its connection: its queued texts are withdrawn.
+    public func clientLeft(_ connection: ClientConnection) { _ = foreign.post(.left(connection)) }
+
+    /// What a readiness probe says: whether the server takes work now, and why not.
+    public enum Readiness: String, Sendable {
+        case starting, ready, reloading, stopping, stopped
+    }
+
+    public var readiness: Readiness {
+        readyLock.lock()
+        defer { readyLock.unlock() }
+        return readinessState
+    }
+
+    func setReadiness(_ state: Readiness) {
+        readyLock.lock()
+        readinessState = state
+        readyLock.unlock()
+    }
 
     /// Blocks until the server is ready (models loaded, sockets bound) or failed to start.
     /// Returns the bound endpoints (tcp ports resolved), or nil on timeout/failure.
@@ -145,6 +177,7 @@ public final class BertServer: @unchecked Sendable {
         readyLock.lock()
         bound = sockets.map(\.lastEndpoint)
         isReady = true
+        readinessState = .ready
         readyLock.broadcast()
         readyLock.unlock()
         log.notice("bertd \(Self.version) ready: \(bound.joined(separator: ", ")); models: \(registry.sortedModels.map { "\($0.name) (\($0.family))" }.joined(separator: ", "))")
@@ -156,6 +189,10 @@ public final class BertServer: @unchecked Sendable {
         for item in completions.take() { finish(item) }
         for event in jobEvents.take() { record(event) }
         failAllPending(ProtocolError(.unavailable, "bertd is shutting down"))
+        for case .request(let late) in foreign.close() {
+            late.deliver(Reply.failure(id: late.request.id, error: ProtocolError(.unavailable, "bertd is shutting down")))
+        }
+        setReadiness(.stopped)
         trackers.forEach { $0.monitor.close() }
         sockets.forEach { $0.close() }
         publisher?.close()
@@ -215,6 +252,7 @@ public final class BertServer: @unchecked Sendable {
                 let signals = control.drain()
                 if signals.contains(.stop) && !isStopping {
                     isStopping = true
+                    setReadiness(.stopping)
                     stopDeadline = monotonicSeconds() + Double(configuration.shutdownGraceMs) / 1000
                     notifier.stopping()
                     log.notice("stopping: \(pending.count) requests in flight, up to \(configuration.shutdownGraceMs) ms to finish them")
@@ -224,6 +262,16 @@ public final class BertServer: @unchecked Sendable {
             for item in completions.take() { finish(item) }
             for outcome in loads.take() { finishLoad(outcome, publisher: publisher) }
             for event in jobEvents.take() { record(event) }
+            for item in foreign.take() {
+                switch item {
+                case .request(let r) where r.connection?.isClosed == true:
+                    // Its client left before the request got here: nothing to compute.
+                    stats.recordAbandoned(requests: 1)
+                    r.deliver(Reply.failure(id: r.request.id, error: ProtocolError(.unavailable, "the client closed its connection")))
+                case .request(let r): dispatch(r.request, origin(of: r))
+                case .left(let connection): withdraw([connection])
+                }
+            }
         }
     }
 
@@ -242,7 +290,7 @@ public final class BertServer: @unchecked Sendable {
 /// A start-up failure of the server, with a message for the log.
 public struct ServerError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// When the I/O loop last turned (read by the compute thread to decide on watchdog pings).

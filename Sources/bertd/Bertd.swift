@@ -1,8 +1,9 @@
 import ArgumentParser
+import BertGateway
 import BertServer
 import Foundation
 
-/// bertd: serve BERT-family classifiers over ZeroMQ under systemd. Thin: reads the
+/// bertd: serve BERT-family classifiers over ZeroMQ (and HTTP) under systemd. Thin: reads the
 /// configuration, wires signals to the server, runs it.
 @main
 struct Bertd: ParsableCommand {
@@ -54,6 +55,15 @@ struct Bertd: ParsableCommand {
         let signals = SignalHandlers(onStop: { server.requestStop() }, onReload: { server.requestReload() })
         defer { signals.cancel() }
         do {
+            // HTTP listens from the start: /healthz answers and /readyz says "starting" while
+            // the models load; requests wait for the server's loop. It closes after the loop
+            // has answered everything.
+            let gateway = try HTTPGateway(server: server, configuration: configuration)
+            if let gateway {
+                let bound = try gateway.start()
+                log.notice("HTTP gateway listening on \(bound[0]) (public) and \(bound[1]) (admin)")
+            }
+            defer { gateway?.stop() }
             try server.run()
         } catch {
             log.error("\(error)")

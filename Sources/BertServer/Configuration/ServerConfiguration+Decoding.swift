@@ -88,15 +88,17 @@ extension ServerConfiguration {
         "models": ["default"],
         "models.NAME": ["path"],
         "curve": ["secret_key_file", "authorized_keys_file"],
+        "http": ["address", "admin_address", "max_body_bytes", "max_connections", "idle_timeout_ms"],
     ]
-    static let sections = ["server", "endpoint", "batching", "models", "curve"]
+    static let sections = ["server", "endpoint", "batching", "models", "curve", "http"]
 
     // MARK: The file
 
     mutating func decode(_ root: TOMLTable, context: DecodingContext, lines: inout KeyLines) throws {
         for entry in root.entries {
             switch (entry.key, entry.value) {
-            case ("server", .table(let table)), ("batching", .table(let table)), ("curve", .table(let table)):
+            case ("server", .table(let table)), ("batching", .table(let table)), ("curve", .table(let table)),
+                 ("http", .table(let table)):
                 for item in table.entries {
                     try assign([entry.key, item.key], item, context: context, lines: &lines)
                 }
@@ -180,6 +182,7 @@ extension ServerConfiguration {
         case (2, "server"): try setServer(path[1], key)
         case (2, "batching"): try setBatching(path[1], key)
         case (2, "curve"): try setCurve(path[1], key)
+        case (2, "http"): try setHTTP(path[1], key)
         case (2, "models"): try setDefaultModel(path[1], key)
         case (3, "models"): try setModel(name: path[1], path[2], key)
         case (3, "endpoint"): try setEndpoint(number: path[1], path[2], key)
@@ -251,6 +254,18 @@ extension ServerConfiguration {
         case "secret_key_file": curveSecretKeyFile = try key.directory
         case "authorized_keys_file": curveAuthorizedKeysFile = try key.directory
         default: throw key.unknown(in: "curve", leaf)
+        }
+    }
+
+    private mutating func setHTTP(_ leaf: String, _ key: SettingKey) throws {
+        switch leaf {
+        case "address": httpAddress = try key.string
+        // A path (not HOST:PORT) is relative to the configuration file, like every path.
+        case "admin_address": httpAdminAddress = (try key.string).contains("/") ? try key.directory : try key.string
+        case "max_body_bytes": httpMaxBodyBytes = try key.integer
+        case "max_connections": httpMaxConnections = try key.integer
+        case "idle_timeout_ms": httpIdleTimeoutMs = try key.integer
+        default: throw key.unknown(in: "http", leaf)
         }
     }
 

@@ -42,6 +42,13 @@ extension ServerConfiguration {
             lines.append("[models.\(Self.key(model.name))]")
             lines.append("path = \(Self.quoted(model.path))")
         }
+        lines.append("")
+        lines.append("[http]")
+        lines.append("address = \(Self.quoted(httpAddress))")
+        lines.append("admin_address = \(Self.quoted(httpAdminAddress))")
+        lines.append("max_body_bytes = \(httpMaxBodyBytes)")
+        lines.append("max_connections = \(httpMaxConnections)")
+        lines.append("idle_timeout_ms = \(httpIdleTimeoutMs)")
         if curveSecretKeyFile != nil || curveAuthorizedKeysFile != nil {
             lines.append("")
             lines.append("[curve]")

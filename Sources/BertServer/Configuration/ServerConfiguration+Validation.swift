@@ -43,6 +43,17 @@ extension ServerConfiguration {
         try atLeast(maxQueueTokens, 1, "batching.max_queue_tokens")
         try atLeast(maxQueueRequests, 1, "batching.max_queue_requests")
 
+        if !httpAddress.isEmpty {
+            for (key, address) in [("http.address", httpAddress), ("http.admin_address", httpAdminAddress)] {
+                if case .failure(let problem) = HTTPListenAddress.parse(address) { try check(false, key, problem.message) }
+            }
+            try check(httpAddress != httpAdminAddress || httpAddress.hasSuffix(":*") || httpAddress.hasSuffix(":0"),
+                      "http.admin_address", "must differ from http.address: the public listener never serves admin routes")
+        }
+        try atLeast(httpMaxBodyBytes, 1, "http.max_body_bytes")
+        try atLeast(httpMaxConnections, 1, "http.max_connections")
+        try atLeast(httpIdleTimeoutMs, 1, "http.idle_timeout_ms")
+
         try check(!endpoints.isEmpty, "endpoint", "at least one [[endpoint]] is needed")
         var seen: [String: Int] = [:]
         for (index, endpoint) in endpoints.enumerated() {

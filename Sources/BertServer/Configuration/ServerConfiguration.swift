@@ -89,6 +89,21 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     // MARK: [curve]
 
+    // MARK: [http]
+
+    /// The HTTP gateway's public listener, `HOST:PORT` (port `*` or 0: any free one); "" = off.
+    /// It serves the public operations (classify, embed, models, status) and the web routes.
+    public var httpAddress: String = ""
+    /// The gateway's admin listener (load, unload, train, jobs, cancel too): a Unix socket path,
+    /// or `HOST:PORT`. Only used when `httpAddress` is set.
+    public var httpAdminAddress: String = "$RUNTIME_DIRECTORY/http.sock"
+    /// Larger request bodies get 413 without being read further.
+    public var httpMaxBodyBytes: Int = 1 << 20
+    /// Open connections past this wait to be accepted (per listener).
+    public var httpMaxConnections: Int = 1_024
+    /// A connection with nothing to read or write for this long is closed.
+    public var httpIdleTimeoutMs: Int = 30_000
+
     /// The server's CurveZMQ secret key, Z85 (40 characters); needed when an endpoint has curve = true.
     public var curveSecretKeyFile: String? = nil
     /// Client public keys (Z85, one per line, # comments) allowed on curve endpoints.
@@ -115,6 +130,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         // The defaults only use variables with fallbacks, so expansion cannot fail.
         configuration.stateDirectory = try! expander.expand(configuration.stateDirectory)
         configuration.eventsEndpoint = try! expander.expandEndpoint(configuration.eventsEndpoint)
+        configuration.httpAdminAddress = try! expander.expand(configuration.httpAdminAddress)
         for index in configuration.endpoints.indices {
             configuration.endpoints[index].address = try! expander.expandEndpoint(configuration.endpoints[index].address)
         }

@@ -10,6 +10,7 @@ final class ControlPipe: @unchecked Sendable {
         case reload = 0x52       // R
         case loaded = 0x4C       // L
         case jobs = 0x4A         // J
+        case foreign = 0x46      // F: a request from the HTTP gateway
     }
 
     let readEnd: Int32

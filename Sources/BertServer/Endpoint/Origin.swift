@@ -1,9 +1,22 @@
 import BertProtocol
+import Foundation
 
 /// A client connection, compared by identity: when it closes, the work of its requests that is
 /// still queued is withdrawn (ZeroMQ: a ROUTER peer seen by `ConnectionTracker`; HTTP: one
 /// request's connection).
-final class ClientConnection: @unchecked Sendable {}
+public final class ClientConnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var closed = false
+
+    public init() {}
+
+    /// Set by a transport that learns the client left before its request reached the server
+    /// (HTTP: the client closed right after sending): such a request is not computed.
+    public var isClosed: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return closed }
+        set { lock.lock(); closed = newValue; lock.unlock() }
+    }
+}
 
 /// Where a request came from and how its reply goes back, whatever the transport: what
 /// `BertServer.dispatch` needs besides the request itself. Used on the I/O thread only.

@@ -1,0 +1,158 @@
+import BertCore
+import BertProtocol
+import BertServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The protocol's typed operation (Hummingbird has a `Request` of its own).
+typealias BertOperation = BertProtocol.Request.Operation
+
+/// The routes of one listener. Every route maps its JSON onto a protocol operation and goes
+/// through `BertServer.dispatch` (same limits, codes and batches as ZeroMQ). The admin routes
+/// are registered only on the admin listener: on the public one they do not exist (404).
+struct GatewayRoutes {
+    let call: GatewayCall
+    let server: BertServer
+    let connections: HTTPConnections
+    let maxBodyBytes: Int
+
+    func router() -> Router<GatewayContext> {
+        let router = Router(context: GatewayContext.self)
+        router.middlewares.add(ErrorMiddleware())
+        router.get("/healthz") { _, _ in JSONResponse.ok(.object([("status", .string("alive"))])) }
+        router.get("/readyz") { _, _ in
+            let state = server.readiness
+            return JSONResponse.ok(.object([("status", .string(state.rawValue))]),
+                                   status: state == .ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/v1/models") { _, context in await respond(.models, context) }
+        router.get("/v1/status") { _, context in await respond(.status, context) }
+        router.post("/v1/classify") { request, context in
+            await respond(request, context) { .classify(try RequestBodies.inference($0)) }
+        }
+        router.post("/v1/embed") { request, context in
+            await respond(request, context) { f in
+                guard f["labels"] == nil else { throw ProtocolError(.badRequest, "\"labels\" is for /v1/classify") }
+                return .embed(try RequestBodies.inference(f))
+            }
+        }
+        router.post("/predict") { request, context in await predict(request, context) }
+        router.post("/embed") { request, context in
+            await respond(request, context, shape: TEI.embedResponse) { .embed(try TEI.embedRequest($0)) }
+        }
+        router.post("/v1/embeddings") { request, context in
+            await respond(request, context, shape: OpenAIEmbeddings.response) { .embed(try OpenAIEmbeddings.request($0)) }
+        }
+        if call.admin { addAdminRoutes(router) }
+        return router
+    }
+
+    private func addAdminRoutes(_ router: Router<GatewayContext>) {
+        router.post("/v1/load") { request, context in
+            await respond(request, context) { .load(name: try RequestBodies.requiredString($0, "name"), path: try RequestBodies.requiredString($0, "path")) }
+        }
+        router.post("/v1/unload") { request, context in
+            await respond(request, context) { .unload(name: try RequestBodies.requiredString($0, "name")) }
+        }
+        router.post("/v1/train") { request, context in await respond(request, context) { .train(try RequestBodies.training($0)) } }
+        router.get("/v1/jobs") { _, context in await respond(.jobs(id: nil), context) }
+        router.get("/v1/jobs/:id") { _, context in await respond(.jobs(id: context.parameters.get("id")), context) }
+        router.post("/v1/jobs/:id/cancel") { _, context in
+            guard let id = context.parameters.get("id") else { return JSONResponse.error(ProtocolError(.badRequest, "no job id")) }
+            return await respond(.cancel(job: id), context)
+        }
+    }
+
+    // MARK: helpers
+
+    /// Runs an operation and answers with its result, or its error and status.
+    private func respond(_ operation: BertOperation, _ context: GatewayContext, shape: (JSON) -> JSON = { $0 }) async -> Response {
+        switch await call.run(operation, connection: connections.connection(of: context.channel)) {
+        case .success(let result): return JSONResponse.ok(shape(result))
+        case .failure(let error): return JSONResponse.error(error)
+        }
+    }
+
+    /// Reads and parses the JSON body, builds the operation, runs it.
+    private func respond(_ request: Request, _ context: GatewayContext, shape: (JSON) -> JSON = { $0 },
+                         _ operation: ([String: Any]) throws -> BertOperation) async -> Response {
+        do {
+            return await respond(try operation(try await body(request)), context, shape: shape)
+        } catch {
+            return JSONResponse.error(error)
+        }
+    }
+
+    /// TEI's /predict: classify, then TEI's shape; raw scores are labelled in the model's id order.
+    private func predict(_ request: Request, _ context: GatewayContext) async -> Response {
+        let connection = connections.connection(of: context.channel)
+        do {
+            let (inference, single, rawScores) = try TEI.predictRequest(try await body(request))
+            let result: JSON
+            switch await call.run(.classify(inference), connection: connection) {
+            case .success(let r): result = r
+            case .failure(let error): return JSONResponse.error(error)
+            }
+            var labels: [String] = []
+            if rawScores, case .success(let models) = await call.run(.models, connection: connection), case .array(let list)? = models["models"],
+               case .string(let name)? = result["model"] {
+                for case .object(let fields) in list where fields.first(where: { $0.0 == "name" })?.1.text == JSON.string(name).text {
+                    if case .array(let names)? = JSON.object(fields)["labels"] {
+                        labels = names.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+                    }
+                }
+            }
+            return JSONResponse.ok(TEI.predictResponse(result, single: single, rawScores: rawScores, labelsInIdOrder: labels))
+        } catch {
+            return JSONResponse.error(error)
+        }
+    }
+
+    /// The body as a JSON object: JSON (or curl -d's default form type, or none) and at most
+    /// `maxBodyBytes`, else 415 or 413.
+    private func body(_ request: Request) async throws -> [String: Any] {
+        if let type = request.headers[.contentType]?.lowercased() {
+            let accepted = ["application/json", "application/x-www-form-urlencoded", "text/json"]
+            guard accepted.contains(where: { type.hasPrefix($0) }) else {
+                throw UnsupportedMediaType(type: type)
+            }
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            throw ProtocolError(.tooLarge, "the body has \(length) bytes; the limit is \(maxBodyBytes)")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            throw ProtocolError(.tooLarge, "the body is larger than \(maxBodyBytes) bytes")
+        }
+        return try RequestBodies.object(Array(buffer.readableBytesView))
+    }
+}
+
+/// A body that is not JSON: 415, code bad_request.
+struct UnsupportedMediaType: Error {
+    let type: String
+}
+
+/// Errors outside the routes (unknown route or method) as the same JSON error bodies as every
+/// route's.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            return JSONResponse.error(ProtocolError(.unknownOp, "no route \(request.method) \(request.uri.path)"))
+        } catch let error as HTTPError {
+            var response = JSONResponse.error(ProtocolError(.badRequest, error.body ?? "\(error.status)"))
+            response.status = error.status
+            return response
+        } catch {
+            return JSONResponse.error(error)
+        }
+    }
+}

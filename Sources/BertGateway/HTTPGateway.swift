@@ -1,0 +1,137 @@
+import BertServer
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// bertd's HTTP listeners (`[http]`): the public one and the admin one, each a Hummingbird
+/// application on one event-loop thread of the gateway's own, so the compute pool's cores stay
+/// with compute. The routes only parse, wait and reply; tokenizing and batching happen in the
+/// server, as for ZeroMQ.
+///
+///     let gateway = try HTTPGateway(server: server, configuration: configuration)
+///     let bound = try gateway.start()   // ["http://127.0.0.1:8080", "/run/bertd/http.sock"]
+///     …
+///     gateway.stop()
+public final class HTTPGateway: @unchecked Sendable {
+    private let server: BertServer
+    private let listeners: [(address: HTTPListenAddress, admin: Bool)]
+    private let configuration: DaemonConfiguration
+    private let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// One service group per listener: a graceful shutdown lets answers in flight be written.
+    private var groups: [ServiceGroup] = []
+    private var tasks: [Task<Void, Error>] = []
+    private let connections: HTTPConnections
+
+    /// nil when `[http] address` is empty (the gateway is off).
+    public init?(server: BertServer, configuration: DaemonConfiguration) throws {
+        guard !configuration.httpAddress.isEmpty else { return nil }
+        self.server = server
+        self.configuration = configuration
+        connections = HTTPConnections(server: server)
+        var listeners: [(HTTPListenAddress, Bool)] = []
+        for (text, admin) in [(configuration.httpAddress, false), (configuration.httpAdminAddress, true)] {
+            switch HTTPListenAddress.parse(text) {
+            case .success(let address): listeners.append((address, admin))
+            case .failure(let problem): throw ServerError(problem.message)
+            }
+        }
+        self.listeners = listeners
+    }
+
+    /// Binds both listeners and serves in the background; returns what they bound (a tcp port
+    /// `*` resolved), public first. Throws when one cannot bind.
+    public func start() throws -> [String] {
+        var bound: [String] = []
+        for (address, admin) in listeners {
+            if case .unix(let path) = address {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                unlink(path)  // a stale socket file left by a crashed process
+            }
+            let started = BoundAddress()
+            let name = admin ? "admin" : "public"
+            let connections = self.connections
+            let routes = GatewayRoutes(call: GatewayCall(server: server, listener: "the HTTP \(name) listener", admin: admin),
+                                       server: server, connections: connections, maxBodyBytes: configuration.httpMaxBodyBytes)
+            var logger = Logger(label: "bertd-http-\(name)")
+            logger.logLevel = .critical  // bertd logs its own lines; Hummingbird's per-request logs would flood the journal
+            let app = Application(
+                router: routes.router(),
+                server: .http1(configuration: .init(additionalChannelHandlers: [ClientCloseHandler(connections: connections)],
+                                                    idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeoutMs)))),
+                configuration: .init(address: Self.bindAddress(address), serverName: "bertd",
+                                     availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
+                onServerRunning: { channel in started.set(channel.localAddress.map { Self.describe($0, for: address) } ?? "\(address)") },
+                eventLoopGroupProvider: .shared(eventLoops),
+                logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+            groups.append(group)
+            tasks.append(Task { try await group.run() })
+            guard let address = started.wait(seconds: 10) else {
+                stop()
+                throw ServerError("the HTTP \(name) listener could not bind \(address)")
+            }
+            bound.append(address)
+        }
+        return bound
+    }
+
+    /// Stops accepting, lets the answers in flight be written (at most `seconds`), and closes
+    /// the listeners. Call it after `BertServer.run` returned: by then every request has its
+    /// answer, so nothing is cut off.
+    public func stop(seconds: Double = 5) {
+        let (groups, tasks) = (self.groups, self.tasks)
+        self.groups.removeAll()
+        self.tasks.removeAll()
+        guard !tasks.isEmpty else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            for group in groups { await group.triggerGracefulShutdown() }
+            for task in tasks { _ = try? await task.value }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + seconds) == .timedOut {
+            for task in tasks { task.cancel() }
+        }
+    }
+
+    private static func bindAddress(_ address: HTTPListenAddress) -> BindAddress {
+        switch address {
+        case .tcp(let host, let port): return .hostname(host, port: port)
+        case .unix(let path): return .unixDomainSocket(path: path)
+        }
+    }
+
+    private static func describe(_ socket: SocketAddress, for address: HTTPListenAddress) -> String {
+        switch address {
+        case .unix(let path): return path
+        case .tcp(let host, _):
+            let port = socket.port ?? 0
+            return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+        }
+    }
+}
+
+/// The address a listener bound, handed from its event loop to `start()`.
+private final class BoundAddress: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: String?
+
+    func set(_ address: String) {
+        condition.lock()
+        value = address
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait(seconds: Double) -> String? {
+        condition.lock()
+        defer { condition.unlock() }
+        let until = Date(timeIntervalSinceNow: seconds)
+        while value == nil { if !condition.wait(until: until) { break } }
+        return value
+    }
+}
