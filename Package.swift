@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // System-library shims: a module map and a header each, nothing else.
@@ -51,7 +52,10 @@ let package = Package(
         .target(name: "BertPipeline", dependencies: ["BertCore", "BertTokenizers"]),
 
         // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
-        .target(name: "BertServer", dependencies: ["BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ", "CSystemd"]),
+        .target(name: "BertServer", dependencies: [
+            "BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ", "CSystemd",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
 
         // HTTP for the daemon: JSON routes, compatibility shapes and health on Hummingbird, feeding
         // BertServer's one dispatch entry point.

@@ -27,6 +27,12 @@ struct GatewayRoutes {
             return JSONResponse.ok(.object([("status", .string(state.rawValue))]),
                                    status: state == .ready ? .ok : .serviceUnavailable)
         }
+        router.get("/metrics") { _, _ in
+            var buffer = ByteBuffer()
+            buffer.writeString(server.metrics.exposition())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: buffer))
+        }
         router.get("/v1/models") { _, context in await respond(.models, context) }
         router.get("/v1/status") { _, context in await respond(.status, context) }
         router.post("/v1/classify") { request, context in

@@ -8,6 +8,7 @@ import ZeroMQ
 extension BertServer {
     func record(_ event: JobEvent) {
         guard let job = jobs.record(event) else { return }
+        defer { recordJobMetrics() }
         let id: (String, JSON) = ("job", .string(job.id))
         switch event {
         case .started:
@@ -29,6 +30,14 @@ extension BertServer {
             log.notice("job \(job.id) \(cancelled ? "cancelled" : "interrupted: it resumes at the next start")")
             publish(cancelled ? .jobCancelled : .jobInterrupted, [id])
         }
+    }
+
+    func recordJobMetrics() {
+        var counts: [String: Int] = [:]
+        for job in jobs.all { counts[job.state.rawValue, default: 0] += 1 }
+        let progress = jobs.running?.progress
+        metrics.jobs(byState: counts, step: progress?.step ?? 0, loss: progress?.loss ?? 0,
+                     examplesPerSecond: progress?.examplesPerSecond ?? 0)
     }
 
     func jobJSON(_ job: TrainingJob) -> JSON {

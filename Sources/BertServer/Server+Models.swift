@@ -18,6 +18,7 @@ extension BertServer {
         let path: String
         let result: Result<TextModel, Error>
         let reply: ReplyTarget?
+        let seconds: Double
     }
 
     func loadInitialModels() throws {
@@ -26,6 +27,7 @@ extension BertServer {
             let started = monotonicSeconds()
             do {
                 let model = registry.install(name: entry.name, path: entry.path, textModel: try ModelRegistry.load(name: entry.name, path: entry.path))
+                metrics.modelLoaded(seconds: monotonicSeconds() - started, ok: true, models: registry.models.count)
                 log.info("loaded model \(entry.name) from \(entry.path) (\(model.family), \(model.parameterCount) parameters) in \(Int((monotonicSeconds() - started) * 1000)) ms")
             } catch {
                 throw ServerError("cannot load model \"\(entry.name)\" from \(entry.path): \(error)")
@@ -53,8 +55,9 @@ extension BertServer {
         pendingLoads += 1
         let mailbox = loads
         let thread = Thread {
+            let started = monotonicSeconds()
             let result = Result { try ModelRegistry.load(name: name, path: path) }
-            mailbox.post([LoadOutcome(name: name, path: path, result: result, reply: reply)])
+            mailbox.post([LoadOutcome(name: name, path: path, result: result, reply: reply, seconds: monotonicSeconds() - started)])
         }
         thread.name = "bertd-load"
         thread.start()
@@ -62,6 +65,13 @@ extension BertServer {
 
     func finishLoad(_ outcome: LoadOutcome, publisher: Socket?) {
         pendingLoads -= 1
+        defer {
+            if case .success = outcome.result {
+                metrics.modelLoaded(seconds: outcome.seconds, ok: true, models: registry.models.count)
+            } else {
+                metrics.modelLoaded(seconds: outcome.seconds, ok: false, models: registry.models.count)
+            }
+        }
         switch outcome.result {
         case .success(let textModel):
             let model = registry.install(name: outcome.name, path: outcome.path, textModel: textModel)

@@ -18,16 +18,17 @@ extension BertServer {
         guard !envelope.isEmpty else { return }  // a ROUTER message always starts with the peer's identity
         let body = message.frames.last ?? []
         let endpoint = configuration.endpoints[socketIndex]
-        let origin = Origin(listener: endpoint.address, allows: endpoint.allows, connection: connection, receivedAt: now,
-                            deliver: { [unowned self] reply in
+        let origin = Origin(listener: endpoint.address, transport: "zeromq", allows: endpoint.allows, connection: connection,
+                            receivedAt: now, deliver: { [unowned self] reply in
                                 self.send(envelope: envelope, body: reply, socketIndex: socketIndex, sockets: sockets)
                             })
-        if message.truncated { return fail(origin, .null, ProtocolError(.badRequest, "too many frames in one message")) }
+        let unparsed = origin.counted(op: "unknown", in: metrics)
+        if message.truncated { return fail(unparsed, .null, ProtocolError(.badRequest, "too many frames in one message")) }
         if body.count > configuration.maxMessageBytes {
-            return fail(origin, .null, ProtocolError(.tooLarge, "the message has \(body.count) bytes; the limit is \(configuration.maxMessageBytes)"))
+            return fail(unparsed, .null, ProtocolError(.tooLarge, "the message has \(body.count) bytes; the limit is \(configuration.maxMessageBytes)"))
         }
         switch RequestParser.parse(body) {
-        case .failure(let id, let error): fail(origin, id, error)
+        case .failure(let id, let error): fail(unparsed, id, error)
         case .request(let request): dispatch(request, origin)
         }
     }
@@ -48,8 +49,8 @@ extension BertServer {
     /// The origin of a request from another transport: its listener serves the public
     /// operations, or (admin) all of them.
     func origin(of r: ForeignRequest) -> Origin {
-        Origin(listener: r.listener, allows: { r.admin || !$0.isAdmin }, connection: r.connection, receivedAt: r.receivedAt,
-               deliver: r.deliver)
+        Origin(listener: r.listener, transport: r.transport, allows: { r.admin || !$0.isAdmin }, connection: r.connection,
+               receivedAt: r.receivedAt, deliver: r.deliver)
     }
 
     // MARK: any transport
@@ -64,7 +65,8 @@ extension BertServer {
     }
 
     /// The one entry point of every parsed request, from any transport.
-    func dispatch(_ request: Request, _ origin: Origin) {
+    func dispatch(_ request: Request, _ uncounted: Origin) {
+        let origin = uncounted.counted(op: request.op.rawValue, in: metrics)
         guard origin.allows(request.op) else {
             return fail(origin, request.id, ProtocolError(.forbidden, "\"\(request.op.rawValue)\" is not allowed on \(origin.listener)"))
         }
@@ -96,6 +98,7 @@ extension BertServer {
     private func unload(_ name: String, _ id: JSON, _ origin: Origin) throws {
         guard let model = registry.remove(name) else { throw ProtocolError(.unknownModel, "no model named \"\(name)\"") }
         log.notice("unloaded model \(model.name) v\(model.version)")
+        metrics.models(registry.models.count)
         jobs.unserve(model.name)
         publish(.modelUnloaded, [("model", .string(model.name)), ("version", .int(model.version))])
         succeed(origin, id, .object([("unloaded", modelJSON(model))]))
@@ -134,7 +137,9 @@ extension BertServer {
         guard let model = registry.resolve(inference.model) else {
             throw ProtocolError(.unknownModel, "no model named \"\(inference.model ?? registry.defaultName)\" (loaded: \(loadedNames))")
         }
+        let tokenizing = monotonicSeconds()
         let (p, items) = try handler.prepare(id: request.id, op: request.op, inference, model: model, origin: origin)
+        metrics.tokenized(seconds: monotonicSeconds() - tokenizing)
         if items.isEmpty { return succeed(origin, request.id, try handler.result(of: p)) }
         guard scheduler.submit(items, wake: false) else {
             throw ProtocolError(.overloaded, "the queue is full (\(configuration.maxQueueTokens) tokens / \(configuration.maxQueueRequests) texts); retry later")

@@ -29,6 +29,8 @@ public final class BertServer: @unchecked Sendable {
     let registry: ModelRegistry
     var handler: RequestHandler
     var stats = ServerStats()
+    /// The Prometheus metrics (`/metrics` on the HTTP gateway).
+    public let metrics = ServerMetrics(version: bertdVersion)
     var pending: [ObjectIdentifier: PendingRequest] = [:]
     var pendingLoads = 0
     /// Work was queued in this pass of the loop; the compute thread is woken once at its end.
@@ -64,13 +66,15 @@ public final class BertServer: @unchecked Sendable {
                                                maxTextBytes: configuration.maxTextBytes))
         let completions = self.completions
         let heartbeat = ioHeartbeat
+        let metrics = self.metrics
         scheduler = Scheduler(limits: configuration.batchLimits, heartbeatInterval: 1.0,
                               heartbeat: { [notifier] in
                                   // The watchdog is fed only while both loops turn: a stuck I/O
                                   // thread must get the daemon restarted too.
                                   if heartbeat.age < 10 { notifier.watchdog() }
                               },
-                              complete: { completions.post($0) })
+                              complete: { completions.post($0) },
+                              batchDone: { metrics.batch(texts: $0.texts, tokens: $0.tokens, seconds: $0.seconds, waits: $0.waits) })
         jobs = JobManager(stateDirectory: configuration.stateDirectory, scheduler: scheduler, events: jobEvents)
     }
 
@@ -244,6 +248,17 @@ public final class BertServer: @unchecked Sendable {
                 }
             }
             for tracker in trackers { withdraw(tracker.update()) }
+            // Requests from the HTTP gateway, dispatched like those just read (and batched with them).
+            for item in foreign.take() {
+                switch item {
+                case .request(let r) where r.connection?.isClosed == true:
+                    // Its client left before the request got here: nothing to compute.
+                    stats.recordAbandoned(requests: 1)
+                    r.deliver(Reply.failure(id: r.request.id, error: ProtocolError(.unavailable, "the client closed its connection")))
+                case .request(let r): dispatch(r.request, origin(of: r))
+                case .left(let connection): withdraw([connection])
+                }
+            }
             if submittedSinceWake {
                 scheduler.wake()
                 submittedSinceWake = false
@@ -260,18 +275,10 @@ public final class BertServer: @unchecked Sendable {
                 if signals.contains(.reload) && !isStopping { beginReload(publisher: publisher) }
             }
             for item in completions.take() { finish(item) }
+            let queue = scheduler.snapshot
+            metrics.queue(texts: queue.queuedItems, tokens: queue.queuedTokens, inFlight: pending.count)
             for outcome in loads.take() { finishLoad(outcome, publisher: publisher) }
             for event in jobEvents.take() { record(event) }
-            for item in foreign.take() {
-                switch item {
-                case .request(let r) where r.connection?.isClosed == true:
-                    // Its client left before the request got here: nothing to compute.
-                    stats.recordAbandoned(requests: 1)
-                    r.deliver(Reply.failure(id: r.request.id, error: ProtocolError(.unavailable, "the client closed its connection")))
-                case .request(let r): dispatch(r.request, origin(of: r))
-                case .left(let connection): withdraw([connection])
-                }
-            }
         }
     }
 

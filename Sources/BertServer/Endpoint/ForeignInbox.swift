@@ -55,16 +55,19 @@ public struct ForeignRequest: Sendable {
     public let listener: String
     /// Whether that listener serves admin operations.
     public let admin: Bool
+    /// The transport's name for the metrics (`http`).
+    public let transport: String
     public let connection: ClientConnection?
     public let receivedAt: Double
     /// Delivers the reply object (`Reply.success` or `Reply.failure`) exactly once.
     public let deliver: @Sendable (JSON) -> Void
 
-    public init(request: Request, listener: String, admin: Bool, connection: ClientConnection?,
+    public init(request: Request, listener: String, admin: Bool, transport: String = "http", connection: ClientConnection?,
                 receivedAt: Double, deliver: @escaping @Sendable (JSON) -> Void) {
         self.request = request
         self.listener = listener
         self.admin = admin
+        self.transport = transport
         self.connection = connection
         self.receivedAt = receivedAt
         self.deliver = deliver

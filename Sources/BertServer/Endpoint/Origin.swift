@@ -23,6 +23,8 @@ public final class ClientConnection: @unchecked Sendable {
 struct Origin {
     /// The listener it arrived on (`tcp://127.0.0.1:5555`, `http://127.0.0.1:8080`), for messages.
     let listener: String
+    /// `zeromq` or `http`, for the metrics.
+    let transport: String
     /// Whether that listener serves an operation (public or admin).
     let allows: (Op) -> Bool
     /// The client's connection, when it is tracked.
@@ -31,4 +33,20 @@ struct Origin {
     let receivedAt: Double
     /// Sends one reply object (`Reply.success` or `Reply.failure`), at most once per request.
     let deliver: (JSON) -> Void
+
+    /// The same origin, counting its reply in `bertd_requests_total` under `op` and the reply's
+    /// code as it goes out.
+    func counted(op: String, in metrics: ServerMetrics) -> Origin {
+        let (deliver, transport) = (self.deliver, self.transport)
+        return Origin(listener: listener, transport: transport, allows: allows, connection: connection, receivedAt: receivedAt,
+                      deliver: { reply in
+                          var code = "ok"
+                          if case .object(let fields) = reply, let error = fields.first(where: { $0.0 == "error" })?.1,
+                             case .object(let e) = error, case .string(let c)? = e.first(where: { $0.0 == "code" })?.1 {
+                              code = c
+                          }
+                          metrics.request(op: op, transport: transport, code: code)
+                          deliver(reply)
+                      })
+    }
 }

@@ -37,13 +37,25 @@ final class Scheduler: @unchecked Sendable {
 
     /// Called on the compute thread with every item that is done (computed, expired or failed).
     private let complete: @Sendable ([WorkItem]) -> Void
+    /// Called on the compute thread after each computed batch (the metrics).
+    private let batchDone: @Sendable (BatchRecord) -> Void
+
+    /// One computed batch: its texts and tokens, its compute time, and each text's time in the queue.
+    struct BatchRecord {
+        var texts: Int
+        var tokens: Int
+        var seconds: Double
+        var waits: [Double]
+    }
     /// Called on the compute thread at least every `heartbeatInterval` while it runs (systemd watchdog).
     private let heartbeat: @Sendable () -> Void
     private let heartbeatInterval: Double
 
     init(limits: BatchLimits, heartbeatInterval: Double = 1.0,
-         heartbeat: @escaping @Sendable () -> Void = {}, complete: @escaping @Sendable ([WorkItem]) -> Void) {
+         heartbeat: @escaping @Sendable () -> Void = {}, complete: @escaping @Sendable ([WorkItem]) -> Void,
+         batchDone: @escaping @Sendable (BatchRecord) -> Void = { _ in }) {
         self.limits = limits
+        self.batchDone = batchDone
         self.heartbeatInterval = heartbeatInterval
         self.heartbeat = heartbeat
         self.complete = complete
@@ -189,7 +201,9 @@ final class Scheduler: @unchecked Sendable {
         lock.unlock()
 
         for item in expired { item.failure = .deadlineExceeded }
+        let started = monotonicSeconds()
         if !batch.isEmpty { run(batch) }
+        let computed = monotonicSeconds()
 
         lock.lock()  // count the batch before anyone can see its replies
         stats.busy = false
@@ -200,6 +214,10 @@ final class Scheduler: @unchecked Sendable {
             stats.batchedTokens += batch.reduce(0) { $0 + $1.tokenCount }
         }
         lock.unlock()
+        if !batch.isEmpty {
+            batchDone(BatchRecord(texts: batch.count, tokens: batch.reduce(0) { $0 + $1.tokenCount },
+                                  seconds: computed - started, waits: batch.map { started - $0.enqueuedAt }))
+        }
         complete(expired + batch)
         lock.lock()
         if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
