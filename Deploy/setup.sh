@@ -5,7 +5,8 @@
 #     (the model fetch and the Python protocol client use them), curl (the HTTP gateway tests),
 #     systemd (the systemd sandbox test boots it in namespaces; Debian has it outside containers)
 #   - the default model, all-MiniLM-L6-v2, into models/ (Deploy/fetch-model.sh)
-#   - a Python virtual environment for the protocol tests (.build/python: pyzmq, jsonschema, pytest)
+#   - a Python virtual environment for the protocol tests (.build/python: pyzmq, jsonschema, pytest,
+#     PyYAML for Protocol/openapi.yaml)
 # Swift 6 must already be on PATH (https://www.swift.org/install/linux/).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,10 +38,10 @@ command -v swift >/dev/null || say "warning: swift is not on PATH; install Swift
 # The protocol tests are a Python client (pyzmq) talking to a real bertd: give them their own
 # environment, so nothing is installed into the system's Python.
 venv="$repo/.build/python"
-if ! "$venv/bin/python" -c "import zmq, jsonschema, pytest" 2>/dev/null; then
-    say "creating $venv with pyzmq, jsonschema, pytest"
+if ! "$venv/bin/python" -c "import zmq, jsonschema, pytest, yaml" 2>/dev/null; then
+    say "creating $venv with pyzmq, jsonschema, pytest, pyyaml"
     python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pyzmq jsonschema pytest
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pyzmq jsonschema pytest pyyaml
 else
     say "python test environment present ($venv)"
 fi

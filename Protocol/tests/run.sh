@@ -2,7 +2,7 @@
 # The protocol tests: the Python client and raw ZeroMQ sockets against real bertd processes.
 # Builds nothing: expects .build/release/bertd (swift build -c release) and the default model in
 # models/ (Deploy/fetch-model.sh). Python: $BERTD_PYTHON, else the venv Deploy/setup.sh makes
-# (.build/python), else python3; it needs pyzmq, jsonschema and pytest.
+# (.build/python), else python3; it needs pyzmq, jsonschema, pytest and PyYAML.
 # Extra arguments go to pytest (e.g. -k curve, -x). Exits with pytest's status.
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -11,8 +11,8 @@ python="${BERTD_PYTHON:-}"
 if [ -z "$python" ]; then
     if [ -x .build/python/bin/python ]; then python=.build/python/bin/python; else python=python3; fi
 fi
-if ! "$python" -c "import zmq, jsonschema, pytest" 2>/dev/null; then
-    echo "protocol tests: $python lacks pyzmq, jsonschema or pytest (python3 -m pip install pyzmq jsonschema pytest)" >&2
+if ! "$python" -c "import zmq, jsonschema, pytest, yaml" 2>/dev/null; then
+    echo "protocol tests: $python lacks pyzmq, jsonschema, pytest or PyYAML (python3 -m pip install pyzmq jsonschema pytest pyyaml)" >&2
     exit 2
 fi
 if [ ! -x "${BERTD_BIN:-.build/release/bertd}" ]; then

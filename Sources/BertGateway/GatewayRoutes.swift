@@ -99,6 +99,9 @@ struct GatewayRoutes {
             let result: JSON
             switch await call.run(.classify(inference), connection: connection) {
             case .success(let r): result = r
+            case .failure(let error) where error.code == .unsupported:
+                return JSONResponse.error(ProtocolError(.unsupported, "the model has no classification head: /predict needs one "
+                                                            + "(for zero-shot labels use /v1/classify with \"labels\")"))
             case .failure(let error): return JSONResponse.error(error)
             }
             var labels: [String] = []
@@ -120,8 +123,8 @@ struct GatewayRoutes {
     /// `maxBodyBytes`, else 415 or 413.
     private func body(_ request: Request) async throws -> [String: Any] {
         if let type = request.headers[.contentType]?.lowercased() {
-            let accepted = ["application/json", "application/x-www-form-urlencoded", "text/json"]
-            guard accepted.contains(where: { type.hasPrefix($0) }) else {
+            let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard ["application/json", "application/x-www-form-urlencoded", "text/json"].contains(mediaType) else {
                 throw UnsupportedMediaType(type: type)
             }
         }

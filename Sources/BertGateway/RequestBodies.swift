@@ -28,7 +28,12 @@ enum RequestBodies {
         }
         if let one = inputs as? String { fields["texts"] = [one] } else { fields["texts"] = inputs }
         let model = try string(f, "model")
-        return try RequestParser.inference(fields, model: model)
+        do {
+            return try RequestParser.inference(fields, model: model)
+        } catch let error as ProtocolError {
+            // The parser names the ZeroMQ field; the client sent `inputsKey`.
+            throw ProtocolError(error.code, error.message.replacingOccurrences(of: "\"texts\"", with: "\"\(inputsKey)\""))
+        }
     }
 
     static func string(_ f: [String: Any], _ key: String) throws -> String? {
