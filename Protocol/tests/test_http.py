@@ -260,3 +260,73 @@ def test_requests_while_draining_get_503_and_the_daemon_exits_0():
     assert results and results[0][0] == 200, results  # in-flight work finished
     assert g.daemon.stop() == 0
     g.daemon.cleanup()
+
+
+def test_a_slow_client_cannot_hold_a_connection():
+    """Headers sent a byte at a time (slowloris): the connection is closed once
+    header_timeout_ms has passed without a complete request head; others are served meanwhile."""
+    g = Gateway(sets=["http.header_timeout_ms=500"], name="bertd-http-slow")
+    try:
+        s = socket.create_connection(("127.0.0.1", g.port))
+        s.settimeout(0.2)
+        started = time.monotonic()
+        closed = False
+        for byte in b"POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n":
+            try:
+                s.sendall(bytes([byte]))
+                if s.recv(1) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                pass
+            except (ConnectionResetError, BrokenPipeError):
+                closed = True
+                break
+            if time.monotonic() - started > 30:
+                break
+        s.close()
+        assert closed, "the slow client's connection was not closed"
+        assert g.post("/v1/classify", {"inputs": "x", "labels": ["a", "b"]})[0] == 200
+        # A client that sends its request promptly on a kept-alive connection is not affected.
+        conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=30)
+        for _ in range(3):
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().read()
+            time.sleep(0.1)
+        conn.close()
+    finally:
+        stop_and_check(g.daemon)
+
+
+def test_bearer_tokens_are_required_when_configured_and_reread_on_sighup(tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("# the gateway's clients\nfirst-token-0123456789\n\nsecond-token\n")
+    g = Gateway(sets=[f"http.tokens_file={tokens}"], name="bertd-http-auth")
+    try:
+        body = {"inputs": "x", "labels": ["a", "b"]}
+
+        def status(headers):
+            conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=60)
+            try:
+                conn.request("POST", "/v1/classify", body=json.dumps(body), headers=headers)
+                r = conn.getresponse()
+                return r.status, r.getheader("WWW-Authenticate"), r.read()
+            finally:
+                conn.close()
+
+        assert status({}) == (401, "Bearer", b"")
+        assert status({"Authorization": "Bearer wrong"}) == (401, "Bearer", b"")
+        assert status({"Authorization": "Bearer first-token-012345678"}) == (401, "Bearer", b"")  # a prefix
+        assert status({"Authorization": "Bearer first-token-01234567890"})[0] == 401  # longer
+        assert status({"Authorization": "Basic Zmlyc3QtdG9rZW4="})[0] == 401
+        assert status({"Authorization": "Bearer first-token-0123456789"})[0] == 200
+        assert status({"Authorization": "Bearer second-token"})[0] == 200
+        assert g.get("/healthz")[0] == 200 and g.get("/readyz")[0] == 200  # probes stay open
+        # The admin listener has no tokens file: open (its socket's permissions guard it).
+        assert g.get("/v1/jobs", admin=True)[0] == 200
+        tokens.write_text("third-token\n")
+        g.daemon.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: status({"Authorization": "Bearer third-token"})[0] == 200, what="the new token accepted")
+        assert status({"Authorization": "Bearer first-token-0123456789"})[0] == 401
+    finally:
+        stop_and_check(g.daemon)

@@ -17,10 +17,13 @@ struct GatewayRoutes {
     let server: BertServer
     let connections: HTTPConnections
     let maxBodyBytes: Int
+    /// The listener's bearer tokens; nil: no authentication.
+    let tokens: BearerTokens?
 
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
         router.middlewares.add(ErrorMiddleware())
+        if let tokens { router.middlewares.add(BearerAuthMiddleware(tokens: tokens)) }
         router.get("/healthz") { _, _ in JSONResponse.ok(.object([("status", .string("alive"))])) }
         router.get("/readyz") { _, _ in
             let state = server.readiness

@@ -25,6 +25,8 @@ public final class HTTPGateway: @unchecked Sendable {
     private var groups: [ServiceGroup] = []
     private var tasks: [Task<Void, Error>] = []
     private let connections: HTTPConnections
+    /// Each listener's bearer tokens (nil: open), public first.
+    private let tokens: [BearerTokens?]
 
     /// nil when `[http] address` is empty (the gateway is off).
     public init?(server: BertServer, configuration: DaemonConfiguration) throws {
@@ -32,6 +34,9 @@ public final class HTTPGateway: @unchecked Sendable {
         self.server = server
         self.configuration = configuration
         connections = HTTPConnections(server: server)
+        tokens = try [configuration.httpTokensFile, configuration.httpAdminTokensFile].map { file in
+            try file.map { try BearerTokens(file: $0) }
+        }
         var listeners: [(HTTPListenAddress, Bool)] = []
         for (text, admin) in [(configuration.httpAddress, false), (configuration.httpAdminAddress, true)] {
             switch HTTPListenAddress.parse(text) {
@@ -46,7 +51,7 @@ public final class HTTPGateway: @unchecked Sendable {
     /// `*` resolved), public first. Throws when one cannot bind.
     public func start() throws -> [String] {
         var bound: [String] = []
-        for (address, admin) in listeners {
+        for (index, (address, admin)) in listeners.enumerated() {
             if case .unix(let path) = address {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 unlink(path)  // a stale socket file left by a crashed process
@@ -54,14 +59,18 @@ public final class HTTPGateway: @unchecked Sendable {
             let started = BoundAddress()
             let name = admin ? "admin" : "public"
             let connections = self.connections
+            let headerTimeout = configuration.httpHeaderTimeoutMs
             let routes = GatewayRoutes(call: GatewayCall(server: server, listener: "the HTTP \(name) listener", admin: admin),
-                                       server: server, connections: connections, maxBodyBytes: configuration.httpMaxBodyBytes)
+                                       server: server, connections: connections, maxBodyBytes: configuration.httpMaxBodyBytes,
+                                       tokens: tokens[index])
             var logger = Logger(label: "bertd-http-\(name)")
             logger.logLevel = .critical  // bertd logs its own lines; Hummingbird's per-request logs would flood the journal
             let app = Application(
                 router: routes.router(),
-                server: .http1(configuration: .init(additionalChannelHandlers: [ClientCloseHandler(connections: connections)],
-                                                    idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeoutMs)))),
+                server: .http1(configuration: .init(
+                    additionalChannelHandlers: [ClientCloseHandler(connections: connections),
+                                                HeaderDeadlineHandler(deadline: .milliseconds(Int64(headerTimeout)))],
+                    idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeoutMs)))),
                 configuration: .init(address: Self.bindAddress(address), serverName: "bertd",
                                      availableConnectionsDelegate: MaximumAvailableConnections(configuration.httpMaxConnections)),
                 onServerRunning: { channel in started.set(channel.localAddress.map { Self.describe($0, for: address) } ?? "\(address)") },
@@ -77,6 +86,15 @@ public final class HTTPGateway: @unchecked Sendable {
             bound.append(address)
         }
         return bound
+    }
+
+    /// Re-reads the token files (SIGHUP); a file that cannot be read leaves its tokens as they were.
+    public func reloadTokens() -> [String] {
+        var problems: [String] = []
+        for case let set? in tokens {
+            do { try set.reload() } catch { problems.append("\(error)") }
+        }
+        return problems
     }
 
     /// Stops accepting, lets the answers in flight be written (at most `seconds`), and closes

@@ -52,13 +52,22 @@ struct Bertd: ParsableCommand {
         let log = Logger(level: configuration.logLevel)
         let server = try BertServer(configuration: configuration, notifier: SystemdNotifier(), log: log,
                                     reloadConfiguration: load)
-        let signals = SignalHandlers(onStop: { server.requestStop() }, onReload: { server.requestReload() })
+        let gateway: HTTPGateway?
+        do {
+            gateway = try HTTPGateway(server: server, configuration: configuration)
+        } catch {
+            log.error("\(error)")
+            throw ExitCode(78)  // a configuration problem (a tokens file): systemd must not restart
+        }
+        let signals = SignalHandlers(onStop: { server.requestStop() }, onReload: {
+            server.requestReload()
+            for problem in gateway?.reloadTokens() ?? [] { log.error("reload: \(problem); keeping the tokens in use") }
+        })
         defer { signals.cancel() }
         do {
             // HTTP listens from the start: /healthz answers and /readyz says "starting" while
             // the models load; requests wait for the server's loop. It closes after the loop
             // has answered everything.
-            let gateway = try HTTPGateway(server: server, configuration: configuration)
             if let gateway {
                 let bound = try gateway.start()
                 log.notice("HTTP gateway listening on \(bound[0]) (public) and \(bound[1]) (admin)")

@@ -88,7 +88,8 @@ extension ServerConfiguration {
         "models": ["default"],
         "models.NAME": ["path"],
         "curve": ["secret_key_file", "authorized_keys_file"],
-        "http": ["address", "admin_address", "max_body_bytes", "max_connections", "idle_timeout_ms"],
+        "http": ["address", "admin_address", "max_body_bytes", "max_connections", "idle_timeout_ms", "header_timeout_ms",
+                 "tokens_file", "admin_tokens_file"],
     ]
     static let sections = ["server", "endpoint", "batching", "models", "curve", "http"]
 
@@ -265,6 +266,9 @@ extension ServerConfiguration {
         case "max_body_bytes": httpMaxBodyBytes = try key.integer
         case "max_connections": httpMaxConnections = try key.integer
         case "idle_timeout_ms": httpIdleTimeoutMs = try key.integer
+        case "header_timeout_ms": httpHeaderTimeoutMs = try key.integer
+        case "tokens_file": httpTokensFile = try key.directory
+        case "admin_tokens_file": httpAdminTokensFile = try key.directory
         default: throw key.unknown(in: "http", leaf)
         }
     }

@@ -49,6 +49,9 @@ extension ServerConfiguration {
         lines.append("max_body_bytes = \(httpMaxBodyBytes)")
         lines.append("max_connections = \(httpMaxConnections)")
         lines.append("idle_timeout_ms = \(httpIdleTimeoutMs)")
+        lines.append("header_timeout_ms = \(httpHeaderTimeoutMs)")
+        if let file = httpTokensFile { lines.append("tokens_file = \(Self.quoted(file))") }
+        if let file = httpAdminTokensFile { lines.append("admin_tokens_file = \(Self.quoted(file))") }
         if curveSecretKeyFile != nil || curveAuthorizedKeysFile != nil {
             lines.append("")
             lines.append("[curve]")

@@ -53,6 +53,7 @@ extension ServerConfiguration {
         try atLeast(httpMaxBodyBytes, 1, "http.max_body_bytes")
         try atLeast(httpMaxConnections, 1, "http.max_connections")
         try atLeast(httpIdleTimeoutMs, 1, "http.idle_timeout_ms")
+        try atLeast(httpHeaderTimeoutMs, 1, "http.header_timeout_ms")
 
         try check(!endpoints.isEmpty, "endpoint", "at least one [[endpoint]] is needed")
         var seen: [String: Int] = [:]

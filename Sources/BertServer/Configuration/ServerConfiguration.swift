@@ -103,6 +103,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var httpMaxConnections: Int = 1_024
     /// A connection with nothing to read or write for this long is closed.
     public var httpIdleTimeoutMs: Int = 30_000
+    /// A client must send a request's head (line and headers) within this long of connecting,
+    /// or of its previous answer, or its connection is closed (slow clients cannot pin it).
+    public var httpHeaderTimeoutMs: Int = 10_000
+    /// Bearer tokens the public listener requires (one per line); nil: none required.
+    public var httpTokensFile: String? = nil
+    /// Bearer tokens the admin listener requires; nil: none (the Unix socket's permissions guard it).
+    public var httpAdminTokensFile: String? = nil
 
     /// The server's CurveZMQ secret key, Z85 (40 characters); needed when an endpoint has curve = true.
     public var curveSecretKeyFile: String? = nil
