@@ -330,3 +330,30 @@ def test_bearer_tokens_are_required_when_configured_and_reread_on_sighup(tmp_pat
         assert status({"Authorization": "Bearer first-token-0123456789"})[0] == 401
     finally:
         stop_and_check(g.daemon)
+
+
+def test_events_stream_as_server_sent_events_on_the_admin_listener(gw):
+    expect_http_error(gw.get("/v1/events"), 404, "unknown_op")  # not on the public listener
+    conn = UnixHTTPConnection(gw.admin_socket, timeout=60)
+    try:
+        conn.request("GET", "/v1/events?topic=model.")
+        r = conn.getresponse()
+        assert r.status == 200 and r.getheader("Content-Type") == "text/event-stream"
+        assert r.readline().startswith(b": bertd events model.")  # open before any event
+        assert r.readline() == b"\n"
+        status, _, _ = gw.post("/v1/load", {"name": "tiny-sse", "path": TINY}, admin=True)
+        assert status == 200
+        gw.post("/v1/unload", {"name": "tiny-sse"}, admin=True)
+        seen = []
+        while len(seen) < 2:
+            event = r.readline().decode().rstrip("\n")
+            data = r.readline().decode().rstrip("\n")
+            assert r.readline() == b"\n"
+            assert event.startswith("event: ") and data.startswith("data: "), (event, data)
+            body = json.loads(data[len("data: "):])
+            assert body["event"] == event[len("event: "):]
+            seen.append((body["event"], body.get("model")))
+        assert seen == [("model.loaded", "tiny-sse"), ("model.unloaded", "tiny-sse")]
+    finally:
+        conn.close()
+    gw.daemon.assert_serving()

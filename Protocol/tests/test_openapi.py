@@ -313,7 +313,7 @@ def test_the_document_is_openapi_3_1_with_explicit_statuses():
         for status, response in op["responses"].items():
             response, _ = deref(response, f"{pointer}/responses/{status}")
             assert len(response["content"]) == 1 and response["description"], (pointer, status)
-            if not status.startswith("2") or pointer != "/paths/~1metrics/get":
+            if not status.startswith("2") or pointer not in ("/paths/~1metrics/get", "/paths/~1v1~1events/get"):
                 assert set(response["content"]) == {"application/json"}, (pointer, status)
 
 
@@ -547,6 +547,19 @@ def test_training_jobs(gw, tmp_path):
     post(gw, "/v1/train", {"name": "x", "train": data}, admin=True, headers=TEXT_PLAIN, expect=415, code="bad_request")
     get(gw, "/v1/jobs/nope", admin=True, expect=404, code="unknown_job")
     post(gw, "/v1/jobs/nope/cancel", admin=True, expect=404, code="unknown_job")
+
+
+def test_event_stream(gw):
+    """/v1/events never ends by itself: read its head and first line, then hang up."""
+    conn = UnixHTTPConnection(gw.admin_socket, 60)
+    try:
+        conn.request("GET", "/v1/events?topic=job.")
+        r = conn.getresponse()
+        first = r.readline().decode()
+        assert first.startswith(": bertd events job."), first
+        check("GET", "/v1/events", (r.status, dict(r.getheaders()), r.getheader("Content-Type", ""), first), admin=True)
+    finally:
+        conn.close()
 
 
 def test_admin_routes_are_unknown_on_the_public_listener(gw):

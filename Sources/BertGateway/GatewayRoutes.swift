@@ -67,11 +67,29 @@ struct GatewayRoutes {
         }
         router.post("/v1/train") { request, context in await respond(request, context) { .train(try RequestBodies.training($0)) } }
         router.get("/v1/jobs") { _, context in await respond(.jobs(id: nil), context) }
+        router.get("/v1/events") { request, _ in events(request) }
         router.get("/v1/jobs/:id") { _, context in await respond(.jobs(id: context.parameters.get("id")), context) }
         router.post("/v1/jobs/:id/cancel") { _, context in
             guard let id = context.parameters.get("id") else { return JSONResponse.error(ProtocolError(.badRequest, "no job id")) }
             return await respond(.cancel(job: id), context)
         }
+    }
+
+    /// Server-Sent Events: what the PUB socket publishes, from now on, whose topic starts with
+    /// `?topic=` (all without it): `event: job.step` and `data: {…}` per event, until the client
+    /// leaves or the server stops.
+    private func events(_ request: Request) -> Response {
+        let prefix = request.uri.queryParameters.get("topic") ?? ""
+        let stream = server.eventStreams.subscribe(prefix: prefix)
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                        body: ResponseBody { writer in
+                            // A comment first, so the client knows the stream is open before any event.
+                            try await writer.write(ByteBuffer(string: ": bertd events \(prefix.isEmpty ? "(all)" : prefix)\n\n"))
+                            for await event in stream {
+                                try await writer.write(ByteBuffer(string: "event: \(event.topic)\ndata: \(event.json)\n\n"))
+                            }
+                            try await writer.finish(nil)
+                        })
     }
 
     // MARK: helpers

@@ -9,9 +9,11 @@ import ZeroMQ
 extension BertServer {
     /// Topic frame, then `{"event": topic, "time": ISO 8601, …fields}`. PUB drops the event for
     /// a subscriber that is too slow; clients that need the state ask for it (models, status).
+    /// Also handed to the in-process listeners (`eventStreams`: the gateway's /v1/events).
     func publish(_ topic: EventTopic, _ fields: [(String, JSON)]) {
-        guard let publisher else { return }
         let body = JSON.object([("event", .string(topic.rawValue)), ("time", .string(ISO8601DateFormatter().string(from: Date())))] + fields)
+        eventStreams.publish(topic: topic.rawValue, json: body.text)
+        guard let publisher else { return }
         try? publisher.send([Array(topic.rawValue.utf8), body.bytes], dontWait: true)
     }
 

@@ -31,6 +31,8 @@ public final class BertServer: @unchecked Sendable {
     var stats = ServerStats()
     /// The Prometheus metrics (`/metrics` on the HTTP gateway).
     public let metrics = ServerMetrics(version: bertdVersion)
+    /// The events, for listeners in this process (the gateway's Server-Sent Events).
+    public let eventStreams = EventStreams()
     var pending: [ObjectIdentifier: PendingRequest] = [:]
     var pendingLoads = 0
     /// Work was queued in this pass of the loop; the compute thread is woken once at its end.
@@ -197,6 +199,7 @@ public final class BertServer: @unchecked Sendable {
             late.deliver(Reply.failure(id: late.request.id, error: ProtocolError(.unavailable, "bertd is shutting down")))
         }
         setReadiness(.stopped)
+        eventStreams.finishAll()  // open event streams end, so the gateway can close
         trackers.forEach { $0.monitor.close() }
         sockets.forEach { $0.close() }
         publisher?.close()
