@@ -3,6 +3,7 @@ Deploy/METRICS.md with its help text, and counts that follow what the daemon did
 transports."""
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -104,3 +105,23 @@ def test_promtool_accepts_the_exposition(gw):
     text = scrape(gw)
     result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "" and result.stderr.strip() == "", (result, text[:2000])
+
+
+def test_a_metrics_listener_without_the_gateway(daemon_factory):
+    d = daemon_factory(sets=["metrics.address=127.0.0.1:*"], name="bertd-metrics-only")
+    port = int(d.wait_for_log(r"Prometheus metrics on http://127\.0\.0\.1:(\d+)/metrics").group(1))
+    assert "HTTP gateway listening" not in d.log_text()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        text = r.read().decode()
+        assert r.status == 200 and "# HELP bertd_build_info" in text
+        conn.request("GET", "/readyz")
+        r = conn.getresponse()
+        assert r.status == 200 and json.loads(r.read()) == {"status": "ready"}
+        conn.request("POST", "/v1/classify", body=json.dumps({"inputs": "x", "labels": ["a", "b"]}))
+        r = conn.getresponse()
+        assert r.status == 404 and json.loads(r.read())["error"]["code"] == "unknown_op"
+    finally:
+        conn.close()

@@ -19,6 +19,8 @@ struct GatewayRoutes {
     let maxBodyBytes: Int
     /// The listener's bearer tokens; nil: no authentication.
     let tokens: BearerTokens?
+    /// `[metrics] address`: only /metrics and the probes.
+    var metricsOnly = false
 
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
@@ -36,6 +38,7 @@ struct GatewayRoutes {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: buffer))
         }
+        if metricsOnly { return router }
         router.get("/v1/models") { _, context in await respond(.models, context) }
         router.get("/v1/status") { _, context in await respond(.status, context) }
         router.post("/v1/classify") { request, context in

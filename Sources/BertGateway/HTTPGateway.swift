@@ -18,51 +18,64 @@ import ServiceLifecycle
 ///     gateway.stop()
 public final class HTTPGateway: @unchecked Sendable {
     private let server: BertServer
-    private let listeners: [(address: HTTPListenAddress, admin: Bool)]
+    private let listeners: [(address: HTTPListenAddress, kind: ListenerKind)]
+
+    /// What a listener serves.
+    public enum ListenerKind: String, Sendable {
+        /// The public routes (no admin operations).
+        case `public`
+        /// Every route.
+        case admin
+        /// `[metrics] address`: /metrics, /healthz and /readyz only.
+        case metrics
+    }
     private let configuration: DaemonConfiguration
     private let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     /// One service group per listener: a graceful shutdown lets answers in flight be written.
     private var groups: [ServiceGroup] = []
     private var tasks: [Task<Void, Error>] = []
     private let connections: HTTPConnections
-    /// Each listener's bearer tokens (nil: open), public first.
+    /// Each listener's bearer tokens (nil: open), in the order of `listeners`.
     private let tokens: [BearerTokens?]
 
-    /// nil when `[http] address` is empty (the gateway is off).
+    /// nil when both `[http] address` and `[metrics] address` are empty (no HTTP at all).
     public init?(server: BertServer, configuration: DaemonConfiguration) throws {
-        guard !configuration.httpAddress.isEmpty else { return nil }
+        var wanted: [(String, ListenerKind, String?)] = []
+        if !configuration.httpAddress.isEmpty {
+            wanted.append((configuration.httpAddress, .public, configuration.httpTokensFile))
+            wanted.append((configuration.httpAdminAddress, .admin, configuration.httpAdminTokensFile))
+        }
+        if !configuration.metricsAddress.isEmpty { wanted.append((configuration.metricsAddress, .metrics, nil)) }
+        guard !wanted.isEmpty else { return nil }
         self.server = server
         self.configuration = configuration
         connections = HTTPConnections(server: server)
-        tokens = try [configuration.httpTokensFile, configuration.httpAdminTokensFile].map { file in
-            try file.map { try BearerTokens(file: $0) }
-        }
-        var listeners: [(HTTPListenAddress, Bool)] = []
-        for (text, admin) in [(configuration.httpAddress, false), (configuration.httpAdminAddress, true)] {
+        tokens = try wanted.map { _, _, file in try file.map { try BearerTokens(file: $0) } }
+        listeners = try wanted.map { text, kind, _ in
             switch HTTPListenAddress.parse(text) {
-            case .success(let address): listeners.append((address, admin))
+            case .success(let address): return (address, kind)
             case .failure(let problem): throw ServerError(problem.message)
             }
         }
-        self.listeners = listeners
     }
 
-    /// Binds both listeners and serves in the background; returns what they bound (a tcp port
-    /// `*` resolved), public first. Throws when one cannot bind.
-    public func start() throws -> [String] {
-        var bound: [String] = []
-        for (index, (address, admin)) in listeners.enumerated() {
+    /// Binds the listeners and serves in the background; returns what each bound (a tcp port `*`
+    /// resolved). Throws when one cannot bind.
+    public func start() throws -> [(kind: ListenerKind, address: String)] {
+        var bound: [(ListenerKind, String)] = []
+        for (index, (address, kind)) in listeners.enumerated() {
+            let admin = kind == .admin
             if case .unix(let path) = address {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 unlink(path)  // a stale socket file left by a crashed process
             }
             let started = BoundAddress()
-            let name = admin ? "admin" : "public"
+            let name = kind.rawValue
             let connections = self.connections
             let headerTimeout = configuration.httpHeaderTimeoutMs
             let routes = GatewayRoutes(call: GatewayCall(server: server, listener: "the HTTP \(name) listener", admin: admin),
                                        server: server, connections: connections, maxBodyBytes: configuration.httpMaxBodyBytes,
-                                       tokens: tokens[index])
+                                       tokens: tokens[index], metricsOnly: kind == .metrics)
             var logger = Logger(label: "bertd-http-\(name)")
             logger.logLevel = .critical  // bertd logs its own lines; Hummingbird's per-request logs would flood the journal
             let app = Application(
@@ -83,7 +96,7 @@ public final class HTTPGateway: @unchecked Sendable {
                 stop()
                 throw ServerError("the HTTP \(name) listener could not bind \(address)")
             }
-            bound.append(address)
+            bound.append((kind, address))
         }
         return bound
     }

@@ -70,7 +70,11 @@ struct Bertd: ParsableCommand {
             // has answered everything.
             if let gateway {
                 let bound = try gateway.start()
-                log.notice("HTTP gateway listening on \(bound[0]) (public) and \(bound[1]) (admin)")
+                let address = { (kind: HTTPGateway.ListenerKind) in bound.first { $0.kind == kind }?.address }
+                if let open = address(.public), let admin = address(.admin) {
+                    log.notice("HTTP gateway listening on \(open) (public) and \(admin) (admin)")
+                }
+                if let metrics = address(.metrics) { log.notice("Prometheus metrics on \(metrics)/metrics") }
             }
             defer { gateway?.stop() }
             try server.run()

@@ -90,8 +90,9 @@ extension ServerConfiguration {
         "curve": ["secret_key_file", "authorized_keys_file"],
         "http": ["address", "admin_address", "max_body_bytes", "max_connections", "idle_timeout_ms", "header_timeout_ms",
                  "tokens_file", "admin_tokens_file"],
+        "metrics": ["address"],
     ]
-    static let sections = ["server", "endpoint", "batching", "models", "curve", "http"]
+    static let sections = ["server", "endpoint", "batching", "models", "curve", "http", "metrics"]
 
     // MARK: The file
 
@@ -99,7 +100,7 @@ extension ServerConfiguration {
         for entry in root.entries {
             switch (entry.key, entry.value) {
             case ("server", .table(let table)), ("batching", .table(let table)), ("curve", .table(let table)),
-                 ("http", .table(let table)):
+                 ("http", .table(let table)), ("metrics", .table(let table)):
                 for item in table.entries {
                     try assign([entry.key, item.key], item, context: context, lines: &lines)
                 }
@@ -184,6 +185,9 @@ extension ServerConfiguration {
         case (2, "batching"): try setBatching(path[1], key)
         case (2, "curve"): try setCurve(path[1], key)
         case (2, "http"): try setHTTP(path[1], key)
+        case (2, "metrics"):
+            guard path[1] == "address" else { throw key.unknown(in: "metrics", path[1]) }
+            metricsAddress = try key.string
         case (2, "models"): try setDefaultModel(path[1], key)
         case (3, "models"): try setModel(name: path[1], path[2], key)
         case (3, "endpoint"): try setEndpoint(number: path[1], path[2], key)

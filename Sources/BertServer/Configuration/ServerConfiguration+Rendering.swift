@@ -52,6 +52,9 @@ extension ServerConfiguration {
         lines.append("header_timeout_ms = \(httpHeaderTimeoutMs)")
         if let file = httpTokensFile { lines.append("tokens_file = \(Self.quoted(file))") }
         if let file = httpAdminTokensFile { lines.append("admin_tokens_file = \(Self.quoted(file))") }
+        lines.append("")
+        lines.append("[metrics]")
+        lines.append("address = \(Self.quoted(metricsAddress))")
         if curveSecretKeyFile != nil || curveAuthorizedKeysFile != nil {
             lines.append("")
             lines.append("[curve]")

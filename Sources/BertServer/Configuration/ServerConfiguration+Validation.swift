@@ -50,6 +50,11 @@ extension ServerConfiguration {
             try check(httpAddress != httpAdminAddress || httpAddress.hasSuffix(":*") || httpAddress.hasSuffix(":0"),
                       "http.admin_address", "must differ from http.address: the public listener never serves admin routes")
         }
+        if !metricsAddress.isEmpty {
+            if case .failure(let problem) = HTTPListenAddress.parse(metricsAddress) { try check(false, "metrics.address", problem.message) }
+            try check(metricsAddress != httpAddress || metricsAddress.hasSuffix(":*") || metricsAddress.hasSuffix(":0"),
+                      "metrics.address", "must differ from http.address (with the gateway on, /metrics is served there too)")
+        }
         try atLeast(httpMaxBodyBytes, 1, "http.max_body_bytes")
         try atLeast(httpMaxConnections, 1, "http.max_connections")
         try atLeast(httpIdleTimeoutMs, 1, "http.idle_timeout_ms")

@@ -111,6 +111,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Bearer tokens the admin listener requires; nil: none (the Unix socket's permissions guard it).
     public var httpAdminTokensFile: String? = nil
 
+    // MARK: [metrics]
+
+    /// A listener serving only /metrics (and /healthz, /readyz), `HOST:PORT`; "" = none. For
+    /// Prometheus when the HTTP gateway is off (with it on, /metrics is on its listeners too).
+    public var metricsAddress: String = ""
+
     /// The server's CurveZMQ secret key, Z85 (40 characters); needed when an endpoint has curve = true.
     public var curveSecretKeyFile: String? = nil
     /// Client public keys (Z85, one per line, # comments) allowed on curve endpoints.
