@@ -357,3 +357,72 @@ def test_events_stream_as_server_sent_events_on_the_admin_listener(gw):
     finally:
         conn.close()
     gw.daemon.assert_serving()
+
+
+def test_thousands_of_idle_connections_do_not_shut_others_out():
+    """3 000 connections that never send anything: past max_connections they wait in the accept
+    queue, and the request-head deadline closes the idle ones, so a real client is served soon."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 3_500
+    if soft < want:
+        if hard < want:
+            pytest.skip(f"this process may open at most {hard} files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    # A long idle timeout: only the request-head deadline frees the slots the idle ones hold.
+    g = Gateway(sets=["http.max_connections=256", "http.header_timeout_ms=1000", "http.idle_timeout_ms=600000"],
+                name="bertd-http-idle")
+    idle = []
+    try:
+        for _ in range(3_000):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", g.port))
+            except BlockingIOError:
+                pass
+            idle.append(s)
+        started = time.monotonic()
+        status, _, body = g.post("/v1/classify", {"inputs": "served anyway", "labels": ["a", "b"]}, timeout=120)
+        assert status == 200, body
+        waited = time.monotonic() - started
+        print(f"served after {waited:.1f} s behind 3 000 idle connections")
+        g.daemon.assert_serving()
+    finally:
+        for s in idle:
+            s.close()
+        stop_and_check(g.daemon)
+
+
+def test_requests_during_a_reload_are_answered():
+    """SIGHUP reloads the models while HTTP clients keep asking: /readyz says reloading (or is
+    ready again), and every request is answered 200."""
+    g = Gateway(name="bertd-http-reload")
+    try:
+        results = []
+        stop = threading.Event()
+
+        def client():
+            while not stop.is_set():
+                results.append(g.post("/v1/classify", {"inputs": "during the reload", "labels": ["a", "b"]})[0])
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        wait_until(lambda: len(results) >= 8, what="requests before the reload")
+        g.daemon.proc.send_signal(signal.SIGHUP)
+        seen = set()
+        deadline = time.monotonic() + 60
+        while "reload finished" not in g.daemon.log_text() and time.monotonic() < deadline:
+            seen.add(g.get("/readyz")[2]["status"])
+        count = len(results)
+        wait_until(lambda: len(results) >= count + 8, what="requests after the reload")
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert "reload finished" in g.daemon.log_text()
+        assert seen <= {"reloading", "ready"} and seen, seen
+        assert set(results) == {200}, [r for r in results if r != 200][:5]
+        assert g.get("/readyz")[2] == {"status": "ready"}
+    finally:
+        stop_and_check(g.daemon)
