@@ -28,19 +28,10 @@ struct GatewayCall {
     static func outcome(of reply: JSON) -> Result<JSON, ProtocolError> {
         if case .bool(true)? = reply["ok"], let result = reply["result"] { return .success(result) }
         let error = reply["error"]
-        guard case .string(let name)? = error?["code"], let code = ErrorCode(rawValue: name) else {
+        guard let name = error?["code"]?.stringValue, let code = ErrorCode(rawValue: name) else {
             return .failure(ProtocolError(.internal, "a reply without a result or an error code"))
         }
-        guard case .string(let message)? = error?["message"] else { return .failure(ProtocolError(code, "")) }
-        return .failure(ProtocolError(code, message))
-    }
-}
-
-extension JSON {
-    /// An object's field (the first of that name), or nil.
-    subscript(key: String) -> JSON? {
-        guard case .object(let fields) = self else { return nil }
-        return fields.first { $0.0 == key }?.1
+        return .failure(ProtocolError(code, error?["message"]?.stringValue ?? ""))
     }
 }
 

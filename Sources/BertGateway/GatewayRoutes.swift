@@ -129,13 +129,10 @@ struct GatewayRoutes {
             case .failure(let error): return JSONResponse.error(error)
             }
             var labels: [String] = []
-            if rawScores, case .success(let models) = await call.run(.models, connection: connection), case .array(let list)? = models["models"],
-               case .string(let name)? = result["model"] {
-                for case .object(let fields) in list where fields.first(where: { $0.0 == "name" })?.1.text == JSON.string(name).text {
-                    if case .array(let names)? = JSON.object(fields)["labels"] {
-                        labels = names.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
-                    }
-                }
+            if rawScores, case .success(let models) = await call.run(.models, connection: connection),
+               case .array(let list)? = models["models"],
+               case .array(let names)? = list.first(where: { $0["name"]?.stringValue == result["model"]?.stringValue })?["labels"] {
+                labels = names.compactMap(\.stringValue)
             }
             return JSONResponse.ok(TEI.predictResponse(result, single: single, rawScores: rawScores, labelsInIdOrder: labels))
         } catch {

@@ -47,3 +47,17 @@ public indirect enum JSON: Sendable {
 extension JSON {
     public var bytes: [UInt8] { Array(text.utf8) }
 }
+
+extension JSON {
+    /// An object's field (the first of that name); nil for another field or another kind of value.
+    public subscript(key: String) -> JSON? {
+        guard case .object(let fields) = self else { return nil }
+        return fields.first { $0.0 == key }?.1
+    }
+
+    /// The string, when this is one.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+}

@@ -33,7 +33,7 @@ extension BertServer {
     }
 
     func recordJobMetrics() {
-        var counts: [String: Int] = [:]
+        var counts = Dictionary(uniqueKeysWithValues: TrainingJob.State.allCases.map { ($0.rawValue, 0) })
         for job in jobs.all { counts[job.state.rawValue, default: 0] += 1 }
         let progress = jobs.running?.progress
         metrics.jobs(byState: counts, step: progress?.step ?? 0, loss: progress?.loss ?? 0,

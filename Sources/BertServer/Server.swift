@@ -23,7 +23,7 @@ public final class BertServer: @unchecked Sendable {
     private let completions: Mailbox<WorkItem>
     let loads: Mailbox<LoadOutcome>
     let jobEvents: Mailbox<JobEvent>
-    private let foreign: ForeignInbox
+    private let foreign: Mailbox<ForeignItem>
     let scheduler: Scheduler
     var jobs: JobManager!
     let registry: ModelRegistry
@@ -62,7 +62,7 @@ public final class BertServer: @unchecked Sendable {
         completions = Mailbox(pipe: control, signal: .completions)
         loads = Mailbox(pipe: control, signal: .loaded)
         jobEvents = Mailbox(pipe: control, signal: .jobs)
-        foreign = ForeignInbox(pipe: control)
+        foreign = Mailbox(pipe: control, signal: .foreign)
         registry = ModelRegistry(defaultName: configuration.defaultModel)
         handler = RequestHandler(limits: .init(maxTextsPerRequest: configuration.maxTextsPerRequest,
                                                maxTextBytes: configuration.maxTextBytes))
@@ -92,13 +92,13 @@ public final class BertServer: @unchecked Sendable {
     /// and dispatches it like a ZeroMQ request; `deliver` gets the reply. Any thread. After the
     /// server has stopped, the reply is `unavailable` at once.
     public func submit(_ request: ForeignRequest) {
-        if !foreign.post(.request(request)) {
+        if !foreign.post([.request(request)]) {
             request.deliver(Reply.failure(id: request.request.id, error: ProtocolError(.unavailable, "bertd has stopped")))
         }
     }
 
     /// The client of a foreign request closed its connection: its queued texts are withdrawn.
-    public func clientLeft(_ connection: ClientConnection) { _ = foreign.post(.left(connection)) }
+    public func clientLeft(_ connection: ClientConnection) { foreign.post([.left(connection)]) }
 
     /// What a readiness probe says: whether the server takes work now, and why not.
     public enum Readiness: String, Sendable {

@@ -50,10 +50,12 @@ final class ControlPipe: @unchecked Sendable {
     }
 }
 
-/// A queue handed from worker threads to the I/O thread, with a wake-up through the pipe.
+/// A queue handed from other threads to the I/O thread, with a wake-up through the pipe. Once
+/// closed (the server has stopped and nothing will read it), posts are refused.
 final class Mailbox<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [T] = []
+    private var closed = false
     private let pipe: ControlPipe
     private let signal: ControlPipe.Signal
 
@@ -62,12 +64,16 @@ final class Mailbox<T>: @unchecked Sendable {
         self.signal = signal
     }
 
-    func post(_ new: [T]) {
+    /// False when the mailbox is closed.
+    @discardableResult
+    func post(_ new: [T]) -> Bool {
         lock.lock()
+        guard !closed else { lock.unlock(); return false }
         let wasEmpty = items.isEmpty
         items.append(contentsOf: new)
         lock.unlock()
         if wasEmpty { pipe.post(signal) }
+        return true
     }
 
     func take() -> [T] {
@@ -76,5 +82,13 @@ final class Mailbox<T>: @unchecked Sendable {
         let out = items
         items.removeAll(keepingCapacity: true)
         return out
+    }
+
+    /// Closes the mailbox; returns what was still in it.
+    func close() -> [T] {
+        lock.lock()
+        closed = true
+        lock.unlock()
+        return take()
     }
 }

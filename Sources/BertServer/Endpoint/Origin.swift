@@ -40,12 +40,7 @@ struct Origin {
         let (deliver, transport) = (self.deliver, self.transport)
         return Origin(listener: listener, transport: transport, allows: allows, connection: connection, receivedAt: receivedAt,
                       deliver: { reply in
-                          var code = "ok"
-                          if case .object(let fields) = reply, let error = fields.first(where: { $0.0 == "error" })?.1,
-                             case .object(let e) = error, case .string(let c)? = e.first(where: { $0.0 == "code" })?.1 {
-                              code = c
-                          }
-                          metrics.request(op: op, transport: transport, code: code)
+                          metrics.request(op: op, transport: transport, code: reply["error"]?["code"]?.stringValue ?? "ok")
                           deliver(reply)
                       })
     }

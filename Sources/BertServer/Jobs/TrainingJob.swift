@@ -4,7 +4,7 @@ import Foundation
 /// A training job as the daemon keeps it (job.json in its directory under the state directory)
 /// and reports it (`jobs`, events). Owned by the I/O thread; the compute thread gets a copy.
 struct TrainingJob: Codable, Sendable, Equatable {
-    enum State: String, Codable, Sendable {
+    enum State: String, Codable, Sendable, CaseIterable {
         case queued, running, finished, failed, cancelled
         /// The daemon stopped during the job: it resumes from its last resume point when started again.
         case interrupted

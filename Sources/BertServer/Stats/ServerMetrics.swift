@@ -8,7 +8,7 @@ import Prometheus
 /// swift-prometheus's registry is used directly rather than through swift-metrics' factory:
 /// swift-metrics has no help texts, and Prometheus' linter (promtool) wants one per metric.
 public final class ServerMetrics: Sendable {
-    public let registry = PrometheusCollectorRegistry()
+    public let registry: PrometheusCollectorRegistry
 
     private static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     private static let batchTextBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -40,19 +40,29 @@ public final class ServerMetrics: Sendable {
                                                helpText: "Resident memory of the bertd process.")
     static let buildInfo = name("build_info", "", "Always 1; the version label is bertd's release.")
 
+    // The unlabelled metrics, registered once (a scrape before any work shows every family).
+    private let queueTextsGauge, queueTokensGauge, inFlightGauge, modelsGauge: Gauge
+    private let jobStepGauge, jobLossGauge, jobRateGauge, residentGauge: Gauge
+    private let batchTextsHistogram, batchTokensHistogram: ValueHistogram
+    private let queueWaitHistogram, inferenceHistogram, tokenizationHistogram, modelLoadHistogram: ValueHistogram
+    private let tokensCounter, textsCounter: Counter
+
     public init(version: String) {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
         registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", version)]).set(to: 1)
-        // Registered now so that a scrape before any work shows every family.
-        for d in [Self.queueTexts, Self.queueTokens, Self.inFlight, Self.models, Self.jobStep, Self.jobLoss, Self.jobRate] {
-            registry.makeGauge(descriptor: d, labels: []).set(to: 0)
-        }
-        _ = registry.makeValueHistogram(descriptor: Self.batchTexts, buckets: Self.batchTextBuckets)
-        _ = registry.makeValueHistogram(descriptor: Self.batchTokens, buckets: Self.batchTokenBuckets)
-        for d in [Self.queueWait, Self.inference, Self.tokenization, Self.modelLoad] {
-            _ = registry.makeValueHistogram(descriptor: d, buckets: Self.latencyBuckets)
-        }
-        _ = registry.makeCounter(descriptor: Self.tokens, labels: [])
-        _ = registry.makeCounter(descriptor: Self.texts, labels: [])
+        let gauge = { (d: MetricNameDescriptor) in registry.makeGauge(descriptor: d, labels: []) }
+        (queueTextsGauge, queueTokensGauge, inFlightGauge, modelsGauge) =
+            (gauge(Self.queueTexts), gauge(Self.queueTokens), gauge(Self.inFlight), gauge(Self.models))
+        (jobStepGauge, jobLossGauge, jobRateGauge, residentGauge) =
+            (gauge(Self.jobStep), gauge(Self.jobLoss), gauge(Self.jobRate), gauge(Self.resident))
+        let latency = { (d: MetricNameDescriptor) in registry.makeValueHistogram(descriptor: d, buckets: Self.latencyBuckets) }
+        batchTextsHistogram = registry.makeValueHistogram(descriptor: Self.batchTexts, buckets: Self.batchTextBuckets)
+        batchTokensHistogram = registry.makeValueHistogram(descriptor: Self.batchTokens, buckets: Self.batchTokenBuckets)
+        (queueWaitHistogram, inferenceHistogram, tokenizationHistogram, modelLoadHistogram) =
+            (latency(Self.queueWait), latency(Self.inference), latency(Self.tokenization), latency(Self.modelLoad))
+        tokensCounter = registry.makeCounter(descriptor: Self.tokens, labels: [])
+        textsCounter = registry.makeCounter(descriptor: Self.texts, labels: [])
     }
 
     func request(op: String, transport: String, code: String) {
@@ -60,46 +70,43 @@ public final class ServerMetrics: Sendable {
     }
 
     func queue(texts: Int, tokens: Int, inFlight: Int) {
-        registry.makeGauge(descriptor: Self.queueTexts, labels: []).set(to: Double(texts))
-        registry.makeGauge(descriptor: Self.queueTokens, labels: []).set(to: Double(tokens))
-        registry.makeGauge(descriptor: Self.inFlight, labels: []).set(to: Double(inFlight))
+        queueTextsGauge.set(to: Double(texts))
+        queueTokensGauge.set(to: Double(tokens))
+        inFlightGauge.set(to: Double(inFlight))
     }
 
     func batch(texts: Int, tokens: Int, seconds: Double, waits: [Double]) {
-        registry.makeValueHistogram(descriptor: Self.batchTexts, buckets: Self.batchTextBuckets).record(Double(texts))
-        registry.makeValueHistogram(descriptor: Self.batchTokens, buckets: Self.batchTokenBuckets).record(Double(tokens))
-        registry.makeValueHistogram(descriptor: Self.inference, buckets: Self.latencyBuckets).record(seconds)
-        let wait = registry.makeValueHistogram(descriptor: Self.queueWait, buckets: Self.latencyBuckets)
-        for w in waits { wait.record(w) }
-        registry.makeCounter(descriptor: Self.tokens, labels: []).increment(by: Int64(tokens))
-        registry.makeCounter(descriptor: Self.texts, labels: []).increment(by: Int64(texts))
+        batchTextsHistogram.record(Double(texts))
+        batchTokensHistogram.record(Double(tokens))
+        inferenceHistogram.record(seconds)
+        for w in waits { queueWaitHistogram.record(w) }
+        tokensCounter.increment(by: Int64(tokens))
+        textsCounter.increment(by: Int64(texts))
     }
 
-    func tokenized(seconds: Double) {
-        registry.makeValueHistogram(descriptor: Self.tokenization, buckets: Self.latencyBuckets).record(seconds)
-    }
+    func tokenized(seconds: Double) { tokenizationHistogram.record(seconds) }
 
     func modelLoaded(seconds: Double, ok: Bool, models: Int) {
-        registry.makeValueHistogram(descriptor: Self.modelLoad, buckets: Self.latencyBuckets).record(seconds)
+        modelLoadHistogram.record(seconds)
         registry.makeCounter(descriptor: Self.modelLoads, labels: [("result", ok ? "ok" : "failed")]).increment()
-        registry.makeGauge(descriptor: Self.models, labels: []).set(to: Double(models))
+        modelsGauge.set(to: Double(models))
     }
 
-    func models(_ count: Int) { registry.makeGauge(descriptor: Self.models, labels: []).set(to: Double(count)) }
+    func models(_ count: Int) { modelsGauge.set(to: Double(count)) }
 
-    /// Job counts by state, and the running job's progress (zeros when none runs).
+    /// Job counts by state (every state, zeros too), and the running job's progress (zeros when none runs).
     func jobs(byState counts: [String: Int], step: Int, loss: Double, examplesPerSecond: Double) {
-        for state in ["queued", "running", "finished", "failed", "cancelled", "interrupted"] {
-            registry.makeGauge(descriptor: Self.jobs, labels: [("state", state)]).set(to: Double(counts[state] ?? 0))
+        for (state, count) in counts {
+            registry.makeGauge(descriptor: Self.jobs, labels: [("state", state)]).set(to: Double(count))
         }
-        registry.makeGauge(descriptor: Self.jobStep, labels: []).set(to: Double(step))
-        registry.makeGauge(descriptor: Self.jobLoss, labels: []).set(to: loss.isFinite ? loss : 0)
-        registry.makeGauge(descriptor: Self.jobRate, labels: []).set(to: examplesPerSecond.isFinite ? examplesPerSecond : 0)
+        jobStepGauge.set(to: Double(step))
+        jobLossGauge.set(to: loss.isFinite ? loss : 0)
+        jobRateGauge.set(to: examplesPerSecond.isFinite ? examplesPerSecond : 0)
     }
 
     /// The Prometheus text format (version 0.0.4) of every metric, the process's memory read now.
     public func exposition() -> String {
-        registry.makeGauge(descriptor: Self.resident, labels: []).set(to: Double(Self.residentBytes()))
+        residentGauge.set(to: Double(Self.residentBytes()))
         return registry.emitToString()
     }
 
