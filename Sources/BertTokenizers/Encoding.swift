@@ -9,6 +9,12 @@ public struct Encoding: Sendable {
     public var offsets: [Range<Int>]
     /// How many tokens truncation removed (0 if none).
     public var truncatedTokenCount: Int
+    /// Per token, which text it comes from: 0 (the text), 1 (the pair), or -1 for a special token
+    /// the post-processor added — HF's `sequence_ids()` with -1 for None.
+    public var sequenceIndices: [Int8]
+
+    /// HF's `special_tokens_mask`: true for the tokens the post-processor added.
+    public var specialTokensMask: [Bool] { sequenceIndices.map { $0 < 0 } }
 
     /// The token strings. Computed from `ids` on demand, so that encoding never allocates a
     /// String per token; assigning stores an explicit list instead.
@@ -20,20 +26,24 @@ public struct Encoding: Sendable {
     let vocabulary: TokenStrings?
     private var explicitTokens: [String]?
 
-    public init(ids: [Int32], typeIds: [Int32], offsets: [Range<Int>], truncatedTokenCount: Int = 0, tokens: [String]) {
+    public init(ids: [Int32], typeIds: [Int32], offsets: [Range<Int>], truncatedTokenCount: Int = 0, tokens: [String],
+                sequenceIndices: [Int8]? = nil) {
         self.ids = ids
         self.typeIds = typeIds
         self.offsets = offsets
         self.truncatedTokenCount = truncatedTokenCount
+        self.sequenceIndices = sequenceIndices ?? [Int8](repeating: 0, count: ids.count)
         self.vocabulary = nil
         self.explicitTokens = tokens
     }
 
-    init(ids: [Int32], typeIds: [Int32], offsets: [Range<Int>], truncatedTokenCount: Int, vocabulary: TokenStrings) {
+    init(ids: [Int32], typeIds: [Int32], offsets: [Range<Int>], truncatedTokenCount: Int, sequenceIndices: [Int8],
+         vocabulary: TokenStrings) {
         self.ids = ids
         self.typeIds = typeIds
         self.offsets = offsets
         self.truncatedTokenCount = truncatedTokenCount
+        self.sequenceIndices = sequenceIndices
         self.vocabulary = vocabulary
         self.explicitTokens = nil
     }

@@ -108,25 +108,29 @@ struct PostProcessor: Sendable {
 
     func apply(_ a: TokenSink, _ b: TokenSink?, truncated: Int, vocabulary: TokenStrings) -> Encoding {
         let total = a.ids.count + (b?.ids.count ?? 0) + addedTokenCount(isPair: b != nil)
-        var ids: [Int32] = [], typeIds: [Int32] = [], offsets: [Range<Int>] = []
+        var ids: [Int32] = [], typeIds: [Int32] = [], offsets: [Range<Int>] = [], sequences: [Int8] = []
         ids.reserveCapacity(total); typeIds.reserveCapacity(total); offsets.reserveCapacity(total)
+        sequences.reserveCapacity(total)
         for piece in b == nil ? single : pair {
             switch piece {
             case .special(let specialIds, let typeId):
                 ids.append(contentsOf: specialIds)
-                for _ in specialIds { typeIds.append(typeId); offsets.append(0..<0) }
+                for _ in specialIds { typeIds.append(typeId); offsets.append(0..<0); sequences.append(-1) }
             case .sequenceA(let typeId):
                 ids.append(contentsOf: a.ids)
                 typeIds.append(contentsOf: repeatElement(typeId, count: a.ids.count))
                 offsets.append(contentsOf: a.offsets)
+                sequences.append(contentsOf: repeatElement(0, count: a.ids.count))
             case .sequenceB(let typeId):
                 guard let b else { continue }
                 ids.append(contentsOf: b.ids)
                 typeIds.append(contentsOf: repeatElement(typeId, count: b.ids.count))
                 offsets.append(contentsOf: b.offsets)
+                sequences.append(contentsOf: repeatElement(1, count: b.ids.count))
             }
         }
-        return Encoding(ids: ids, typeIds: typeIds, offsets: offsets, truncatedTokenCount: truncated, vocabulary: vocabulary)
+        return Encoding(ids: ids, typeIds: typeIds, offsets: offsets, truncatedTokenCount: truncated,
+                        sequenceIndices: sequences, vocabulary: vocabulary)
     }
 }
 

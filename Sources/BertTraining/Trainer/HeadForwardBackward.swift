@@ -36,7 +36,8 @@ extension Trainer {
         let head = model.tree.head!
         let c = head.output.outFeatures
         let dHidden = cache.gradHeadHidden.pointer, dInput = cache.gradHeadInput.pointer
-        linearBackward(dInp: dHidden, ldx: h, accumulateInput: false, dWeight: g[head.output.weight], dBias: g[head.output.bias],
+        linearBackward(dInp: dHidden, ldx: h, accumulateInput: false,
+                       dWeight: plan.headOutput ? g[head.output.weight] : nil, dBias: plan.headOutput ? g[head.output.bias] : nil,
                        dOut: cache.gradLogits.pointer, ldd: c, inp: cache.headHidden.pointer, ldi: h, weight: p[head.output.weight],
                        rows: b, inF: h, outF: c, pool: pool)
         if options.dropout.classifier > 0 {

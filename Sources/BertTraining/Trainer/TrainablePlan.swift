@@ -16,6 +16,11 @@ struct TrainablePlan: Sendable {
     let fixedPositions: Bool
     /// The lowest layer whose backward runs; nil when the encoder needs no backward at all.
     let lowestBackwardLayer: Int?
+    /// The head's output layer gets gradients (always, except when only the input's gradient is wanted).
+    let headOutput: Bool
+    /// The backward runs down to the embeddings' output for its own sake (explanations), with no
+    /// weight gradient at all.
+    let inputGradient: Bool
 
     init(config: ModelConfig, options: TrainingOptions) {
         family = config.family
@@ -43,12 +48,28 @@ struct TrainablePlan: Sendable {
         } else {
             lowestBackwardLayer = layers.firstIndex(of: true)
         }
+        headOutput = true
+        inputGradient = false
+    }
+
+    /// Nothing trains; the backward runs from the logits to the embeddings' output (the gradient
+    /// that integrated gradients integrates).
+    init(inputGradientOf config: ModelConfig) {
+        family = config.family
+        lora = false
+        fixedPositions = config.sinusoidalPositionEmbeddings
+        embeddings = false
+        layers = Array(repeating: false, count: config.numLayers)
+        headFirst = false
+        headOutput = false
+        inputGradient = true
+        lowestBackwardLayer = 0
     }
 
     /// Whether layer l's backward must produce the gradient of its input.
     func needsInputGradient(layer l: Int) -> Bool {
         guard let lowest = lowestBackwardLayer else { return false }
-        return embeddings || l > lowest
+        return embeddings || inputGradient || l > lowest
     }
 
     /// Whether the parameter of this HF name trains.

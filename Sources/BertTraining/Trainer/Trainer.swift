@@ -51,6 +51,23 @@ public final class Trainer {
         parameterGroups = groups
     }
 
+    /// A trainer that trains nothing and computes the gradient of the logits with respect to the
+    /// embeddings' output (`Trainer+InputGradient.swift`), without a gradient arena of the
+    /// model's size. Dropout is off: what it computes is what inference computes.
+    init(explaining model: TransformerModel) throws {
+        guard model.hasClassificationHead else {
+            throw BertError(.unsupportedModel, "explanations need a classification head (this model is an encoder: classify with labels explains nothing yet)")
+        }
+        self.model = model
+        options = TrainingOptions(freezing: .encoder, dropout: .none)
+        gradients = ParameterArena(layout: ParameterBuilder().layout)  // empty: nothing trains
+        lora = nil
+        plan = TrainablePlan(inputGradientOf: model.config)
+        rng = DropoutRNG(seed: 0)
+        pool = ComputeThreads.pool
+        parameterGroups = []
+    }
+
     /// The trainable tensors with their gradients, for the optimizer and gradient clipping:
     /// the model's (all but the frozen ones) and, with LoRA, every adapter tensor.
     public let parameterGroups: [ParameterGroup]

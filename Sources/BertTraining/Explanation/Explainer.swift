@@ -1,0 +1,154 @@
+import BertCore
+
+/// Explanations of one classifier's decisions: integrated gradients and attention maps, from the
+/// training engine's exact forward and backward (dropout off). Not thread-safe: one per thread
+/// (the daemon keeps one per model on its compute thread).
+///
+///     let explainer = try Explainer(model: model)
+///     let run = try explainer.makeRun(ids: e.ids, typeIds: e.typeIds, special: e.specialTokensMask)
+///     let result = try explainer.finish(run)   // result.attributions[0].tokens
+public final class Explainer {
+    public let model: TransformerModel
+    let trainer: Trainer
+    /// (T, E) scratch of a chunk: the embedded points, then their gradients.
+    private var embedded: [Float] = []
+    private var gradient: [Float] = []
+
+    public init(model: TransformerModel) throws {
+        self.model = model
+        trainer = try Trainer(explaining: model)
+    }
+
+    /// The most steps one explanation may ask for.
+    public static let maxSteps = 1024
+
+    var multiLabel: Bool { model.config.problemType == "multi_label_classification" }
+
+    // MARK: integrated gradients
+
+    /// Prepares integrated gradients for one sequence (special tokens marked, as the tokenizer's
+    /// `specialTokensMask`): validates the request and embeds the input and its baseline.
+    public func makeRun(ids: [Int32], typeIds: [Int32]? = nil, special: [Bool], targets: AttributionTargets = .predicted,
+                        steps: Int = 32, rule: IntegrationRule = .gaussLegendre,
+                        baseline: AttributionBaseline = .pad) throws -> IntegratedGradientsRun {
+        guard (1...Self.maxSteps).contains(steps) else {
+            throw ExplanationError.invalid("steps must be within 1…\(Self.maxSteps) (got \(steps))")
+        }
+        guard special.count == ids.count else { throw ExplanationError.invalid("one special-token flag per token is needed") }
+        if case .labels(let labels) = targets {
+            guard !labels.isEmpty else { throw ExplanationError.invalid("no label to explain") }
+            if let bad = labels.first(where: { !(0..<model.numLabels).contains($0) }) {
+                throw ExplanationError.invalid("label index \(bad) is outside 0..<\(model.numLabels)")
+            }
+        }
+        let types = typeIds ?? [Int32](repeating: 0, count: ids.count)
+        let batch = TokenBatch(sequences: [ids], typeIds: [types])
+        try model.validate(batch)
+        let input = trainer.embeddingsModuleOutput(batch)
+        let reference: [Float]
+        switch baseline {
+        case .pad:
+            let pad = Int32(model.config.padTokenId)
+            let baselineIds = zip(ids, special).map { $1 ? $0 : pad }
+            reference = trainer.embeddingsModuleOutput(TokenBatch(sequences: [baselineIds], typeIds: [types]))
+        case .zero:
+            reference = trainer.embeddingsModuleOutput(batch, zeroWords: special.map { !$0 })
+        }
+        return try IntegratedGradientsRun(ids: ids, typeIds: types, special: special, targets: targets, steps: steps, rule: rule,
+                                          baseline: baseline, input: input, reference: reference, width: model.tree.embeddings.width)
+    }
+
+    /// Computes the next points of `runs` in one padding-free batch of at most `maxTokens` tokens
+    /// and `maxSequences` sequences (at least one sequence, whatever its length). Runs that have
+    /// not started get their endpoints (x and x′, forward only) first. Runs are served in order.
+    public func advance(_ runs: [IntegratedGradientsRun], maxTokens: Int, maxSequences: Int) throws {
+        var tokens = 0, sequences = 0
+        func fits(_ length: Int) -> Bool {
+            sequences == 0 || (tokens + length <= maxTokens && sequences + 1 <= maxSequences)
+        }
+        // Endpoints: two sequences per run that has not started, forward only.
+        let starting = runs.filter { $0.logits == nil }
+        var endpointRuns: [IntegratedGradientsRun] = []
+        for run in starting where fits(2 * run.length) {
+            endpointRuns.append(run)
+            tokens += 2 * run.length
+            sequences += 2
+        }
+        if !endpointRuns.isEmpty {
+            var batch = TokenBatch()
+            var points: [Float] = []
+            for run in endpointRuns {
+                batch.append(ids: run.ids, typeIds: run.typeIds)
+                batch.append(ids: run.ids, typeIds: run.typeIds)
+                points += run.input
+                points += run.reference
+            }
+            let logits = try points.withUnsafeBufferPointer { try trainer.forward(batch, embedded: $0.baseAddress!) }
+            for (n, run) in endpointRuns.enumerated() {
+                run.start(logits: logits[2 * n], baselineLogits: logits[2 * n + 1], multiLabel: multiLabel)
+            }
+        }
+        // Points: (run, entry) pairs in order, while they fit.
+        var chosen: [(run: IntegratedGradientsRun, entry: Int)] = []
+        for run in runs where run.logits != nil && !endpointRuns.contains(where: { $0 === run }) {
+            while !run.isFinished && run.next < run.targets.count * run.points.count, fits(run.length) {
+                chosen.append((run, run.next))
+                run.next += 1
+                tokens += run.length
+                sequences += 1
+            }
+        }
+        guard !chosen.isEmpty else { return }
+        try computePoints(chosen)
+    }
+
+    /// Forward and backward of the chosen points in one batch; each point's gradient goes to its run.
+    private func computePoints(_ chosen: [(run: IntegratedGradientsRun, entry: Int)]) throws {
+        var batch = TokenBatch()
+        for (run, _) in chosen { batch.append(ids: run.ids, typeIds: run.typeIds) }
+        let e = model.tree.embeddings.width
+        let size = batch.tokenCount * e
+        if embedded.count < size {
+            embedded = [Float](repeating: 0, count: size)
+            gradient = [Float](repeating: 0, count: size)
+        }
+        let classes = model.numLabels
+        var outputGradient = [Float](repeating: 0, count: chosen.count * classes)
+        for (b, (run, entry)) in chosen.enumerated() {
+            outputGradient[b * classes + run.targets[entry / run.points.count]] = 1
+        }
+        try embedded.withUnsafeMutableBufferPointer { points in
+            try gradient.withUnsafeMutableBufferPointer { grad in
+                for (b, (run, entry)) in chosen.enumerated() {
+                    run.writePoint(entry, into: points.baseAddress! + batch.sequenceStarts[b] * e)
+                }
+                try trainer.forward(batch, embedded: points.baseAddress!)
+                trainer.backwardToEmbedded(batch, outputGradient: outputGradient, gradient: grad.baseAddress!)
+                for (b, (run, entry)) in chosen.enumerated() {
+                    run.accumulate(entry, gradient: grad.baseAddress! + batch.sequenceStarts[b] * e)
+                }
+            }
+        }
+    }
+
+    /// Runs `run` to the end in batches under the given limits and returns its result.
+    public func finish(_ run: IntegratedGradientsRun, maxTokens: Int = 8192, maxSequences: Int = 256) throws -> IntegratedGradientsResult {
+        while !run.isFinished { try advance([run], maxTokens: maxTokens, maxSequences: maxSequences) }
+        return run.result()
+    }
+
+    // MARK: attention
+
+    /// Every layer's attention probabilities of every sequence of the batch (one forward).
+    public func attention(_ batch: TokenBatch) throws -> [AttentionMaps] {
+        try model.validate(batch)
+        let points = trainer.embeddingsModuleOutput(batch)
+        let logits = try points.withUnsafeBufferPointer { try trainer.forward(batch, embedded: $0.baseAddress!) }
+        let (layers, heads) = (model.config.numLayers, model.config.numHeads)
+        return (0..<batch.count).map { s in
+            var values: [Float] = []
+            for l in 0..<layers { values += trainer.attentionProbabilities(layer: l, sequence: s, in: batch) }
+            return AttentionMaps(layers: layers, heads: heads, length: batch.length(of: s), values: values, logits: logits[s])
+        }
+    }
+}
