@@ -52,9 +52,12 @@ let package = Package(
         // A model directory as one loaded thing: tokenizer + encoder + head + labels.
         .target(name: "BertPipeline", dependencies: ["BertCore", "BertTokenizers"]),
 
+        // Explanations as clients and people see them: the reply JSON, terminal and HTML views.
+        .target(name: "BertExplanations", dependencies: ["BertTraining", "BertPipeline", "BertProtocol", "BertTokenizers"]),
+
         // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
         .target(name: "BertServer", dependencies: [
-            "BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ", "CSystemd",
+            "BertPipeline", "BertProtocol", "BertTokenizers", "BertTraining", "BertExplanations", "ZeroMQ", "CSystemd",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
@@ -76,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "bertctl",
             dependencies: [
-                "BertPipeline", "BertProtocol", "BertTraining", "ZeroMQ",
+                "BertPipeline", "BertProtocol", "BertTraining", "BertExplanations", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -6,7 +6,7 @@ public let protocolVersion = 1
 /// server's configuration derives its lists from here, and a test holds the Python client's
 /// `IDEMPOTENT_OPS` to `isIdempotent`.
 public enum Op: String, Sendable, CaseIterable {
-    case classify, embed, models, status, ping, load, unload
+    case classify, embed, explain, models, status, ping, load, unload
     /// Training jobs: submit one, list them (or one), cancel one.
     case train, jobs, cancel
 

@@ -30,6 +30,7 @@ extension Request {
     public enum Operation: Sendable, Equatable {
         case classify(Inference)
         case embed(Inference)
+        case explain(ExplainRequest)
         case models, status, ping
         /// Load (or replace) the model `name` from the directory `path`.
         case load(name: String, path: String)
@@ -43,6 +44,7 @@ extension Request {
             switch self {
             case .classify: return .classify
             case .embed: return .embed
+            case .explain: return .explain
             case .models: return .models
             case .status: return .status
             case .ping: return .ping
@@ -58,6 +60,7 @@ extension Request {
         public var inference: Inference? {
             switch self {
             case .classify(let i), .embed(let i): return i
+            case .explain(let e): return e.inference
             default: return nil
             }
         }
@@ -65,6 +68,7 @@ extension Request {
         var fields: [(String, JSON)] {
             switch self {
             case .classify(let i), .embed(let i): return i.fields
+            case .explain(let e): return e.fields
             case .models, .status, .ping: return []
             case .load(let name, let path): return [("name", .string(name)), ("path", .string(path))]
             case .unload(let name): return [("name", .string(name))]
@@ -163,6 +167,7 @@ public enum RequestParser {
         switch op {
         case .classify: return Request(id: id, .classify(try inference(f, model: model)))
         case .embed: return Request(id: id, .embed(try inference(f, model: model)))
+        case .explain: return Request(id: id, .explain(try explainRequest(f, model: model)))
         case .load: return Request(id: id, .load(name: try required(f, "name", String.self), path: try required(f, "path", String.self)))
         case .unload: return Request(id: id, .unload(name: try required(f, "name", String.self)))
         case .train: return Request(id: id, .train(try trainingRequest(f, model: model)))
@@ -233,7 +238,7 @@ public enum RequestParser {
         return t
     }
 
-    private static func optional<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T? {
+    static func optional<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T? {
         guard let raw = f[key], !(raw is NSNull) else { return nil }
         if T.self == Bool.self {
             guard let n = raw as? NSNumber, JSONNumber.isBool(n) else { throw ProtocolError(.badRequest, "\"\(key)\" must be true or false") }
@@ -248,12 +253,12 @@ public enum RequestParser {
         return value
     }
 
-    private static func required<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T {
+    static func required<T>(_ f: [String: Any], _ key: String, _ type: T.Type) throws -> T {
         guard let v = try optional(f, key, type) else { throw ProtocolError(.badRequest, "missing \"\(key)\"") }
         return v
     }
 
-    private static func stringArray(_ f: [String: Any], _ key: String) throws -> [String] {
+    static func stringArray(_ f: [String: Any], _ key: String) throws -> [String] {
         guard let array = f[key] as? [Any], let strings = array as? [String], strings.count == array.count else {
             throw ProtocolError(.badRequest, "\"\(key)\" must be an array of strings")
         }

@@ -85,6 +85,7 @@ extension BertServer {
             case .jobs(let job): try listJobs(job, id, origin)
             case .cancel(let job): try cancelJob(job, id, origin)
             case .classify(let inference), .embed(let inference): try queueInference(inference, request, origin)
+            case .explain(let explanation): try queueExplanation(explanation, request, origin)
             }
         } catch {
             fail(origin, id, error as? ProtocolError ?? ProtocolError(.internal, "\(error)"))
@@ -148,6 +149,24 @@ extension BertServer {
         submittedSinceWake = true
     }
 
+    /// explain: validate and tokenize, then queue one work item per text. An explanation larger
+    /// than the whole queue could ever hold is too_large; one that does not fit now, overloaded.
+    private func queueExplanation(_ explanation: ExplainRequest, _ request: Request, _ origin: Origin) throws {
+        guard let model = registry.resolve(explanation.inference.model) else {
+            throw ProtocolError(.unknownModel, "no model named \"\(explanation.inference.model ?? registry.defaultName)\" (loaded: \(loadedNames))")
+        }
+        let (p, items) = try handler.prepareExplanation(id: request.id, explanation, model: model, origin: origin)
+        let tokens = items.reduce(0) { $0 + $1.tokenCount }
+        guard tokens <= configuration.maxQueueTokens else {
+            throw ProtocolError(.tooLarge, "the explanation is \(tokens) tokens of work (steps × tokens per text); the queue holds \(configuration.maxQueueTokens): use fewer steps, texts or labels")
+        }
+        guard scheduler.submit(items, wake: false) else {
+            throw ProtocolError(.overloaded, "the queue is full (\(configuration.maxQueueTokens) tokens / \(configuration.maxQueueRequests) texts); retry later")
+        }
+        pending[ObjectIdentifier(p)] = p
+        submittedSinceWake = true
+    }
+
     private var loadedNames: String { registry.sortedModels.map(\.name).joined(separator: ", ") }
 
     /// A finished work item: store its output; reply when its request is complete.
@@ -161,6 +180,10 @@ extension BertServer {
             }
         }
         p.outputs[item.slot] = item.output
+        if p.explanation != nil {
+            p.attributions[item.slot] = item.attributions
+            p.maps[item.slot] = item.maps
+        }
         p.remaining -= 1
         guard p.remaining == 0 else { return }
         pending[ObjectIdentifier(p)] = nil

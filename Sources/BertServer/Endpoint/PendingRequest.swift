@@ -1,4 +1,6 @@
 import BertProtocol
+import BertTokenizers
+import BertTraining
 
 /// A classify/embed request whose texts are queued or computing. Owned by the I/O thread.
 final class PendingRequest {
@@ -17,6 +19,13 @@ final class PendingRequest {
     let queuedLabels: [String]
     /// Zero-shot: label embeddings that were cached when the request arrived.
     let knownLabels: [String: [Float]]
+
+    /// explain: the request, each text's encoding (tokens and offsets for the words), and what
+    /// the compute thread produced per text.
+    var explanation: ExplainRequest?
+    var encodings: [Encoding] = []
+    var attributions: [IntegratedGradientsResult?] = []
+    var maps: [AttentionMaps?] = []
 
     var outputs: [[Float]?]
     var remaining: Int

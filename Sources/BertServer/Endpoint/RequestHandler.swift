@@ -17,19 +17,7 @@ struct RequestHandler {
     func prepare(id: JSON, op: Op, _ request: Inference, model: LoadedModel, origin: Origin) throws -> (PendingRequest, [WorkItem]) {
         let now = origin.receivedAt
         let textModel = model.textModel
-        let labelCount = request.labels?.count ?? 0
-        guard request.texts.count + labelCount <= limits.maxTextsPerRequest else {
-            throw ProtocolError(.tooLarge, "\(request.texts.count) texts and \(labelCount) labels in one request; the limit is \(limits.maxTextsPerRequest) in all")
-        }
-        for (i, text) in (request.texts + (request.pairs ?? [])).enumerated() where text.utf8.count > limits.maxTextBytes {
-            throw ProtocolError(.tooLarge, "text \(i % request.texts.count) has \(text.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
-        }
-        if let long = request.labels?.first(where: { $0.utf8.count > limits.maxTextBytes }) {
-            throw ProtocolError(.tooLarge, "a label has \(long.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
-        }
-        if let index = request.texts.firstIndex(where: { $0.isEmpty }) {
-            throw ProtocolError(.badRequest, "text \(index) is empty")
-        }
+        try checkTexts(request)
         let zeroShot: [String]?
         let kind: WorkItem.Kind
         switch op {
@@ -85,6 +73,23 @@ struct RequestHandler {
         return (pending, items)
     }
 
+    /// The limits on a request's texts: how many, how long, none empty.
+    func checkTexts(_ request: Inference) throws {
+        let labelCount = request.labels?.count ?? 0
+        guard request.texts.count + labelCount <= limits.maxTextsPerRequest else {
+            throw ProtocolError(.tooLarge, "\(request.texts.count) texts and \(labelCount) labels in one request; the limit is \(limits.maxTextsPerRequest) in all")
+        }
+        for (i, text) in (request.texts + (request.pairs ?? [])).enumerated() where text.utf8.count > limits.maxTextBytes {
+            throw ProtocolError(.tooLarge, "text \(i % request.texts.count) has \(text.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
+        }
+        if let long = request.labels?.first(where: { $0.utf8.count > limits.maxTextBytes }) {
+            throw ProtocolError(.tooLarge, "a label has \(long.utf8.count) bytes; the limit is \(limits.maxTextBytes)")
+        }
+        if let index = request.texts.firstIndex(where: { $0.isEmpty }) {
+            throw ProtocolError(.badRequest, "text \(index) is empty")
+        }
+    }
+
     /// The reply body of a request whose every item is done.
     func result(of p: PendingRequest) throws -> JSON {
         if let failure = p.failure { throw failure }
@@ -124,6 +129,8 @@ struct RequestHandler {
                 ])
             }
             return .object(modelFields + [("results", .array(rendered))])
+        case .explain:
+            return try explanationResult(of: p)
         default:
             throw ProtocolError(.internal, "no result for \(p.op.rawValue)")
         }

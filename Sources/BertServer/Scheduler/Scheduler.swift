@@ -1,4 +1,5 @@
 import BertCore
+import BertTraining
 import Foundation
 
 /// The dynamic-batching scheduler: a bounded queue of work items and the compute thread that
@@ -195,30 +196,45 @@ final class Scheduler: @unchecked Sendable {
     }
 
     /// Takes the next batch, computes it and completes it; lock held on entry and on return.
+    /// Attributions that still have points to compute go back to the end of the queue, so other
+    /// clients' work runs between an explanation's chunks.
     private func runNextBatch(now: Double) {
         let (batch, expired) = takeBatch(now: now)
         stats.busy = !batch.isEmpty
+        let batchLimits = limits
         lock.unlock()
 
         for item in expired { item.failure = .deadlineExceeded }
         let started = monotonicSeconds()
-        if !batch.isEmpty { run(batch) }
+        let tokensBefore = batch.reduce(0) { $0 + $1.tokenCount }
+        let unfinished = batch.isEmpty ? [] : run(batch, limits: batchLimits)
         let computed = monotonicSeconds()
+        let tokens = tokensBefore - unfinished.reduce(0) { $0 + $1.tokenCount }
+        let done = unfinished.isEmpty ? batch : batch.filter { item in !unfinished.contains { $0 === item } }
 
         lock.lock()  // count the batch before anyone can see its replies
         stats.busy = false
         stats.expired += expired.count
         if !batch.isEmpty {
             stats.batches += 1
-            stats.batchedItems += batch.count
-            stats.batchedTokens += batch.reduce(0) { $0 + $1.tokenCount }
+            stats.batchedItems += done.count
+            stats.batchedTokens += tokens
         }
+        if !unfinished.isEmpty {
+            if running {
+                queue.append(contentsOf: unfinished)
+                queuedTokens += unfinished.reduce(0) { $0 + $1.tokenCount }
+            } else {
+                for item in unfinished { item.failure = .shuttingDown }
+            }
+        }
+        let requeued = running ? unfinished : []
         lock.unlock()
         if !batch.isEmpty {
-            batchDone(BatchRecord(texts: batch.count, tokens: batch.reduce(0) { $0 + $1.tokenCount },
+            batchDone(BatchRecord(texts: batch.count, tokens: tokens,
                                   seconds: computed - started, waits: batch.map { started - $0.enqueuedAt }))
         }
-        complete(expired + batch)
+        complete(expired + (requeued.isEmpty ? batch : done))
         lock.lock()
         if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
             lock.unlock(); heartbeat(); lock.lock()
@@ -288,9 +304,10 @@ final class Scheduler: @unchecked Sendable {
                 continue
             }
             if key == nil { key = (item.model, item.kind) }
+            // Attributions are taken whole: the explainer packs their next points under the budget.
             if let (model, kind) = key, item.model === model, item.kind == kind,
                batch.count < limits.maxBatchRequests,
-               batch.isEmpty || tokens + item.tokenCount <= limits.maxBatchTokens {
+               batch.isEmpty || kind == .attribution || tokens + item.tokenCount <= limits.maxBatchTokens {
                 batch.append(item)
                 tokens += item.tokenCount
             } else {
@@ -302,27 +319,68 @@ final class Scheduler: @unchecked Sendable {
         return (batch, expired)
     }
 
-    /// A model's activation buffers, kept while the model lives (weak: unloading frees both).
+    /// A model's activation buffers, kept while the model lives (weak: unloading frees both),
+    /// and its explainer, made on the first explanation.
     private final class WorkspaceSlot {
         weak var model: TransformerModel?
         let workspace: Workspace
+        private var madeExplainer: Explainer?
         init(model: TransformerModel) { self.model = model; workspace = model.makeWorkspace() }
+
+        func explainer(_ model: TransformerModel) throws -> Explainer {
+            if let madeExplainer { return madeExplainer }
+            let explainer = try Explainer(model: model)
+            madeExplainer = explainer
+            return explainer
+        }
     }
 
-    private func run(_ batch: [WorkItem]) {
+    /// Computes a batch; returns the attributions that have points left (the rest are done).
+    private func run(_ batch: [WorkItem], limits: BatchLimits) -> [WorkItem] {
         let model = batch[0].model.textModel.model
         workspaces.removeAll { $0.model == nil }
         let slot = workspaces.first { $0.model === model } ?? WorkspaceSlot(model: model)
         if !workspaces.contains(where: { $0 === slot }) { workspaces.append(slot) }
-        let workspace = slot.workspace
         var tokens = TokenBatch()
         for item in batch { tokens.append(ids: item.ids, typeIds: item.typeIds) }
         do {
-            let outputs = batch[0].kind == .logits ? try model.classify(tokens, workspace: workspace)
-                                                   : try model.embed(tokens, workspace: workspace)
-            for (item, output) in zip(batch, outputs) { item.output = output }
+            switch batch[0].kind {
+            case .logits:
+                for (item, output) in zip(batch, try model.classify(tokens, workspace: slot.workspace)) { item.output = output }
+            case .embedding:
+                for (item, output) in zip(batch, try model.embed(tokens, workspace: slot.workspace)) { item.output = output }
+            case .attention:
+                for (item, maps) in zip(batch, try slot.explainer(model).attention(tokens)) { item.maps = maps }
+            case .attribution:
+                return try advance(batch, explainer: try slot.explainer(model), limits: limits)
+            }
         } catch {
             for item in batch { item.failure = .computeError("\(error)") }
         }
+        return []
+    }
+
+    /// One chunk of integrated gradients for these texts: at most one batch's tokens and sequences.
+    private func advance(_ batch: [WorkItem], explainer: Explainer, limits: BatchLimits) throws -> [WorkItem] {
+        for item in batch where item.run == nil {
+            let a = item.attribution!
+            item.run = try explainer.makeRun(ids: item.ids, typeIds: item.typeIds, special: a.special, targets: a.targets,
+                                             steps: a.steps, rule: a.rule, baseline: a.baseline)
+        }
+        let runs = batch.map { $0.run! }
+        try explainer.advance(runs, maxTokens: limits.maxBatchTokens, maxSequences: limits.maxBatchRequests)
+        var unfinished: [WorkItem] = []
+        for item in batch {
+            let run = item.run!
+            if run.isFinished {
+                item.attributions = run.result()
+                item.run = nil
+                item.tokenCount = 0
+            } else {
+                item.tokenCount = run.remainingTokens
+                unfinished.append(item)
+            }
+        }
+        return unfinished
     }
 }

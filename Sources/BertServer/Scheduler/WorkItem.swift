@@ -1,4 +1,5 @@
 import BertCore
+import BertTraining
 
 /// One text to run through a model: the unit the scheduler batches. Created and consumed by the
 /// I/O thread; the compute thread fills `output` (or `failure`) between submission and
@@ -7,6 +8,24 @@ final class WorkItem: @unchecked Sendable {
     enum Kind: Sendable {
         case logits      // classification head
         case embedding   // mean-pooled, normalised sentence embedding
+        case attention   // every layer's attention maps (explain)
+        case attribution // integrated gradients (explain): many sequences per text, computed in chunks
+    }
+
+    /// What integrated gradients needs besides the tokens.
+    struct Attribution: Sendable {
+        var special: [Bool]
+        var targets: AttributionTargets
+        var steps: Int
+        var rule: IntegrationRule
+        var baseline: AttributionBaseline
+
+        /// Sequences of work: the two endpoints and steps points per target (one target when
+        /// the prediction picks it).
+        var sequences: Int {
+            if case .labels(let l) = targets { return 2 + l.count * steps }
+            return 2 + steps
+        }
     }
 
     let model: LoadedModel
@@ -22,15 +41,23 @@ final class WorkItem: @unchecked Sendable {
 
     var output: [Float] = []
     var failure: ProtocolFailure?
+    /// explain: the request (attribution), the run in progress, and the outputs.
+    let attribution: Attribution?
+    var run: IntegratedGradientsRun?
+    var attributions: IntegratedGradientsResult?
+    var maps: AttentionMaps?
 
-    var tokenCount: Int { ids.count }
+    /// Tokens of work still to do: the text's, or for an attribution every remaining point's.
+    var tokenCount: Int
 
     init(model: LoadedModel, kind: Kind, ids: [Int32], typeIds: [Int32], deadline: Double?, enqueuedAt: Double,
-         owner: AnyObject, slot: Int) {
+         owner: AnyObject, slot: Int, attribution: Attribution? = nil) {
         self.model = model
         self.kind = kind
         self.ids = ids
         self.typeIds = typeIds
+        self.attribution = attribution
+        tokenCount = ids.count * (attribution?.sequences ?? 1)
         self.deadline = deadline
         self.enqueuedAt = enqueuedAt
         self.owner = owner

@@ -1,0 +1,100 @@
+import BertCore
+import BertExplanations
+import BertProtocol
+import BertTokenizers
+import BertTraining
+
+/// explain: validation against the model, one work item per text (an attribution is the whole
+/// integrated-gradients computation of that text, run by the scheduler in chunks), and the reply.
+extension RequestHandler {
+    func prepareExplanation(id: JSON, _ request: ExplainRequest, model: LoadedModel, origin: Origin) throws -> (PendingRequest, [WorkItem]) {
+        let inference = request.inference
+        try checkTexts(inference)
+        let textModel = model.textModel
+        guard textModel.canClassify else {
+            throw ProtocolError(.unsupported, "model \"\(model.name)\" has no classification head: explanations need a classifier")
+        }
+        let config = textModel.model.config
+        var attribution: WorkItem.Attribution?
+        switch request.method {
+        case .integratedGradients:
+            guard (1...Explainer.maxSteps).contains(request.steps) else {
+                throw ProtocolError(.badRequest, "\"steps\" must be within 1…\(Explainer.maxSteps) (got \(request.steps))")
+            }
+            guard let rule = IntegrationRule(rawValue: request.rule) else {
+                throw ProtocolError(.badRequest, "unknown rule \"\(request.rule)\" (known: \(IntegrationRule.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if rule == .trapezoid && request.steps < 2 { throw ProtocolError(.badRequest, "the trapezoid rule needs at least 2 steps") }
+            guard let baseline = AttributionBaseline(rawValue: request.baseline) else {
+                throw ProtocolError(.badRequest, "unknown baseline \"\(request.baseline)\" (known: \(AttributionBaseline.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard request.layers == nil, request.heads == nil else {
+                throw ProtocolError(.badRequest, "\"layers\" and \"heads\" select attention maps (method \"attention\")")
+            }
+            var targets = AttributionTargets.predicted
+            if let labels = request.labels {
+                targets = .labels(try labels.map { label in
+                    guard let index = model.labels.firstIndex(of: label) else {
+                        throw ProtocolError(.badRequest, "unknown label \"\(label)\" (the model's labels: \(model.labels.joined(separator: ", ")))")
+                    }
+                    return index
+                })
+            }
+            attribution = WorkItem.Attribution(special: [], targets: targets, steps: request.steps, rule: rule, baseline: baseline)
+        case .attention, .rollout:
+            guard request.labels == nil else { throw ProtocolError(.badRequest, "\"label\" is for integrated_gradients: attention does not depend on a label") }
+            if request.method == .rollout, request.layers != nil || request.heads != nil {
+                throw ProtocolError(.badRequest, "rollout combines every layer and head: \"layers\" and \"heads\" are for method \"attention\"")
+            }
+            if let bad = request.layers?.first(where: { $0 >= config.numLayers }) {
+                throw ProtocolError(.badRequest, "layer \(bad) does not exist (the model has layers 0…\(config.numLayers - 1))")
+            }
+            if let bad = request.heads?.first(where: { $0 >= config.numHeads }) {
+                throw ProtocolError(.badRequest, "head \(bad) does not exist (the model has heads 0…\(config.numHeads - 1))")
+            }
+        }
+        let now = origin.receivedAt
+        var encodings: [Encoding] = []
+        for (i, text) in inference.texts.enumerated() {
+            do {
+                encodings.append(try textModel.prepare(text, pair: inference.pairs?[i], truncate: inference.truncate).encoding)
+            } catch let error as BertError {
+                throw ProtocolError(.tooLarge, "text \(i): \(error.message)")
+            }
+        }
+        let pending = PendingRequest(id: id, op: .explain, inference: inference, origin: origin, model: model, startedAt: now,
+                                     tokenCounts: encodings.map(\.ids.count), truncated: encodings.map { $0.truncatedTokenCount > 0 },
+                                     zeroShotLabels: nil, queuedLabels: [], knownLabels: [:])
+        pending.explanation = request
+        pending.encodings = encodings
+        pending.attributions = Array(repeating: nil, count: encodings.count)
+        pending.maps = Array(repeating: nil, count: encodings.count)
+        let deadline = inference.deadlineMs.map { now + Double($0) / 1000 }
+        let items = encodings.enumerated().map { slot, e -> WorkItem in
+            var a = attribution
+            a?.special = e.specialTokensMask
+            return WorkItem(model: model, kind: a == nil ? .attention : .attribution, ids: e.ids, typeIds: e.typeIds,
+                            deadline: deadline, enqueuedAt: now, owner: pending, slot: slot, attribution: a)
+        }
+        return (pending, items)
+    }
+
+    func explanationResult(of p: PendingRequest) throws -> JSON {
+        guard let request = p.explanation else { throw ProtocolError(.internal, "an explain request without its explanation") }
+        let multiLabel = p.model.textModel.model.config.problemType == "multi_label_classification"
+        let texts = try p.encodings.enumerated().map { i, encoding -> JSON in
+            let view = ExplanationJSON(encoding: encoding, texts: [p.inference.texts[i]] + (p.inference.pairs.map { [$0[i]] } ?? []),
+                                       labels: p.model.labels, multiLabel: multiLabel)
+            switch request.method {
+            case .integratedGradients:
+                guard let result = p.attributions[i] else { throw ProtocolError(.internal, "text \(i) has no attributions") }
+                return view.attributions(result)
+            case .attention, .rollout:
+                guard let maps = p.maps[i] else { throw ProtocolError(.internal, "text \(i) has no attention maps") }
+                return view.attention(maps, rollout: request.method == .rollout, layers: request.layers, heads: request.heads)
+            }
+        }
+        return .object([("model", .string(p.model.name)), ("version", .int(p.model.version)),
+                        ("method", .string(request.method.rawValue)), ("explanations", .array(texts))])
+    }
+}
