@@ -86,7 +86,7 @@ let package = Package(
 
         .testTarget(name: "BertCoreTests", dependencies: ["BertCore", "BertPipeline"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "BertTrainingTests", dependencies: ["BertTraining", "BertCore"],
+        .testTarget(name: "BertTrainingTests", dependencies: ["BertTraining", "BertCore", "BertTokenizers"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTokenizersTests", dependencies: ["BertTokenizers"],
                     resources: [.copy("Fixtures")]),

@@ -20,6 +20,7 @@ struct BertCtl: ParsableCommand {
         version: bertdVersion,
         subcommands: [
             ClassifyCommand.self,
+            ExplainCommand.self,
             EmbedCommand.self,
             TokenizeCommand.self,
             BenchCommand.self,

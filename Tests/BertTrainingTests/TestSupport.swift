@@ -76,3 +76,14 @@ func expectClose(_ label: String, _ actual: [Float], _ expected: [Float], tolera
     XCTAssertTrue(measured <= tolerance, "\(label): \(kind) = \(measured) exceeds \(tolerance)", file: file, line: line)
     return measured
 }
+
+/// A file of ../shared/data (real datasets, never copied into the repo). Tests that need it skip
+/// without it, except in CI (CI=true), where its absence is a failure.
+func sharedData(_ relative: String) throws -> URL {
+    let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").appendingPathComponent(relative)
+    if FileManager.default.fileExists(atPath: url.path) { return url }
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+        XCTFail("../shared/data/\(relative) is missing in CI")
+    }
+    throw XCTSkip("../shared/data/\(relative) is absent: this test needs the shared datasets beside the repo")
+}
