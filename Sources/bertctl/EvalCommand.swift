@@ -1,5 +1,8 @@
 import ArgumentParser
 import BertCore
+import BertExplanations
+import BertPipeline
+import BertProtocol
 import BertTokenizers
 import BertTraining
 import Foundation
@@ -8,7 +11,14 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score a classifier on a labelled file: loss, accuracy, per-class P/R/F1, confusion matrix, ROC-AUC.",
-        discussion: "  bertctl eval --local runs/sentiment --data ../shared/data/sst2/dev.tsv")
+        discussion: """
+          bertctl eval --local runs/sentiment --data ../shared/data/sst2/dev.tsv
+          bertctl eval --local runs/sentiment --data dev.tsv --errors 20 --errors-html mistakes.html
+
+        --errors N adds the N most confident mistakes (text, true and predicted label, \
+        probability) with each word's attribution to the predicted label (integrated gradients, \
+        as bertctl explain): what a person reads to find label noise or a shortcut the model learned.
+        """)
 
     @Option(name: .customLong("local"), help: "The model directory (with a classification head).") var directory: String
     @Option(help: "Labelled data: .tsv, .csv or .jsonl with a header.") var data: String
@@ -16,6 +26,16 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @OptionGroup var columns: DataOptions
     @Flag(help: "Print the metrics as JSON.") var json = false
+    @Option(help: "Also show the N most confident mistakes, with their words highlighted by attribution.") var errors = 0
+    @Option(help: "Write the mistakes as a self-contained HTML page (with --errors).") var errorsHtml: String?
+    @Option(help: "Write the mistakes as an SVG drawing (with --errors).") var errorsSvg: String?
+    @Option(help: "Integrated-gradients steps for the mistakes' explanations.") var steps = ExplainRequest.defaultSteps
+
+    func validate() throws {
+        if errors < 0 { throw ValidationError("--errors must not be negative") }
+        if errors == 0 && (errorsHtml != nil || errorsSvg != nil) { throw ValidationError("--errors-html and --errors-svg need --errors N") }
+        if !(1...Explainer.maxSteps).contains(steps) { throw ValidationError("--steps must be within 1…\(Explainer.maxSteps)") }
+    }
 
     func run() throws {
         ComputeThreads.set(threads ?? ComputeThreads.cores)
@@ -28,11 +48,16 @@ struct EvalCommand: ParsableCommand {
                 .labelled(with: try LabelSet(names: model.labels), skipBadRows: columns.skipBadRows)
             let tokenized = TokenizedDataset(labelled, tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxSequenceLength),
                                              threads: ComputeThreads.current)
-            let metrics = try Evaluation.run(tokenized, model: model).metrics
+            let (metrics, logits) = try Evaluation.run(tokenized, model: model)
+            let mistakes = errors > 0 ? try Mistakes.mostConfident(errors, logits: logits, data: labelled, directory: url, steps: steps) : []
+            if errors > 0 { try writeReports(mistakes) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                return print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
+                var object = try JSONSerialization.jsonObject(with: try encoder.encode(metrics)) as? [String: Any] ?? [:]
+                if errors > 0 { object["errors"] = mistakes.map(\.json) }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                return print(String(decoding: data, as: UTF8.self))
             }
             print(String(format: "%d examples  accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f  loss %.4f%@", metrics.examples, metrics.accuracy,
                          metrics.macroPrecision, metrics.macroRecall, metrics.macroF1, metrics.loss,
@@ -44,12 +69,81 @@ struct EvalCommand: ParsableCommand {
             print("\nconfusion (rows: true, columns: predicted)")
             printTable(header: [""] + model.labels,
                        rows: zip(model.labels, metrics.confusion).map { [$0] + $1.map(String.init) })
+            if errors > 0 {
+                print("\nthe \(mistakes.count) most confident mistakes (words shaded by their attribution to the predicted label)")
+                let view = TerminalView(colour: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+                for m in mistakes {
+                    print(String(format: "line %d: true %@, predicted %@ (p=%.4f)", m.line, m.trueLabel, m.predicted, m.probability))
+                    print("  " + view.highlight(m.explanation, values: m.explanation.attributions?.first?.words ?? [], texts: m.texts))
+                }
+            }
+        } catch let e as ExplanationError {
+            throw CommandFailure(description: "cannot explain the mistakes: \(e.description)")
         } catch let e as TrainingDataError {
             throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
         } catch let e as BertError {
             throw CommandFailure(description: "cannot evaluate \(directory): \(e.message) [\(e.code.rawValue)]")
         } catch let e as TokenizerError {
             throw CommandFailure(description: "cannot load the tokenizer of \(directory): \(e.description)")
+        }
+    }
+
+    private func writeReports(_ mistakes: [Mistakes.Mistake]) throws {
+        let report = ExplanationReport(
+            title: "The \(mistakes.count) most confident mistakes of \(URL(fileURLWithPath: directory).lastPathComponent) on \(URL(fileURLWithPath: data).lastPathComponent)",
+            items: mistakes.map { m in
+                .init(texts: m.texts, caption: String(format: "line %d: true %@, predicted %@ (p = %.4f)", m.line, m.trueLabel, m.predicted, m.probability),
+                      attributions: m.explanation)
+            })
+        for (path, content) in [(errorsHtml, { report.html }), (errorsSvg, { report.svg })] {
+            guard let path else { continue }
+            do { try content().write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw CommandFailure(description: "cannot write \(path): \(error.localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
+        }
+    }
+}
+
+/// The most confident mistakes of an evaluation, each explained.
+enum Mistakes {
+    struct Mistake {
+        var line: Int
+        var texts: [String]
+        var trueLabel: String
+        var predicted: String
+        var probability: Float
+        var explanation: ExplainedText
+        var explanationJSON: Any
+
+        var json: [String: Any] {
+            ["line": line, "text": texts[0], "pair": texts.count > 1 ? texts[1] : NSNull(), "true_label": trueLabel,
+             "predicted_label": predicted, "probability": Double(probability), "explanation": explanationJSON]
+        }
+    }
+
+    /// The n mistakes whose wrong label had the highest probability, explained for that label.
+    static func mostConfident(_ n: Int, logits: [[Float]], data: LabelledDataset, directory: URL, steps: Int) throws -> [Mistake] {
+        let textModel = try TextModel(directory: directory)
+        let multiLabel = textModel.model.config.problemType == "multi_label_classification"
+        var wrong: [(index: Int, predicted: Int, probability: Float)] = []
+        for (i, row) in logits.enumerated() {
+            let c = Classification(labels: textModel.labels, logits: row, multiLabel: multiLabel, truncatedTokens: 0)
+            if c.bestIndex != data.labels[i] { wrong.append((i, c.bestIndex, c.score)) }
+        }
+        let chosen = wrong.sorted { $0.probability > $1.probability }.prefix(n)
+        let explainer = try InProcessExplainer(textModel: textModel)
+        var settings = InProcessExplainer.Settings()
+        settings.steps = steps
+        return try chosen.map { w in
+            let example = data.dataset.examples[w.index]
+            settings.labels = [textModel.labels[w.predicted]]
+            let object = try explainer.explain([example.text], pairs: example.pair.map { [$0] }, settings: settings)[0]
+            let parsed = try JSONSerialization.jsonObject(with: Data(object.text.utf8))
+            let explained = try ExplainedText.decode(result: ["explanations": [parsed]])[0]
+            return Mistake(line: example.line, texts: [example.text] + (example.pair.map { [$0] } ?? []),
+                           trueLabel: textModel.labels[data.labels[w.index]], predicted: textModel.labels[w.predicted],
+                           probability: w.probability, explanation: explained, explanationJSON: parsed)
         }
     }
 }
