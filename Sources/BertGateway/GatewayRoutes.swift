@@ -50,6 +50,9 @@ struct GatewayRoutes {
                 return .embed(try RequestBodies.inference(f))
             }
         }
+        router.post("/v1/explain") { request, context in
+            await respond(request, context) { .explain(try RequestBodies.explanation($0)) }
+        }
         router.post("/predict") { request, context in await predict(request, context) }
         router.post("/embed") { request, context in
             await respond(request, context, shape: TEI.embedResponse) { .embed(try TEI.embedRequest($0)) }

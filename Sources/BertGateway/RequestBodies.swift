@@ -18,6 +18,16 @@ enum RequestBodies {
 
     /// `POST /v1/classify` and `/v1/embed`: `inputs` for `texts`, the rest as on ZeroMQ.
     static func inference(_ f: [String: Any], inputsKey: String = "inputs") throws -> Inference {
+        try withTexts(f, inputsKey: inputsKey) { try RequestParser.inference($0, model: $1) }
+    }
+
+    /// `POST /v1/explain`: `inputs` for `texts`, the rest as the ZeroMQ `explain` request.
+    static func explanation(_ f: [String: Any]) throws -> ExplainRequest {
+        try withTexts(f, inputsKey: "inputs") { try RequestParser.explainRequest($0, model: $1) }
+    }
+
+    /// Parses the fields with `inputsKey` renamed to the protocol's `texts`.
+    private static func withTexts<T>(_ f: [String: Any], inputsKey: String, _ parse: ([String: Any], String?) throws -> T) throws -> T {
         var fields = f
         guard let inputs = f[inputsKey], !(inputs is NSNull) else {
             throw ProtocolError(.badRequest, "missing \"\(inputsKey)\" (a string or an array of strings)")
@@ -29,7 +39,7 @@ enum RequestBodies {
         if let one = inputs as? String { fields["texts"] = [one] } else { fields["texts"] = inputs }
         let model = try string(f, "model")
         do {
-            return try RequestParser.inference(fields, model: model)
+            return try parse(fields, model)
         } catch let error as ProtocolError {
             // The parser names the ZeroMQ field; the client sent `inputsKey`.
             throw ProtocolError(error.code, error.message.replacingOccurrences(of: "\"texts\"", with: "\"\(inputsKey)\""))

@@ -62,7 +62,7 @@ public struct ExplainRequest: Sendable, Equatable {
 
 extension RequestParser {
     /// The fields of explain, each checked.
-    static func explainRequest(_ f: [String: Any], model: String?) throws -> ExplainRequest {
+    public static func explainRequest(_ f: [String: Any], model: String?) throws -> ExplainRequest {
         for key in ["labels", "top_k"] where f[key] != nil {
             throw ProtocolError(.badRequest, "explain takes no \"\(key)\" (\(key == "labels" ? "name the label to explain with \"label\"" : "every label's score is in the reply"))")
         }
