@@ -41,7 +41,7 @@ venv="$repo/.build/python"
 if ! "$venv/bin/python" -c "import zmq, jsonschema, pytest, yaml" 2>/dev/null; then
     say "creating $venv with pyzmq, jsonschema, pytest, pyyaml"
     python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pyzmq jsonschema pytest pyyaml
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pyzmq jsonschema pytest pyyaml websocket-client
 else
     say "python test environment present ($venv)"
 fi

@@ -50,14 +50,17 @@ final class BearerTokens: @unchecked Sendable {
 }
 
 /// Without a valid `Authorization: Bearer TOKEN`: 401 with `WWW-Authenticate: Bearer` and no
-/// body, whatever the route (the health probes excepted: /healthz, /readyz).
+/// body, whatever the route (the health probes excepted: /healthz, /readyz, and the console's
+/// static page and assets, which hold no data: the page asks for the token).
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
     let tokens: BearerTokens
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/healthz" || path == "/readyz" { return try await next(request, context) }
+        if path == "/healthz" || path == "/readyz" || GatewayRoutes.consolePaths.contains(path) {
+            return try await next(request, context)
+        }
         if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
            tokens.accepts(header.dropFirst("Bearer ".count)) {
             return try await next(request, context)

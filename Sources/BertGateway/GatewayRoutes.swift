@@ -39,6 +39,7 @@ struct GatewayRoutes {
                             body: .init(byteBuffer: buffer))
         }
         if metricsOnly { return router }
+        addConsoleRoutes(router)
         router.get("/v1/models") { _, context in await respond(.models, context) }
         router.get("/v1/status") { _, context in await respond(.status, context) }
         router.post("/v1/classify") { request, context in

@@ -66,7 +66,12 @@ extension BertServer {
     }
 
     private func metricsJSON(_ m: TrainingJob.Metrics) -> JSON {
-        .object([("loss", .number(m.loss)), ("accuracy", .number(m.accuracy)), ("macro_f1", .number(m.macroF1)),
-                 ("roc_auc", m.rocAUC.map { .number($0) } ?? .null)])
+        var fields: [(String, JSON)] = [("loss", .number(m.loss)), ("accuracy", .number(m.accuracy)), ("macro_f1", .number(m.macroF1)),
+                                        ("roc_auc", m.rocAUC.map { .number($0) } ?? .null)]
+        if let labels = m.labels, let confusion = m.confusion {
+            fields += [("labels", .array(labels.map { .string($0) })),
+                       ("confusion", .array(confusion.map { .array($0.map { .int($0) }) }))]
+        }
+        return .object(fields)
     }
 }

@@ -28,6 +28,10 @@ struct TrainingJob: Codable, Sendable, Equatable {
         var accuracy: Double
         var macroF1: Double
         var rocAUC: Double?
+        /// Label names and confusion[true][predicted] on the validation set (absent in records
+        /// written before they were kept).
+        var labels: [String]?
+        var confusion: [[Int]]?
     }
 
     let id: String
@@ -61,6 +65,7 @@ struct TrainingJob: Codable, Sendable, Equatable {
 
 extension TrainingJob.Metrics {
     init(_ m: ClassificationMetrics) {
-        self.init(loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, rocAUC: m.rocAUC)
+        self.init(loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, rocAUC: m.rocAUC,
+                  labels: m.perClass.map(\.label), confusion: m.confusion)
     }
 }
