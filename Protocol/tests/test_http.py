@@ -111,6 +111,36 @@ def test_classify_and_embed_answer_as_zeromq_does(gw):
     check_reply({"v": 1, "id": "x", "ok": True, "result": emb}, "embed")
 
 
+def test_explain_answers_as_zeromq_does(gw):
+    """POST /v1/explain on the public listener: the ZeroMQ explain's attributions for the same
+    text (to 1e-6), and the texts only as "inputs"."""
+    text = "the acting was dreadful"
+    status, _, result = gw.post("/v1/explain", {"inputs": text, "model": "tiny", "steps": 8})
+    assert status == 200, result
+    check_reply({"v": 1, "id": "x", "ok": True, "result": result}, "explain")
+    zmq_reply = req(gw.daemon.tcp, {"id": "z", "op": "explain", "model": "tiny", "texts": [text], "steps": 8})
+    expected = check_reply(zmq_reply, "explain", "z")["result"]
+    assert (result["model"], result["method"]) == (expected["model"], expected["method"]) == ("tiny", "integrated_gradients")
+    (mine,), (theirs,) = result["explanations"], expected["explanations"]
+    assert mine["tokens"] == theirs["tokens"] and mine["words"] == theirs["words"] and mine["label"] == theirs["label"]
+    assert mine["steps"] == theirs["steps"] == 8
+    assert len(mine["attributions"]) == len(theirs["attributions"]) == 1  # the predicted label
+
+    def close(a, b):
+        return len(a) == len(b) and all(abs(x - y) <= 1e-6 for x, y in zip(a, b))
+
+    for a, b in zip(mine["attributions"], theirs["attributions"]):
+        assert a["label"] == b["label"] and any(x != 0 for x in a["tokens"]), a
+        assert close(a["tokens"], b["tokens"]), (a["tokens"], b["tokens"])
+        assert close(a["words"], b["words"]), (a["words"], b["words"])
+        assert close([a["logit"], a["baseline_logit"]], [b["logit"], b["baseline_logit"]])
+    # The protocol's "texts" is refused, alone or beside "inputs".
+    expect_http_error(gw.post("/v1/explain", {"texts": [text], "model": "tiny", "steps": 8}), 400, "bad_request")
+    status, _, body = gw.post("/v1/explain", {"inputs": text, "texts": [text], "model": "tiny", "steps": 8})
+    expect_http_error((status, None, body), 400, "bad_request")
+    assert '"inputs"' in body["error"]["message"], body
+
+
 def test_tei_predict_and_embed_shapes(gw):
     status, _, single = gw.post("/predict", {"inputs": "what a film", "model": "tiny"})
     assert status == 200

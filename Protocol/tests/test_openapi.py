@@ -8,6 +8,10 @@
 - It lists exactly the routes GatewayRoutes.swift registers (a route added there without
   documentation fails here), the admin ones, and only those, tagged "admin". Other methods and
   paths, and the admin routes on the public listener, are 404 unknown_op.
+- Bearer tokens: the `bearer` scheme is optional (`security: [{}, {bearer: []}]`); the operations
+  with `security: []` are exactly the paths BearerAuthMiddleware lets through, and every other
+  one documents 401 (components.responses.Unauthorized, no body). A gateway with tokens files on
+  both listeners answers every one of those 401 without a valid token.
 - Every route is called, successfully and with the errors it documents. For each real answer:
   the status is documented for that route, the body validates against the documented schema for
   that status, required headers (Retry-After) are there; a request body answered 2xx validates
@@ -233,10 +237,13 @@ def check(method, path, result, *, admin, sent=None, body_invalid=False):
     responses = operation["responses"]
     assert str(status) in responses, f"{method} {template}: status {status} is not documented ({sorted(responses)}): {payload}"
     response, pointer = deref(responses[str(status)], f"{base}/responses/{status}")
-    key = media_type_of(response["content"], media)
-    assert key, f"{method} {path} {status}: Content-Type {media!r} is not documented ({list(response['content'])})"
-    wrong = problems(f"{pointer}/content/{escape(key)}/schema", payload)
-    assert not wrong, f"{method} {path} {status}: the body does not match the documented schema: {wrong}\n{payload}"
+    if "content" in response:
+        key = media_type_of(response["content"], media)
+        assert key, f"{method} {path} {status}: Content-Type {media!r} is not documented ({list(response['content'])})"
+        wrong = problems(f"{pointer}/content/{escape(key)}/schema", payload)
+        assert not wrong, f"{method} {path} {status}: the body does not match the documented schema: {wrong}\n{payload}"
+    else:
+        assert payload == "" and not media, f"{method} {path} {status}: documented without a body, answered {media!r} {payload!r}"
     received = {k.lower(): v for k, v in headers.items()}
     for name, header in response.get("headers", {}).items():
         header, header_pointer = deref(header, f"{pointer}/headers/{escape(name)}")
@@ -312,6 +319,9 @@ def test_the_document_is_openapi_3_1_with_explicit_statuses():
     for _, _, op, pointer in operations():
         for status, response in op["responses"].items():
             response, _ = deref(response, f"{pointer}/responses/{status}")
+            if status == "401":  # the bearer middleware's answer: no body
+                assert "content" not in response and response["description"], (pointer, status)
+                continue
             assert len(response["content"]) == 1 and response["description"], (pointer, status)
             if not status.startswith("2") or pointer not in ("/paths/~1metrics/get", "/paths/~1v1~1events/get"):
                 assert set(response["content"]) == {"application/json"}, (pointer, status)
@@ -348,6 +358,8 @@ def test_error_responses_use_the_status_of_their_code():
         for status, response in op["responses"].items():
             if status.startswith("2") or template == "/readyz":
                 continue
+            if status == "401":  # not a protocol error: test_bearer_tokens_are_documented_where_the_gateway_asks_for_them
+                continue
             response, rpointer = deref(response, f"{pointer}/responses/{status}")
             schema, _ = deref(response["content"]["application/json"]["schema"], rpointer)
             code = schema["allOf"][1]["properties"]["error"]["properties"]["code"]["const"]
@@ -380,6 +392,33 @@ def test_the_document_lists_exactly_the_routes_of_the_gateway():
             assert [s["url"] for s in op["servers"]] == admin_servers and "admin listener only" in op["description"].lower()
         else:
             assert "servers" not in op
+
+
+def swift_open_paths():
+    """The paths BearerAuthMiddleware (BearerTokens.swift) lets through without a token."""
+    with open(os.path.join(GATEWAY, "BearerTokens.swift")) as f:
+        middleware = f.read().split("struct BearerAuthMiddleware", 1)[1]
+    paths = set(re.findall(r'\bpath == "([^"]+)"', middleware))
+    assert paths, "BearerTokens.swift: no exempt paths found: teach this test"
+    return paths
+
+
+def test_bearer_tokens_are_documented_where_the_gateway_asks_for_them():
+    assert DOC["components"]["securitySchemes"]["bearer"]["type"] == "http"
+    assert DOC["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    # Optional: a listener without a tokens file is open.
+    assert DOC["security"] == [{}, {"bearer": []}]
+    unauthorized = at("/components/responses/Unauthorized")
+    assert "content" not in unauthorized
+    assert deref(unauthorized["headers"]["WWW-Authenticate"], "")[0]["required"]
+    open_paths = swift_open_paths()
+    for method, template, op, pointer in operations():
+        security = op.get("security", DOC["security"])
+        if template in open_paths:
+            assert security == [] and "401" not in op["responses"], (method, template)
+        else:
+            assert security == DOC["security"], (method, template)
+            assert op["responses"].get("401") == {"$ref": "#/components/responses/Unauthorized"}, (method, template)
 
 
 # MARK: every route, for real
@@ -436,6 +475,52 @@ def test_embed(gw):
     post(gw, "/v1/embed", raw=TOO_BIG, expect=413, code="too_large")
     post(gw, "/v1/embed", {"inputs": "x"}, headers=TEXT_PLAIN, expect=415, code="bad_request")
     post(gw, "/v1/embed", {"inputs": "x", "deadline_ms": 0}, expect=504, code="deadline_exceeded")
+
+
+@exercises
+def test_explain(gw):
+    text = "the acting was dreadful"
+    r = post(gw, "/v1/explain", {"inputs": text, "model": "tiny", "steps": 8}, expect=200)
+    assert r["method"] == "integrated_gradients" and len(r["explanations"]) == 1
+    assert r["explanations"][0]["steps"] == 8 and len(r["explanations"][0]["attributions"]) == 1
+    r = post(gw, "/v1/explain", {"inputs": ["good film", "bad film"], "model": "tiny", "pairs": ["yes", "no"],
+                                 "method": "integrated_gradients", "label": ["neg", "pos"], "steps": 2, "rule": "trapezoid",
+                                 "baseline": "zero", "truncate": None, "deadline_ms": 60000}, expect=200)
+    assert [[a["label"] for a in e["attributions"]] for e in r["explanations"]] == [["neg", "pos"]] * 2
+    r = post(gw, "/v1/explain", {"inputs": ["a b", "c"], "model": "tiny", "method": "attention", "layers": [1], "heads": [0, 3]},
+             expect=200)
+    assert r["method"] == "attention" and [(e["layers"], e["heads"]) for e in r["explanations"]] == [([1], [0, 3])] * 2
+    r = post(gw, "/v1/explain", {"inputs": "a b", "model": "tiny", "method": "attention", "label": None}, expect=200)
+    assert r["explanations"][0]["layers"] == [0, 1] and r["explanations"][0]["heads"] == [0, 1, 2, 3]  # all of tiny's
+    r = post(gw, "/v1/explain", {"inputs": text, "model": "tiny", "method": "rollout"}, expect=200)
+    assert r["method"] == "rollout" and r["explanations"][0]["token_scores"]
+    assert post(gw, "/v1/explain", {"inputs": "word " * 100, "model": "tiny", "steps": 2}, expect=200)["explanations"][0]["truncated"]
+    post(gw, "/v1/explain", None, expect=400, code="bad_request")  # no body: {}
+    for body in [{}, {"inputs": []}, {"inputs": ""}, {"inputs": [1]}, {"inputs": "x", "texts": ["y"]}, {"texts": ["x"]},
+                 {"inputs": "x", "model": 5}, {"inputs": "x", "deadline_ms": -1}, {"inputs": "x", "truncate": "no"},
+                 {"inputs": "x", "labels": ["neg"]}, {"inputs": "x", "labels": None}, {"inputs": "x", "top_k": 1},
+                 {"inputs": "x", "method": "lime"}, {"inputs": "x", "steps": 0}, {"inputs": "x", "steps": 1025},
+                 {"inputs": "x", "steps": 1.5}, {"inputs": "x", "rule": "simpson"}, {"inputs": "x", "rule": "trapezoid", "steps": 1},
+                 {"inputs": "x", "baseline": "mask"}, {"inputs": "x", "label": []}, {"inputs": "x", "label": 3},
+                 {"inputs": "x", "layers": [0]}, {"inputs": "x", "method": "attention", "label": "pos"},
+                 {"inputs": "x", "method": "rollout", "heads": [0]}, {"inputs": "x", "method": "attention", "heads": []},
+                 {"inputs": "x", "method": "attention", "layers": [-1]}]:
+        post(gw, "/v1/explain", dict(body, model=body.get("model", "tiny")), expect=400, code="bad_request", body_invalid=True)
+    # What depends on the model is 400 as well, though the body has the right shape.
+    for body in [{"inputs": "x", "label": "happy"}, {"inputs": "x", "method": "attention", "layers": [2]},
+                 {"inputs": "x", "method": "attention", "heads": [4]}, {"inputs": ["a", "b"], "pairs": ["c"]}]:
+        post(gw, "/v1/explain", dict(body, model="tiny"), expect=400, code="bad_request")
+    post(gw, "/v1/explain", raw=b"not json", expect=400, code="bad_request")
+    post(gw, "/v1/explain", {"inputs": "x", "model": "nope"}, expect=404, code="unknown_model")
+    post(gw, "/v1/explain", {"inputs": ["x"] * 17, "model": "tiny"}, expect=413, code="too_large", body_invalid=True)
+    post(gw, "/v1/explain", {"inputs": "word " * 100, "model": "tiny", "truncate": False}, expect=413, code="too_large")
+    post(gw, "/v1/explain", {"inputs": "x" * 70_000, "model": "tiny"}, expect=413, code="too_large")
+    post(gw, "/v1/explain", raw=TOO_BIG, expect=413, code="too_large")
+    post(gw, "/v1/explain", {"inputs": "x", "model": "tiny"}, headers=TEXT_PLAIN, expect=415, code="bad_request")
+    post(gw, "/v1/explain", {"inputs": "x"}, expect=422, code="unsupported")  # minilm has no head
+    post(gw, "/v1/explain", {"inputs": "x", "model": "tiny", "deadline_ms": 0}, expect=504, code="deadline_exceeded")
+    post(gw, "/v1/explain", {"inputs": "x", "model": "tiny", "method": "attention", "deadline_ms": 0}, expect=504,
+         code="deadline_exceeded")
 
 
 @exercises
@@ -581,6 +666,11 @@ def test_other_methods_and_paths_are_unknown_routes(gw):
         unknown_route(gw, "POST", path, admin=True)
 
 
+INFERENCE_CALLS = [("/v1/classify", {"inputs": "x", "labels": ["a", "b"]}), ("/v1/embed", {"inputs": "x"}),
+                   ("/v1/explain", {"inputs": "x", "model": "tiny", "steps": 2}), ("/predict", {"inputs": "x", "model": "tiny"}),
+                   ("/embed", {"inputs": "x"}), ("/v1/embeddings", {"input": "x"})]
+
+
 @exercises
 def test_overload_then_shutdown():
     """One daemon with a tiny queue: a big request holds the queue, so every inference route gets
@@ -592,8 +682,7 @@ def test_overload_then_shutdown():
         blocker = threading.Thread(target=lambda: held.append(request(g, "POST", "/v1/embed", blocker_body, timeout=120)))
         blocker.start()
         wait_until(lambda: get(g, "/v1/status")["queue"]["texts"] > 0, what="the big request queued")
-        for path, body in [("/v1/classify", {"inputs": "x", "labels": ["a", "b"]}), ("/v1/embed", {"inputs": "x"}),
-                           ("/predict", {"inputs": "x", "model": "tiny"}), ("/embed", {"inputs": "x"}), ("/v1/embeddings", {"input": "x"})]:
+        for path, body in INFERENCE_CALLS:
             post(g, path, body, expect=429, code="overloaded")
         assert get(g, "/v1/status")["queue"]["texts"] > 0, "the queue drained during the test: make the big request bigger"
 
@@ -604,8 +693,7 @@ def test_overload_then_shutdown():
         get(g, "/metrics", expect=200)
         get(g, "/v1/status", expect=200)
         get(g, "/v1/models", expect=503, code="unavailable")
-        for path, body in [("/v1/classify", {"inputs": "x", "labels": ["a", "b"]}), ("/v1/embed", {"inputs": "x"}),
-                           ("/predict", {"inputs": "x", "model": "tiny"}), ("/embed", {"inputs": "x"}), ("/v1/embeddings", {"input": "x"})]:
+        for path, body in INFERENCE_CALLS:
             post(g, path, body, expect=503, code="unavailable")
         post(g, "/v1/load", {"name": "late", "path": TINY}, admin=True, expect=503, code="unavailable")
         post(g, "/v1/unload", {"name": "tiny"}, admin=True, expect=503, code="unavailable")
@@ -618,6 +706,55 @@ def test_overload_then_shutdown():
         assert held, "the big request got no answer"
         check("POST", "/v1/embed", held[0], admin=False, sent=blocker_body)
         assert held[0][0] in (200, 503), held[0][0]
+    finally:
+        stop_and_check(g.daemon)
+
+
+@exercises
+def test_bearer_tokens(tmp_path):
+    """Tokens files on both listeners: every documented route but the probes is 401 (no body,
+    `WWW-Authenticate: Bearer`) without a valid token of its listener, and answers with one."""
+    (tmp_path / "public").write_text("# public clients\npublic-token\n")
+    (tmp_path / "admin").write_text("admin-token\n")
+    g = Gateway(sets=[f"http.tokens_file={tmp_path / 'public'}", f"http.admin_tokens_file={tmp_path / 'admin'}"],
+                name="bertd-openapi-tokens")
+    try:
+        public, admin = {"Authorization": "Bearer public-token"}, {"Authorization": "Bearer admin-token"}
+        for method, template, op, _ in operations():
+            path = template.replace("{id}", "1")
+            for on_admin in ([True] if "admin" in op["tags"] else [False, True]):
+                wrong = public if on_admin else admin  # the other listener's token
+                for headers in [{}, {"Authorization": "Bearer nope"}, wrong, {"Authorization": "Basic cHVibGljLXRva2Vu"}]:
+                    body = {} if method == "POST" else None
+                    if "401" in op["responses"]:
+                        result = request(g, method, path, body, admin=on_admin, headers=headers)
+                        check(method, path, result, admin=on_admin, sent=body)
+                        assert result[0] == 401 and result[1].get("WWW-Authenticate") == "Bearer", (method, path, on_admin, result)
+                    else:
+                        call(g, method, path, body, admin=on_admin, headers=headers, expect=200)
+        # With the listener's token, the same routes answer.
+        get(g, "/v1/models", headers=public, expect=200)
+        get(g, "/metrics", headers=public, expect=200)
+        post(g, "/v1/explain", {"inputs": "x", "model": "tiny", "steps": 2}, headers=public, expect=200)
+        get(g, "/v1/jobs", admin=True, headers=admin, expect=200)
+        post(g, "/v1/classify", {"inputs": "x", "model": "tiny"}, admin=True, headers=admin, expect=200)
+        # Unknown routes (admin ones on the public listener included) are 401 before routing; 404 with a token.
+        for path in ["/nope", "/v1/jobs"]:
+            status, headers, _, payload = request(g, "GET", path)
+            assert status == 401 and payload == "", (path, status, payload)
+            status, _, _, payload = request(g, "GET", path, headers=public)
+            assert status == 404 and payload["error"]["code"] == "unknown_op", (path, status, payload)
+    finally:
+        stop_and_check(g.daemon)
+
+
+def test_the_probes_stay_open_with_tokens_whatever_the_empty_segments(tmp_path):
+    (tmp_path / "public").write_text("public-token\n")
+    g = Gateway(sets=[f"http.tokens_file={tmp_path / 'public'}"], name="bertd-openapi-probes")
+    try:
+        for path in ["/healthz", "/readyz", "/healthz/", "//readyz"]:
+            status, _, _, payload = request(g, "GET", path)
+            assert status == 200, (path, status, payload)
     finally:
         stop_and_check(g.daemon)
 

@@ -13,7 +13,7 @@ from test_bad_input import CASES
 
 
 def test_schemas_are_valid_draft_2020_12():
-    assert {"request", "reply", "error", "event", "model", "classify.result", "embed.result", "models.result",
+    assert {"request", "reply", "error", "event", "model", "classify.result", "embed.result", "explain.result", "models.result",
             "status.result", "ping.result", "load.result", "unload.result", "job", "train.result", "jobs.result",
             "cancel.result"} <= set(SCHEMAS)
     for v in SCHEMAS.values():
@@ -29,6 +29,11 @@ VALID_REQUESTS = [
     {"id": "c", "op": "classify", "text": "a", "labels": ["x", "y"]},
     {"id": "c", "op": "classify", "texts": ["a"], "pairs": ["b"]},
     {"id": "e", "op": "embed", "texts": ["a"], "pairs": ["b"]},
+    {"id": "x", "op": "explain", "text": "a"},
+    {"id": "x", "op": "explain", "texts": ["a", "b"], "pairs": ["c", "d"], "model": "m", "label": ["x", "y"], "steps": 64,
+     "rule": "trapezoid", "baseline": "zero", "deadline_ms": 1000, "truncate": False},
+    {"id": "x", "op": "explain", "text": "a", "method": "attention", "layers": [0, 3], "heads": [1]},
+    {"id": "x", "op": "explain", "text": "a", "method": "rollout", "label": None, "layers": None, "heads": None},
     {"id": "l", "op": "load", "name": "n", "path": "/p"},
     {"id": "u", "op": "unload", "name": "n"},
     {"id": "t", "op": "train", "name": "n", "train": "/d/train.tsv", "options": {"epochs": 2, "method": "lora", "learning_rate": 1e-3}},

@@ -57,11 +57,13 @@ struct BearerAuthMiddleware: RouterMiddleware {
     let tokens: BearerTokens
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
+        // The router ignores empty segments (//readyz, /healthz/): so does this check.
+        let path = "/" + request.uri.path.split(separator: "/").joined(separator: "/")
         if path == "/healthz" || path == "/readyz" || GatewayRoutes.consolePaths.contains(path) {
             return try await next(request, context)
         }
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+        // The scheme name is case-insensitive (RFC 7235 §2.1).
+        if let header = request.headers[.authorization], header.prefix(7).lowercased() == "bearer ",
            tokens.accepts(header.dropFirst("Bearer ".count)) {
             return try await next(request, context)
         }

@@ -113,9 +113,11 @@ public final class Socket {
                 if first && error.isWouldBlock && dontWait { return nil }
                 throw error
             }
-            if first {
+            if sourceDescriptor == nil {
                 // ZMQ_SRCFD is deprecated in favour of metadata that 4.3 does not offer for the
                 // descriptor; it is still how a message is tied to its connection's monitor events.
+                // The first frame with one: a ROUTER's identity frame has none when zmq_poll
+                // prefetched the message (libzmq 4.3 router_t::xhas_in), the frames after it do.
                 let fd = zmq_msg_get(&msg, ZMQ_SRCFD)
                 if fd >= 0 { sourceDescriptor = fd }
             }

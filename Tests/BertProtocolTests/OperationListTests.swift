@@ -24,7 +24,7 @@ final class OperationListTests: XCTestCase {
     }
 
     func testPublicOperationsAreTheNonAdminOnes() {
-        XCTAssertEqual(Op.publicOperations, [.classify, .embed, .models, .status, .ping])
+        XCTAssertEqual(Op.publicOperations, [.classify, .embed, .explain, .models, .status, .ping])
         XCTAssertTrue(Op.allCases.filter(\.isAdmin).allSatisfy { !Op.publicOperations.contains($0) })
     }
 }

@@ -33,6 +33,9 @@ final class RequestParserTests: XCTestCase {
         let requests = [
             Request(id: .string("r1"), .classify(Inference(texts: ["ça va \"bien\"\n"], labels: ["a", "b"], deadlineMs: 5))),
             Request(id: .int(2), .embed(Inference(texts: ["x", "y"], model: "m", pairs: ["p", "q"], truncate: false))),
+            Request(id: .string("e"), .explain(ExplainRequest(inference: Inference(texts: ["why"], model: "m"), labels: ["pos", "neg"],
+                                                              steps: 64, rule: "trapezoid", baseline: "zero"))),
+            Request(id: .string("a"), .explain(ExplainRequest(inference: Inference(texts: ["why"]), method: .attention, layers: [0], heads: [1, 2]))),
             Request(id: .string("l"), .load(name: "n", path: "/srv/models/n")),
             Request(id: .string("u"), .unload(name: "n")),
             Request(id: .string("t"), .train(TrainingRequest(name: "s", train: "/d/train.tsv", validation: "/d/dev.tsv",

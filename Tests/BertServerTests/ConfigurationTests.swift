@@ -141,9 +141,9 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.eventsEndpoint, "ipc:///run/bertd/events.sock")
         XCTAssertEqual(c.statusIntervalMs, 1_000)
         XCTAssertEqual(c.endpoints, [
-            .init(address: "tcp://127.0.0.1:5555", operations: ["classify", "embed", "models", "status", "ping"], curve: false),
+            .init(address: "tcp://127.0.0.1:5555", operations: ["classify", "embed", "explain", "models", "status", "ping"], curve: false),
             .init(address: "ipc:///run/bertd/bertd.sock",
-                  operations: ["classify", "embed", "models", "status", "ping", "load", "unload", "train", "jobs", "cancel"],
+                  operations: ["classify", "embed", "explain", "models", "status", "ping", "load", "unload", "train", "jobs", "cancel"],
                   curve: false),
         ])
         XCTAssertEqual(c.maxBatchTokens, 8_192)

@@ -18,8 +18,8 @@ Events (model loaded/unloaded, training jobs) come from the daemon's PUB socket:
 
 Reliability is the "Lazy Pirate" pattern: a REQ socket, a poll with a timeout, and on timeout
 the socket is closed (linger 0) and a new one is opened for the retry. Only idempotent operations
-(classify, embed, models, status, ping) are retried; load and unload are sent once, because after
-a timeout their outcome is unknown.
+(classify, embed, explain, models, status, ping, jobs) are retried; load, unload, train and cancel
+are sent once, because after a timeout their outcome is unknown.
 """
 
 import itertools
@@ -35,7 +35,7 @@ __all__ = ["BertdClient", "BertdEvents", "BertdError", "BertdUnavailable", "PROT
 PROTOCOL_VERSION = 1
 # Safe to resend after a timeout: mirrors Op.isIdempotent in Sources/BertProtocol/Op.swift (a Swift test
 # holds the two equal).
-IDEMPOTENT_OPS = frozenset({"classify", "embed", "models", "status", "ping", "jobs"})
+IDEMPOTENT_OPS = frozenset({"classify", "embed", "explain", "models", "status", "ping", "jobs"})
 
 
 class BertdError(Exception):
@@ -95,6 +95,31 @@ class BertdClient:
         body = self._texts_body("embed", texts, model, deadline_ms, truncate)
         if pairs is not None:
             body["pairs"] = [pairs] if isinstance(pairs, str) else list(pairs)
+        return self.request(body)
+
+    def explain(self, texts, model=None, label=None, method=None, steps=None, rule=None, baseline=None,
+                layers=None, heads=None, pairs=None, deadline_ms=None, truncate=None):
+        """Why a classifier (a model with a head) classifies one text (a str) or up to 16 (a list)
+        as it does. ``method``: "integrated_gradients" (the default: per-token and per-word
+        attributions of ``label``'s logit — a label name or a list of them; default the predicted
+        label — with ``steps``, ``rule`` and ``baseline``), "attention" (the attention maps, only
+        ``layers``/``heads`` if given) or "rollout". Unset arguments take the daemon's defaults.
+        Each text costs 2 + steps sequences of work (steps more per extra label): give
+        ``timeout_ms`` room for it."""
+        body = self._texts_body("explain", texts, model, deadline_ms, True)
+        if truncate is not None:
+            body["truncate"] = bool(truncate)
+        if pairs is not None:
+            body["pairs"] = [pairs] if isinstance(pairs, str) else list(pairs)
+        if label is not None:
+            body["label"] = label if isinstance(label, str) else list(label)
+        for key, value in (("method", method), ("steps", steps), ("rule", rule), ("baseline", baseline)):
+            if value is not None:
+                body[key] = value
+        if layers is not None:
+            body["layers"] = list(layers)
+        if heads is not None:
+            body["heads"] = list(heads)
         return self.request(body)
 
     def models(self):

@@ -29,6 +29,8 @@ final class Scheduler: @unchecked Sendable {
     /// Training jobs waiting for the compute thread (one runs at a time, in order).
     private var training: [@Sendable (TrainingContext) -> Void] = []
     private var queuedTokens = 0
+    /// Owners withdrawn while a batch computed (see `withdraw`).
+    private var departedDuringBatch: Set<ObjectIdentifier> = []
     private var limits: BatchLimits
     private var running = false
     private var stats = Snapshot()
@@ -123,6 +125,9 @@ final class Scheduler: @unchecked Sendable {
     func withdraw(owners: Set<ObjectIdentifier>) -> Int {
         lock.lock()
         defer { lock.unlock() }
+        // An explanation in the computing batch would go back to the queue after its chunk: it
+        // must not (owners are remembered until that batch is done).
+        if stats.busy { departedDuringBatch.formUnion(owners) }
         var tokens = 0
         let before = queue.count
         queue.removeAll { item in
@@ -220,21 +225,25 @@ final class Scheduler: @unchecked Sendable {
             stats.batchedItems += done.count
             stats.batchedTokens += tokens
         }
+        var requeued: [WorkItem] = []
         if !unfinished.isEmpty {
             if running {
-                queue.append(contentsOf: unfinished)
-                queuedTokens += unfinished.reduce(0) { $0 + $1.tokenCount }
+                requeued = unfinished.filter { !departedDuringBatch.contains(ObjectIdentifier($0.owner)) }
+                stats.withdrawn += unfinished.count - requeued.count
+                queue.append(contentsOf: requeued)
+                queuedTokens += requeued.reduce(0) { $0 + $1.tokenCount }
             } else {
                 for item in unfinished { item.failure = .shuttingDown }
             }
         }
-        let requeued = running ? unfinished : []
+        departedDuringBatch.removeAll()
         lock.unlock()
         if !batch.isEmpty {
             batchDone(BatchRecord(texts: batch.count, tokens: tokens,
                                   seconds: computed - started, waits: batch.map { started - $0.enqueuedAt }))
         }
-        complete(expired + (requeued.isEmpty ? batch : done))
+        // Withdrawn explanations complete too: their request is gone, so nobody is answered.
+        complete(expired + (unfinished.isEmpty || !running ? batch : batch.filter { item in !requeued.contains { $0 === item } }))
         lock.lock()
         if monotonicSeconds() - lastBeat >= heartbeatInterval / 2 {
             lock.unlock(); heartbeat(); lock.lock()
