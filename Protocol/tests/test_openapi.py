@@ -5,18 +5,23 @@
   under their file URIs and their `$id`s), every schema valid JSON Schema 2020-12, every example
   valid against its schema; each error response's code has the status HTTPStatusCodes.swift gives
   it, and /readyz lists the states of BertServer.Readiness.
-- It lists exactly the routes GatewayRoutes.swift registers (a route added there without
-  documentation fails here), the admin ones, and only those, tagged "admin". Other methods and
-  paths, and the admin routes on the public listener, are 404 unknown_op.
+- It lists exactly the routes GatewayRoutes.swift and Console/ConsoleRoutes.swift register (a
+  route added there without documentation fails here), the admin ones, and only those, tagged
+  "admin". Other methods and paths, and the admin routes on the public listener, are 404
+  unknown_op.
 - Bearer tokens: the `bearer` scheme is optional (`security: [{}, {bearer: []}]`); the operations
-  with `security: []` are exactly the paths BearerAuthMiddleware lets through, and every other
-  one documents 401 (components.responses.Unauthorized, no body). A gateway with tokens files on
-  both listeners answers every one of those 401 without a valid token.
+  with `security: []` are exactly the paths BearerAuthMiddleware lets through (the probes and
+  GatewayRoutes.consolePaths), and every other one documents 401 (components.responses.Unauthorized,
+  no body). A gateway with tokens files on both listeners answers every one of those 401 without
+  a valid token.
 - Every route is called, successfully and with the errors it documents. For each real answer:
   the status is documented for that route, the body validates against the documented schema for
   that status, required headers (Retry-After) are there; a request body answered 2xx validates
   against the documented request schema, and bodies refused for their shape (marked
   `body_invalid`) do not.
+- The web console: its page and assets are served on both listeners, the page loads its own
+  script, and nothing refers to another site (it works offline); label pictures come from a
+  model directory's label_images/ with the type of their extension.
 - Last, every documented (route, status) has been seen, but for the few no request can provoke
   (UNREACHABLE, each with its reason).
 """
@@ -28,9 +33,12 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
+import struct
 import threading
 import urllib.parse
+import zlib
 
 import pytest
 import yaml
@@ -45,6 +53,7 @@ MIB = 1024 * 1024
 DOC_PATH = os.path.join(PROTOCOL, "openapi.yaml")
 DOC_URI = pathlib.Path(DOC_PATH).as_uri()
 GATEWAY = os.path.join(REPO, "Sources", "BertGateway")
+CONSOLE_ROUTES = os.path.join(GATEWAY, "Console", "ConsoleRoutes.swift")
 METHODS = ("get", "post", "put", "delete", "patch")
 
 # Documented statuses that no request can provoke, and why.
@@ -53,6 +62,11 @@ UNREACHABLE = {
                                 "listener closing",
 }
 INTERNAL = "500 internal is a bug: no request provokes it"
+# The media types of the 2xx answers that are not JSON.
+NOT_JSON = {"/paths/~1metrics/get": {"text/plain"}, "/paths/~1v1~1events/get": {"text/event-stream"},
+            "/paths/~1/get": {"text/html"}, "/paths/~1console.css/get": {"text/css"},
+            "/paths/~1console.js/get": {"text/javascript"},
+            "/paths/~1v1~1models~1{name}~1label_images~1{label}/get": {"image/png", "image/jpeg", "image/svg+xml"}}
 
 
 # MARK: the document
@@ -115,12 +129,18 @@ def operations():
 
 def template_of(path):
     """The documented path template that a real path matches (empty segments and the query ignored), or None."""
-    segments = [s for s in urllib.parse.urlsplit(path).path.split("/") if s]
+    segments = [s for s in path.split("?", 1)[0].split("/") if s]  # not urlsplit: "//x" is no host here
     for template in DOC["paths"]:
         parts = [s for s in template.split("/") if s]
         if len(parts) == len(segments) and all(p == s or re.fullmatch(r"\{\w+\}", p) for p, s in zip(parts, segments)):
             return template
     return None
+
+
+def concrete(template, **values):
+    """A real path for a template: a job id, a model and one of its labels."""
+    values = {"id": "1", "name": "tiny", "label": "pos", **values}
+    return re.sub(r"\{(\w+)\}", lambda m: urllib.parse.quote(values[m.group(1)], safe=""), template)
 
 
 def walk(node, pointer=""):
@@ -145,17 +165,28 @@ def schema_pointers():
 # MARK: the Swift side
 
 def swift_routes():
-    """{(METHOD, template): admin?} as GatewayRoutes.swift registers them (`:id` → `{id}`)."""
+    """{(METHOD, template): admin?} as GatewayRoutes.swift registers them (`:id` → `{id}`), with the
+    console's routes of Console/ConsoleRoutes.swift: public ones (on the public and the admin
+    listener, not on the metrics-only one)."""
     with open(os.path.join(GATEWAY, "GatewayRoutes.swift")) as f:
         text = f.read()
-    calls = set(re.findall(r"\brouter\.(\w+)\s*\(", text))
-    assert calls <= {"get", "post"}, f"GatewayRoutes.swift registers routes with router.{calls - {'get', 'post'}}: teach this test"
+    with open(CONSOLE_ROUTES) as f:
+        console = f.read()
+    # The console's routes are added with the public ones, after the metrics-only listener's return.
+    router = text.split("func router()", 1)[1].split("func addAdminRoutes", 1)[0]
+    assert re.search(r"if metricsOnly \{ return router \}(.|\n)*\baddConsoleRoutes\(router\)", router), \
+        "GatewayRoutes.router() no longer adds the console's routes after the metrics-only return: teach this test"
     public, admin = text.split("func addAdminRoutes", 1)
     routes = {}
-    for part, is_admin in ((public, False), (admin, True)):
+    for name, part, is_admin in (("GatewayRoutes.swift", public, False), ("GatewayRoutes.swift", admin, True),
+                                 ("ConsoleRoutes.swift", console, False)):
+        calls = set(re.findall(r"\brouter\.(\w+)\s*\(", part))
+        assert calls <= {"get", "post"}, f"{name} registers routes with router.{calls - {'get', 'post'}}: teach this test"
         for method, path in re.findall(r'\brouter\.(get|post)\("([^"]+)"', part):
-            routes[(method.upper(), re.sub(r":(\w+)", r"{\1}", path))] = is_admin
-    assert len(routes) >= 15, routes
+            route = (method.upper(), re.sub(r":(\w+)", r"{\1}", path))
+            assert route not in routes, f"{name} registers {route} twice"
+            routes[route] = is_admin
+    assert len(routes) >= 19, routes
     return routes
 
 
@@ -196,7 +227,7 @@ def exercises(test):
 
 
 def request(gw, method, path, body=None, *, admin=False, raw=None, headers=None, timeout=60):
-    """(status, headers, Content-Type, body) of one request; a JSON body parsed, any other as text."""
+    """(status, headers, Content-Type, body) of one request; a JSON body parsed, an image as bytes, any other as text."""
     conn = UnixHTTPConnection(gw.admin_socket, timeout) if admin else http.client.HTTPConnection("127.0.0.1", gw.port, timeout=timeout)
     try:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
@@ -206,7 +237,8 @@ def request(gw, method, path, body=None, *, admin=False, raw=None, headers=None,
         r = conn.getresponse()
         payload = r.read()
         media = r.getheader("Content-Type", "")
-        payload = json.loads(payload) if media.split(";")[0].strip() == "application/json" else payload.decode()
+        kind = media.split(";")[0].strip()
+        payload = json.loads(payload) if kind == "application/json" else payload if kind.startswith("image/") else payload.decode()
         return r.status, dict(r.getheaders()), media, payload
     finally:
         conn.close()
@@ -240,10 +272,11 @@ def check(method, path, result, *, admin, sent=None, body_invalid=False):
     if "content" in response:
         key = media_type_of(response["content"], media)
         assert key, f"{method} {path} {status}: Content-Type {media!r} is not documented ({list(response['content'])})"
-        wrong = problems(f"{pointer}/content/{escape(key)}/schema", payload)
+        # A binary body (`format: binary`) is checked as a string of its bytes.
+        wrong = problems(f"{pointer}/content/{escape(key)}/schema", payload.decode("latin-1") if isinstance(payload, bytes) else payload)
         assert not wrong, f"{method} {path} {status}: the body does not match the documented schema: {wrong}\n{payload}"
     else:
-        assert payload == "" and not media, f"{method} {path} {status}: documented without a body, answered {media!r} {payload!r}"
+        assert payload in ("", b"") and not media, f"{method} {path} {status}: documented without a body, answered {media!r} {payload!r}"
     received = {k.lower(): v for k, v in headers.items()}
     for name, header in response.get("headers", {}).items():
         header, header_pointer = deref(header, f"{pointer}/headers/{escape(name)}")
@@ -322,8 +355,10 @@ def test_the_document_is_openapi_3_1_with_explicit_statuses():
             if status == "401":  # the bearer middleware's answer: no body
                 assert "content" not in response and response["description"], (pointer, status)
                 continue
-            assert len(response["content"]) == 1 and response["description"], (pointer, status)
-            if not status.startswith("2") or pointer not in ("/paths/~1metrics/get", "/paths/~1v1~1events/get"):
+            assert response["description"], (pointer, status)
+            if status.startswith("2") and pointer in NOT_JSON:
+                assert set(response["content"]) == NOT_JSON[pointer], (pointer, status)
+            else:
                 assert set(response["content"]) == {"application/json"}, (pointer, status)
 
 
@@ -362,10 +397,12 @@ def test_error_responses_use_the_status_of_their_code():
                 continue
             response, rpointer = deref(response, f"{pointer}/responses/{status}")
             schema, _ = deref(response["content"]["application/json"]["schema"], rpointer)
-            code = schema["allOf"][1]["properties"]["error"]["properties"]["code"]["const"]
+            code = schema["allOf"][1]["properties"]["error"]["properties"]["code"]
+            codes = code["enum"] if "enum" in code else [code["const"]]  # a few routes answer one status with two codes
             assert schema["allOf"][0] == {"$ref": "#/components/schemas/Error"}
-            expected = 415 if code == "bad_request" and status == "415" else status_of[code]
-            assert int(status) == expected, (method, template, status, code)
+            for code in codes:
+                expected = 415 if code == "bad_request" and status == "415" else status_of[code]
+                assert int(status) == expected, (method, template, status, code)
             if int(status) in (429, 503):
                 assert deref(response["headers"]["Retry-After"], "")[0]["required"], (method, template, status)
 
@@ -400,7 +437,15 @@ def swift_open_paths():
         middleware = f.read().split("struct BearerAuthMiddleware", 1)[1]
     paths = set(re.findall(r'\bpath == "([^"]+)"', middleware))
     assert paths, "BearerTokens.swift: no exempt paths found: teach this test"
-    return paths
+    # And the console's page and assets: `GatewayRoutes.consolePaths.contains(path)`, a set literal.
+    assert re.search(r"\bGatewayRoutes\.consolePaths\.contains\(path\)", middleware), \
+        "BearerTokens.swift no longer lets GatewayRoutes.consolePaths through: teach this test"
+    with open(CONSOLE_ROUTES) as f:
+        declaration = re.search(r"static let consolePaths: Set<String> = \[([^\]]*)\]", f.read())
+    assert declaration, "ConsoleRoutes.swift: no `static let consolePaths: Set<String> = [...]`: teach this test"
+    console = re.findall(r'"([^"]+)"', declaration.group(1))
+    assert console and re.fullmatch(r'\s*"[^"]+"(\s*,\s*"[^"]+")*\s*,?\s*', declaration.group(1)), declaration.group(1)
+    return paths | set(console)
 
 
 def test_bearer_tokens_are_documented_where_the_gateway_asks_for_them():
@@ -592,6 +637,112 @@ def test_load_and_unload(gw):
     post(gw, "/v1/unload", {"name": "x"}, admin=True, headers=TEXT_PLAIN, expect=415, code="bad_request")
 
 
+# MARK: the web console
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="#c03030"/></svg>'
+
+
+def png(rgb=(48, 80, 192)):
+    """A real 1×1 PNG."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes([0, *rgb]))) + chunk(b"IEND", b""))
+
+
+# Not a whole JPEG: the gateway sends the file as it is, whatever its bytes (none of them UTF-8 here).
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def pictured_model(directory, pictures):
+    """A copy of TINY (labels neg, neu, pos) with label_images/ holding {file name: bytes or text}."""
+    shutil.copytree(TINY, directory)
+    os.makedirs(os.path.join(directory, "label_images"))
+    for name, data in pictures.items():
+        mode = "wb" if isinstance(data, bytes) else "w"
+        with open(os.path.join(directory, "label_images", name), mode) as f:
+            f.write(data)
+    return str(directory)
+
+
+def picture(gw, path, *, admin=False, headers=None):
+    """(Content-Type without parameters, bytes) of a label picture answered 200, checked against the document."""
+    result = request(gw, "GET", path, admin=admin, headers=headers)
+    check("GET", path, result, admin=admin)
+    status, received, media, body = result
+    assert status == 200 and isinstance(body, bytes), (path, status, body)
+    assert received.get("Cache-Control") == "max-age=60", received
+    return media.split(";")[0].strip(), body
+
+
+@exercises
+def test_console_page_and_assets(gw):
+    """The page and its two assets on both listeners, with their types; the page loads its own
+    script and style, and none of the three refers to another site (the console works offline)."""
+    for admin in (False, True):
+        assets = {}
+        for path, media in [("/", "text/html"), ("/console.css", "text/css"), ("/console.js", "text/javascript")]:
+            result = request(gw, "GET", path, admin=admin)
+            assets[path] = check("GET", path, result, admin=admin)
+            status, headers, received, _ = result
+            assert status == 200 and received == f"{media}; charset=utf-8", (path, status, received)
+            assert headers.get("Cache-Control") == "no-cache", (path, headers)
+        page, style, script = assets["/"], assets["/console.css"], assets["/console.js"]
+        assert '<script src="/console.js"></script>' in page and '<link rel="stylesheet" href="/console.css">' in page
+        assert "label_images" in script and "/v1/classify" in script and style.strip()
+        for path, text in assets.items():
+            remote = re.findall(r"https?://[^\s\"'`)<>]*", text)
+            assert not remote, f"{path} refers to other sites (the console must work offline): {remote}"
+        assert get(gw, "//console.js/", admin=admin, expect=200) == script  # empty segments are ignored
+
+
+@exercises
+def test_label_images(gw, tmp_path):
+    """A model's label pictures, from label_images/ of its directory: .png, .jpg, .jpeg, .svg in that
+    order (the first at most 8 MiB), each with its type; only the labels of the model."""
+    pos_png, neg_png = png((192, 48, 48)), png()
+    model = pictured_model(tmp_path / "pictured", {"pos.svg": SVG, "neg.png": neg_png, "neu.jpeg": JPEG})
+    images = os.path.join(model, "label_images")
+    post(gw, "/v1/load", {"name": "openapi-pictured", "path": model}, admin=True, expect=200)
+    base = "/v1/models/openapi-pictured/label_images/"
+    try:
+        for admin in (False, True):
+            assert picture(gw, base + "pos", admin=admin) == ("image/svg+xml", SVG.encode())
+            assert picture(gw, base + "neg", admin=admin) == ("image/png", neg_png)
+            assert picture(gw, base + "neu", admin=admin) == ("image/jpeg", JPEG)
+        assert picture(gw, "/v1/models/openapi%2Dpictured/label_images/%70os") == ("image/svg+xml", SVG.encode())  # escapes decoded
+        # Read at each request: the first of .png, .jpg, .jpeg, .svg.
+        with open(os.path.join(images, "pos.png"), "wb") as f:
+            f.write(pos_png)
+        assert picture(gw, base + "pos") == ("image/png", pos_png)
+        with open(os.path.join(images, "neu.jpg"), "wb") as f:
+            f.write(JPEG + b"jpg")
+        assert picture(gw, base + "neu") == ("image/jpeg", JPEG + b"jpg")
+        # Over 8 MiB a file is passed over: the next one, or none.
+        with open(os.path.join(images, "neg.png"), "wb") as f:
+            f.write(neg_png + b"\0" * (8 * MIB))
+        with open(os.path.join(images, "neg.svg"), "w") as f:
+            f.write(SVG)
+        assert picture(gw, base + "neg") == ("image/svg+xml", SVG.encode())
+        os.remove(os.path.join(images, "neg.svg"))
+        get(gw, base + "neg", expect=404, code="unknown_op")
+        # No picture for a label: 404 unknown_op; nor for what is not a label of the model.
+        for name in ["neu.jpg", "neu.jpeg"]:
+            os.remove(os.path.join(images, name))
+        for admin in (False, True):
+            get(gw, base + "neu", admin=admin, expect=404, code="unknown_op")
+            get(gw, base + "happy", admin=admin, expect=404, code="unknown_op")
+        for label in ["pos.svg", "pos.png", "POS", "..%2Fconfig.json", "%2E%2E", "label_images%2Fpos"]:
+            get(gw, base + label, expect=404, code="unknown_op")
+        get(gw, "/v1/models/tiny/label_images/pos", expect=404, code="unknown_op")    # no label_images/
+        get(gw, "/v1/models/minilm/label_images/pos", expect=404, code="unknown_op")  # no head, no labels
+        for admin in (False, True):
+            get(gw, "/v1/models/nope/label_images/pos", admin=admin, expect=404, code="unknown_model")
+    finally:
+        post(gw, "/v1/unload", {"name": "openapi-pictured"}, admin=True, expect=200)
+    get(gw, base + "pos", expect=404, code="unknown_model")  # unloaded
+
+
 def write_training_data(path, count=120):
     words = ["good", "bad", "fine", "poor", "great", "awful"]
     with open(path, "w") as f:
@@ -650,18 +801,19 @@ def test_event_stream(gw):
 def test_admin_routes_are_unknown_on_the_public_listener(gw):
     for method, template, op, _ in operations():
         if "admin" in op["tags"]:
-            unknown_route(gw, method, template.replace("{id}", "1"))
+            unknown_route(gw, method, concrete(template))
 
 
 def test_other_methods_and_paths_are_unknown_routes(gw):
     for method, template, op, _ in operations():
-        path = template.replace("{id}", "1")
+        path = concrete(template)
         for other in METHODS:
             if other not in DOC["paths"][template]:
                 unknown_route(gw, other.upper(), path, admin=True)
                 if "admin" not in op["tags"]:
                     unknown_route(gw, other.upper(), path)
-    for path in ["/", "/v1", "/v2/classify", "/V1/models", "/v1/classify/x", "/v1/jobs/1/2", "/metric", "/v1/predict"]:
+    for path in ["/v1", "/v2/classify", "/console", "/console.html", "/index.html", "/v1/models/tiny/label_images",
+                 "/v1/models/tiny/label_images/pos/x", "/V1/models", "/v1/classify/x", "/v1/jobs/1/2", "/metric", "/v1/predict"]:
         unknown_route(gw, "GET", path, admin=True)
         unknown_route(gw, "POST", path, admin=True)
 
@@ -716,12 +868,13 @@ def test_bearer_tokens(tmp_path):
     `WWW-Authenticate: Bearer`) without a valid token of its listener, and answers with one."""
     (tmp_path / "public").write_text("# public clients\npublic-token\n")
     (tmp_path / "admin").write_text("admin-token\n")
-    g = Gateway(sets=[f"http.tokens_file={tmp_path / 'public'}", f"http.admin_tokens_file={tmp_path / 'admin'}"],
-                name="bertd-openapi-tokens")
+    model = pictured_model(tmp_path / "pictured", {"pos.svg": SVG})
+    g = Gateway(sets=[f"http.tokens_file={tmp_path / 'public'}", f"http.admin_tokens_file={tmp_path / 'admin'}",
+                      f"models.pictured.path={model}"], name="bertd-openapi-tokens")
     try:
         public, admin = {"Authorization": "Bearer public-token"}, {"Authorization": "Bearer admin-token"}
         for method, template, op, _ in operations():
-            path = template.replace("{id}", "1")
+            path = concrete(template)
             for on_admin in ([True] if "admin" in op["tags"] else [False, True]):
                 wrong = public if on_admin else admin  # the other listener's token
                 for headers in [{}, {"Authorization": "Bearer nope"}, wrong, {"Authorization": "Basic cHVibGljLXRva2Vu"}]:
@@ -738,6 +891,15 @@ def test_bearer_tokens(tmp_path):
         post(g, "/v1/explain", {"inputs": "x", "model": "tiny", "steps": 2}, headers=public, expect=200)
         get(g, "/v1/jobs", admin=True, headers=admin, expect=200)
         post(g, "/v1/classify", {"inputs": "x", "model": "tiny"}, admin=True, headers=admin, expect=200)
+        # Label pictures need the token (the loop above had their 401s); the console's page and assets do not.
+        for on_admin, token, wrong in [(False, public, admin), (True, admin, public)]:
+            assert picture(g, "/v1/models/pictured/label_images/pos", admin=on_admin, headers=token) == ("image/svg+xml", SVG.encode())
+            get(g, "/v1/models/pictured/label_images/neg", admin=on_admin, headers=token, expect=404, code="unknown_op")
+            get(g, "/v1/models/nope/label_images/pos", admin=on_admin, headers=token, expect=404, code="unknown_model")
+            get(g, "/v1/models/pictured/label_images/pos", admin=on_admin, headers=wrong, expect=401)
+            get(g, "/v1/models/nope/label_images/pos", admin=on_admin, expect=401)  # before routing
+            for path in ["/", "/console.css", "/console.js", "//", "/console.js/"]:
+                get(g, path, admin=on_admin, expect=200)
         # Unknown routes (admin ones on the public listener included) are 401 before routing; 404 with a token.
         for path in ["/nope", "/v1/jobs"]:
             status, headers, _, payload = request(g, "GET", path)

@@ -12,12 +12,16 @@ public struct ExplanationJSON {
     public let texts: [String]
     public let labels: [String]
     public let multiLabel: Bool
+    /// The text's logits are the explained outputs times this: 1 for a head; for zero-shot the
+    /// explained outputs are cosines and the logits, as classify reports them, 20 × cosine.
+    public let logitScale: Float
 
-    public init(encoding: Encoding, texts: [String], labels: [String], multiLabel: Bool) {
+    public init(encoding: Encoding, texts: [String], labels: [String], multiLabel: Bool, logitScale: Float = 1) {
         self.encoding = encoding
         self.texts = texts
         self.labels = labels
         self.multiLabel = multiLabel
+        self.logitScale = logitScale
     }
 
     var words: [WordSpan] {
@@ -61,7 +65,8 @@ public struct ExplanationJSON {
         ])
     }
 
-    private func common(logits: [Float], words: [WordSpan]) -> [(String, JSON)] {
+    private func common(logits outputs: [Float], words: [WordSpan]) -> [(String, JSON)] {
+        let logits = outputs.map { $0 * logitScale }
         let c = Classification(labels: labels, logits: logits, multiLabel: multiLabel, truncatedTokens: encoding.truncatedTokenCount)
         let tokens = encoding.tokens
         return [

@@ -11,7 +11,7 @@ public final class InProcessExplainer {
 
     public init(textModel: TextModel) throws {
         self.textModel = textModel
-        explainer = try Explainer(model: textModel.model)
+        explainer = Explainer(model: textModel.model)
     }
 
     public struct Settings {

@@ -15,7 +15,9 @@ public enum ExplanationMethod: String, Sendable, CaseIterable {
 ///     {"op": "explain", "model": "sentiment", "texts": ["the acting was dreadful"],
 ///      "method": "integrated_gradients", "label": "negative", "steps": 32}
 public struct ExplainRequest: Sendable, Equatable {
-    /// Texts, pairs, model, deadline and truncation, as classify takes them.
+    /// Texts, pairs, model, deadline and truncation, as classify takes them; its `labels` are
+    /// zero-shot candidates (the text's cosine similarity with each label's embedding is then
+    /// explained instead of a classification head's logits).
     public var inference: Inference
     public var method: ExplanationMethod
     /// The labels whose logits to explain; nil: the predicted one (every predicted label of a
@@ -63,9 +65,7 @@ public struct ExplainRequest: Sendable, Equatable {
 extension RequestParser {
     /// The fields of explain, each checked.
     public static func explainRequest(_ f: [String: Any], model: String?) throws -> ExplainRequest {
-        for key in ["labels", "top_k"] where f[key] != nil {
-            throw ProtocolError(.badRequest, "explain takes no \"\(key)\" (\(key == "labels" ? "name the label to explain with \"label\"" : "every label's score is in the reply"))")
-        }
+        if f["top_k"] != nil { throw ProtocolError(.badRequest, "explain takes no \"top_k\" (every label's score is in the reply)") }
         var r = ExplainRequest(inference: try inference(f, model: model))
         guard r.inference.texts.count <= ExplainRequest.maxTexts else {
             throw ProtocolError(.tooLarge, "\(r.inference.texts.count) texts in one explanation; the limit is \(ExplainRequest.maxTexts)")

@@ -18,7 +18,7 @@ final class ExplanationBenchmarkTests: XCTestCase {
         let tokenizer = try Tokenizer(directory: directory)
         let text = "the film's opening hour is slow and confusing, but its final act is a moving, beautifully acted triumph"
         let e = tokenizer.encode(text)
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         func explain(maxSequences: Int) throws -> IntegratedGradientsResult {
             try explainer.finish(try explainer.makeRun(ids: e.ids, typeIds: e.typeIds, special: e.specialTokensMask, steps: 32),
                                  maxTokens: 100_000, maxSequences: maxSequences)

@@ -1,5 +1,6 @@
 import BertCore
 @testable import BertTraining
+import BertTokenizers
 import XCTest
 
 /// Integrated gradients and attention maps from the training engine: the quadrature, the
@@ -35,7 +36,7 @@ final class ExplanationEngineTests: XCTestCase {
             let model = try ModelLoader.load(directory: Fixtures.url(name))
             let output = model.tree.head!.output.weight
             for i in 0..<output.count { model.parameters[output][i] *= 1000 }
-            let explainer = try Explainer(model: model)
+            let explainer = Explainer(model: model)
             for (ids, types) in tinyRows(name) {
                 let special = ids.indices.map { $0 == 0 || $0 == ids.count - 1 }
                 for baseline in AttributionBaseline.allCases {
@@ -60,7 +61,7 @@ final class ExplanationEngineTests: XCTestCase {
     func testCompletenessOnMiniLM() throws {
         let model = try ModelLoader.load(directory: try miniLMDirectory(),
                                          extraWeights: [Fixtures.url("minilm/classifier_head_init.safetensors")])
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         let ref = try Fixtures.safetensors("minilm/explanations.safetensors")
         for r in 0..<4 {
             let ids = try ref.integers("row\(r).ids").map(Int32.init)
@@ -74,10 +75,37 @@ final class ExplanationEngineTests: XCTestCase {
         }
     }
 
+    /// Zero-shot (an encoder without a head): the explained output is the cosine of the text's
+    /// sentence embedding with a label's; completeness holds for it as for a logit, and the
+    /// endpoint at the input is exactly what `embed` gives.
+    func testZeroShotCosineIsExplainedCompletely() throws {
+        let directory = try miniLMDirectory()
+        let model = try ModelLoader.load(directory: directory)
+        XCTAssertFalse(model.hasClassificationHead)
+        let tokenizer = try Tokenizer(directory: directory)
+        let explainer = Explainer(model: model)
+        let labels = ["sports", "cooking", "politics"].map { tokenizer.encode($0) }
+        let workspace = model.makeWorkspace()
+        let vectors = try model.embed(TokenBatch(sequences: labels.map(\.ids), typeIds: labels.map(\.typeIds)), workspace: workspace)
+        let e = tokenizer.encode("the football team won the championship match")
+        let text = try model.embed(TokenBatch(sequences: [e.ids], typeIds: [e.typeIds]), workspace: workspace)[0]
+        let result = try explainer.finish(try explainer.makeRun(ids: e.ids, typeIds: e.typeIds, special: e.specialTokensMask,
+                                                                steps: 256, similarity: vectors))
+        let cosines = vectors.map { v in zip(v, text).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+        expectClose("cosines at the input", result.logits, cosines, tolerance: 1e-5)
+        let a = result.attributions[0]
+        XCTAssertEqual(a.label, 0, "sports is the most similar label")
+        let delta = a.logit - a.baselineLogit
+        print("  zero-shot: cosines \(result.logits); cos \(a.logit), baseline \(a.baselineLogit), gap \(a.completenessGap)")
+        XCTAssertGreaterThan(abs(delta), 0.02)
+        XCTAssertLessThanOrEqual(abs(a.completenessGap), 0.01 * abs(delta))
+        XCTAssertThrowsError(try explainer.makeRun(ids: e.ids, special: e.specialTokensMask), "a headless model needs label vectors")
+    }
+
     /// A text explained alone or packed with others into the same batches gets the same numbers.
     func testAttributionsDoNotDependOnBatchCompanions() throws {
         let model = try ModelLoader.load(directory: Fixtures.url("tiny-bert"))
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         let rows = tinyRows("tiny-bert")
         func run(_ r: Int) throws -> IntegratedGradientsRun {
             let (ids, types) = rows[r]
@@ -95,7 +123,7 @@ final class ExplanationEngineTests: XCTestCase {
 
     func testBadRequestsAreRefused() throws {
         let model = try ModelLoader.load(directory: Fixtures.url("tiny-bert"))
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         let (ids, types) = tinyRows("tiny-bert")[0]
         let special = ids.map { _ in false }
         XCTAssertThrowsError(try explainer.makeRun(ids: ids, typeIds: types, special: special, steps: 0))
@@ -108,7 +136,7 @@ final class ExplanationEngineTests: XCTestCase {
 
     func testAttentionRowsAndRolloutAreDistributions() throws {
         let model = try ModelLoader.load(directory: Fixtures.url("tiny-roberta"))
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         let rows = tinyRows("tiny-roberta")
         let maps = try explainer.attention(TokenBatch(sequences: rows.map(\.0), typeIds: rows.map(\.1)))
         XCTAssertEqual(maps.count, 3)

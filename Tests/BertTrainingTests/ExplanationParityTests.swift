@@ -34,7 +34,7 @@ final class ExplanationParityTests: XCTestCase {
     private func compare(_ name: String, model: TransformerModel) throws {
         let ref = try Fixtures.safetensors("\(name)/explanations.safetensors")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("\(name)/explanations.json"))) as! [String: Any]
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         for row in json["rows"] as! [[String: Any]] {
             let r = row["row"] as! Int
             let ids = try ref.integers(row["ids"] as! String).map(Int32.init)

@@ -41,7 +41,7 @@ final class ExplanationSentimentTests: XCTestCase {
 
         let model = try ModelLoader.load(directory: out)
         let tokenizer = try Tokenizer(directory: out)
-        let explainer = try Explainer(model: model)
+        let explainer = Explainer(model: model)
         var hits = 0
         for (text, expected) in Self.sentences {
             let e = tokenizer.encode(text)

@@ -31,8 +31,12 @@ extension GatewayRoutes {
     /// The picture of one of a loaded model's labels, or 404 when it has none.
     private func labelImage(model rawModel: String, label rawLabel: String, _ context: GatewayContext) async -> Response {
         let model = rawModel.removingPercentEncoding ?? rawModel, label = rawLabel.removingPercentEncoding ?? rawLabel
-        guard case .success(let models) = await call.run(.models, connection: connections.connection(of: context.channel)),
-              case .array(let list)? = models["models"],
+        let models: JSON
+        switch await call.run(.models, connection: connections.connection(of: context.channel)) {
+        case .success(let result): models = result
+        case .failure(let error): return JSONResponse.error(error)  // e.g. unavailable while stopping
+        }
+        guard case .array(let list)? = models["models"],
               let entry = list.first(where: { $0["name"]?.stringValue == model }),
               let path = entry["path"]?.stringValue else {
             return JSONResponse.error(ProtocolError(.unknownModel, "no model named \"\(model)\""))
@@ -45,7 +49,9 @@ extension GatewayRoutes {
         let folder = URL(fileURLWithPath: path).appendingPathComponent("label_images")
         for (ext, type) in [("png", "image/png"), ("jpg", "image/jpeg"), ("jpeg", "image/jpeg"), ("svg", "image/svg+xml")] {
             let file = folder.appendingPathComponent("\(label).\(ext)")
-            guard let data = FileManager.default.contents(atPath: file.path), data.count <= 8 << 20 else { continue }
+            // The size first: a picture over 8 MiB is skipped without being read.
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int, size <= 8 << 20,
+                  let data = FileManager.default.contents(atPath: file.path) else { continue }
             var buffer = ByteBuffer()
             buffer.writeBytes(data)
             return Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=60"], body: .init(byteBuffer: buffer))

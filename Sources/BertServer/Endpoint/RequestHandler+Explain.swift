@@ -1,5 +1,6 @@
 import BertCore
 import BertExplanations
+import BertPipeline
 import BertProtocol
 import BertTokenizers
 import BertTraining
@@ -11,9 +12,12 @@ extension RequestHandler {
         let inference = request.inference
         try checkTexts(inference)
         let textModel = model.textModel
-        guard textModel.canClassify else {
-            throw ProtocolError(.unsupported, "model \"\(model.name)\" has no classification head: explanations need a classifier")
+        let candidates = inference.labels  // zero-shot
+        guard textModel.canClassify || candidates != nil else {
+            throw ProtocolError(.unsupported, "model \"\(model.name)\" has no classification head: give candidate \"labels\" to explain it zero-shot")
         }
+        if candidates != nil, inference.pairs != nil { throw ProtocolError(.badRequest, "zero-shot explanations take no \"pairs\"") }
+        let outputLabels = candidates ?? model.labels
         let config = textModel.model.config
         var attribution: WorkItem.Attribution?
         switch request.method {
@@ -34,14 +38,22 @@ extension RequestHandler {
             var targets = AttributionTargets.predicted
             if let labels = request.labels {
                 targets = .labels(try labels.map { label in
-                    guard let index = model.labels.firstIndex(of: label) else {
-                        throw ProtocolError(.badRequest, "unknown label \"\(label)\" (the model's labels: \(model.labels.joined(separator: ", ")))")
+                    guard let index = outputLabels.firstIndex(of: label) else {
+                        throw ProtocolError(.badRequest, "unknown label \"\(label)\" (\(candidates == nil ? "the model's" : "the candidate") labels: \(outputLabels.joined(separator: ", ")))")
                     }
                     return index
                 })
             }
-            attribution = WorkItem.Attribution(special: [], targets: targets, steps: request.steps, rule: rule, baseline: baseline)
+            let labelTokens = try candidates?.map { label -> (ids: [Int32], typeIds: [Int32]) in
+                let e = try textModel.prepare(label).encoding
+                return (e.ids, e.typeIds)
+            }
+            attribution = WorkItem.Attribution(special: [], targets: targets, steps: request.steps, rule: rule, baseline: baseline,
+                                               zeroShotLabels: labelTokens)
         case .attention, .rollout:
+            guard candidates == nil, textModel.canClassify else {
+                throw ProtocolError(.unsupported, "attention maps are explained for classifiers (zero-shot explanations are integrated gradients)")
+            }
             guard request.labels == nil else { throw ProtocolError(.badRequest, "\"label\" is for integrated_gradients: attention does not depend on a label") }
             if request.method == .rollout, request.layers != nil || request.heads != nil {
                 throw ProtocolError(.badRequest, "rollout combines every layer and head: \"layers\" and \"heads\" are for method \"attention\"")
@@ -83,8 +95,10 @@ extension RequestHandler {
         guard let request = p.explanation else { throw ProtocolError(.internal, "an explain request without its explanation") }
         let multiLabel = p.model.textModel.model.config.problemType == "multi_label_classification"
         let texts = try p.encodings.enumerated().map { i, encoding -> JSON in
+            let candidates = p.inference.labels
             let view = ExplanationJSON(encoding: encoding, texts: [p.inference.texts[i]] + (p.inference.pairs.map { [$0[i]] } ?? []),
-                                       labels: p.model.labels, multiLabel: multiLabel)
+                                       labels: candidates ?? p.model.labels, multiLabel: multiLabel && candidates == nil,
+                                       logitScale: candidates == nil ? 1 : ZeroShotLabels.defaultScale)
             switch request.method {
             case .integratedGradients:
                 guard let result = p.attributions[i] else { throw ProtocolError(.internal, "text \(i) has no attributions") }

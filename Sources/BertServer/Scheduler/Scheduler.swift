@@ -336,9 +336,9 @@ final class Scheduler: @unchecked Sendable {
         private var madeExplainer: Explainer?
         init(model: TransformerModel) { self.model = model; workspace = model.makeWorkspace() }
 
-        func explainer(_ model: TransformerModel) throws -> Explainer {
+        func explainer(_ model: TransformerModel) -> Explainer {
             if let madeExplainer { return madeExplainer }
-            let explainer = try Explainer(model: model)
+            let explainer = Explainer(model: model)
             madeExplainer = explainer
             return explainer
         }
@@ -361,7 +361,7 @@ final class Scheduler: @unchecked Sendable {
             case .attention:
                 for (item, maps) in zip(batch, try slot.explainer(model).attention(tokens)) { item.maps = maps }
             case .attribution:
-                return try advance(batch, explainer: try slot.explainer(model), limits: limits)
+                return try advance(batch, explainer: slot.explainer(model), workspace: slot.workspace, limits: limits)
             }
         } catch {
             for item in batch { item.failure = .computeError("\(error)") }
@@ -370,11 +370,15 @@ final class Scheduler: @unchecked Sendable {
     }
 
     /// One chunk of integrated gradients for these texts: at most one batch's tokens and sequences.
-    private func advance(_ batch: [WorkItem], explainer: Explainer, limits: BatchLimits) throws -> [WorkItem] {
+    private func advance(_ batch: [WorkItem], explainer: Explainer, workspace: Workspace, limits: BatchLimits) throws -> [WorkItem] {
         for item in batch where item.run == nil {
             let a = item.attribution!
+            // Zero-shot: the candidate labels' embeddings, computed with the first chunk.
+            let similarity = try a.zeroShotLabels.map { labels in
+                try explainer.model.embed(TokenBatch(sequences: labels.map(\.ids), typeIds: labels.map(\.typeIds)), workspace: workspace)
+            }
             item.run = try explainer.makeRun(ids: item.ids, typeIds: item.typeIds, special: a.special, targets: a.targets,
-                                             steps: a.steps, rule: a.rule, baseline: a.baseline)
+                                             steps: a.steps, rule: a.rule, baseline: a.baseline, similarity: similarity)
         }
         let runs = batch.map { $0.run! }
         try explainer.advance(runs, maxTokens: limits.maxBatchTokens, maxSequences: limits.maxBatchRequests)

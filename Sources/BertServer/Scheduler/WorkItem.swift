@@ -19,12 +19,15 @@ final class WorkItem: @unchecked Sendable {
         var steps: Int
         var rule: IntegrationRule
         var baseline: AttributionBaseline
+        /// Zero-shot: the candidate labels' tokens (their embeddings are what the text is compared with).
+        var zeroShotLabels: [(ids: [Int32], typeIds: [Int32])]?
 
         /// Sequences of work: the two endpoints and steps points per target (one target when
         /// the prediction picks it).
         var sequences: Int {
-            if case .labels(let l) = targets { return 2 + l.count * steps }
-            return 2 + steps
+            let labels = zeroShotLabels?.count ?? 0
+            if case .labels(let l) = targets { return labels + 2 + l.count * steps }
+            return labels + 2 + steps
         }
     }
 

@@ -4,7 +4,7 @@ import BertCore
 /// training engine's exact forward and backward (dropout off). Not thread-safe: one per thread
 /// (the daemon keeps one per model on its compute thread).
 ///
-///     let explainer = try Explainer(model: model)
+///     let explainer = Explainer(model: model)
 ///     let run = try explainer.makeRun(ids: e.ids, typeIds: e.typeIds, special: e.specialTokensMask)
 ///     let result = try explainer.finish(run)   // result.attributions[0].tokens
 public final class Explainer {
@@ -14,9 +14,9 @@ public final class Explainer {
     private var embedded: [Float] = []
     private var gradient: [Float] = []
 
-    public init(model: TransformerModel) throws {
+    public init(model: TransformerModel) {
         self.model = model
-        trainer = try Trainer(explaining: model)
+        trainer = Trainer(explaining: model)
     }
 
     /// The most steps one explanation may ask for.
@@ -28,17 +28,29 @@ public final class Explainer {
 
     /// Prepares integrated gradients for one sequence (special tokens marked, as the tokenizer's
     /// `specialTokensMask`): validates the request and embeds the input and its baseline.
+    /// - Parameter similarity: zero-shot, for an encoder with or without a head: the candidate
+    ///   labels' sentence embeddings (normalised, width H); the explained outputs are their
+    ///   cosines with the text's embedding.
     public func makeRun(ids: [Int32], typeIds: [Int32]? = nil, special: [Bool], targets: AttributionTargets = .predicted,
-                        steps: Int = 32, rule: IntegrationRule = .gaussLegendre,
-                        baseline: AttributionBaseline = .pad) throws -> IntegratedGradientsRun {
+                        steps: Int = 32, rule: IntegrationRule = .gaussLegendre, baseline: AttributionBaseline = .pad,
+                        similarity: [[Float]]? = nil) throws -> IntegratedGradientsRun {
+        let h = model.config.hiddenSize
+        if let similarity {
+            guard !similarity.isEmpty, similarity.allSatisfy({ $0.count == h }) else {
+                throw ExplanationError.invalid("zero-shot explanations need at least one label vector of width \(h)")
+            }
+        } else if !model.hasClassificationHead {
+            throw ExplanationError.invalid("this model has no classification head: give candidate labels to explain it zero-shot")
+        }
+        let outputs = similarity?.count ?? model.numLabels
         guard (1...Self.maxSteps).contains(steps) else {
             throw ExplanationError.invalid("steps must be within 1…\(Self.maxSteps) (got \(steps))")
         }
         guard special.count == ids.count else { throw ExplanationError.invalid("one special-token flag per token is needed") }
         if case .labels(let labels) = targets {
             guard !labels.isEmpty else { throw ExplanationError.invalid("no label to explain") }
-            if let bad = labels.first(where: { !(0..<model.numLabels).contains($0) }) {
-                throw ExplanationError.invalid("label index \(bad) is outside 0..<\(model.numLabels)")
+            if let bad = labels.first(where: { !(0..<outputs).contains($0) }) {
+                throw ExplanationError.invalid("label index \(bad) is outside 0..<\(outputs)")
             }
         }
         let types = typeIds ?? [Int32](repeating: 0, count: ids.count)
@@ -55,21 +67,25 @@ public final class Explainer {
             reference = trainer.embeddingsModuleOutput(batch, zeroWords: special.map { !$0 })
         }
         return try IntegratedGradientsRun(ids: ids, typeIds: types, special: special, targets: targets, steps: steps, rule: rule,
-                                          baseline: baseline, input: input, reference: reference, width: model.tree.embeddings.width)
+                                          baseline: baseline, input: input, reference: reference, width: model.tree.embeddings.width,
+                                          similarity: similarity.map { $0.flatMap { $0 } }, outputs: outputs)
     }
 
     /// Computes the next points of `runs` in one padding-free batch of at most `maxTokens` tokens
     /// and `maxSequences` sequences (at least one sequence, whatever its length). Runs that have
     /// not started get their endpoints (x and x′, forward only) first. Runs are served in order.
-    public func advance(_ runs: [IntegratedGradientsRun], maxTokens: Int, maxSequences: Int) throws {
+    public func advance(_ all: [IntegratedGradientsRun], maxTokens: Int, maxSequences: Int) throws {
+        // One batch explains head logits or zero-shot cosines, not both: the runs of the first
+        // one's kind go now, the others at the next call.
+        guard let first = all.first(where: { !$0.isFinished }) else { return }
+        let runs = all.filter { ($0.similarity == nil) == (first.similarity == nil) }
         var tokens = 0, sequences = 0
         func fits(_ length: Int) -> Bool {
             sequences == 0 || (tokens + length <= maxTokens && sequences + 1 <= maxSequences)
         }
         // Endpoints: two sequences per run that has not started, forward only.
-        let starting = runs.filter { $0.logits == nil }
         var endpointRuns: [IntegratedGradientsRun] = []
-        for run in starting where fits(2 * run.length) {
+        for run in runs where run.logits == nil && fits(2 * run.length) {
             endpointRuns.append(run)
             tokens += 2 * run.length
             sequences += 2
@@ -83,15 +99,16 @@ public final class Explainer {
                 points += run.input
                 points += run.reference
             }
-            let logits = try points.withUnsafeBufferPointer { try trainer.forward(batch, embedded: $0.baseAddress!) }
+            let similarity = first.similarity == nil ? nil : endpointRuns.flatMap { [$0.similarity!, $0.similarity!] }
+            let outputs = try points.withUnsafeBufferPointer { try trainer.forward(batch, embedded: $0.baseAddress!, similarity: similarity) }
             for (n, run) in endpointRuns.enumerated() {
-                run.start(logits: logits[2 * n], baselineLogits: logits[2 * n + 1], multiLabel: multiLabel)
+                run.start(logits: outputs[2 * n], baselineLogits: outputs[2 * n + 1], multiLabel: multiLabel && run.similarity == nil)
             }
         }
         // Points: (run, entry) pairs in order, while they fit.
         var chosen: [(run: IntegratedGradientsRun, entry: Int)] = []
         for run in runs where run.logits != nil && !endpointRuns.contains(where: { $0 === run }) {
-            while !run.isFinished && run.next < run.targets.count * run.points.count, fits(run.length) {
+            while run.next < run.targets.count * run.points.count, fits(run.length) {
                 chosen.append((run, run.next))
                 run.next += 1
                 tokens += run.length
@@ -112,17 +129,18 @@ public final class Explainer {
             embedded = [Float](repeating: 0, count: size)
             gradient = [Float](repeating: 0, count: size)
         }
-        let classes = model.numLabels
-        var outputGradient = [Float](repeating: 0, count: chosen.count * classes)
-        for (b, (run, entry)) in chosen.enumerated() {
-            outputGradient[b * classes + run.targets[entry / run.points.count]] = 1
+        let outputGradient = chosen.map { run, entry -> [Float] in
+            var row = [Float](repeating: 0, count: run.outputs)
+            row[run.targets[entry / run.points.count]] = 1
+            return row
         }
+        let similarity = chosen[0].run.similarity == nil ? nil : chosen.map { $0.run.similarity! }
         try embedded.withUnsafeMutableBufferPointer { points in
             try gradient.withUnsafeMutableBufferPointer { grad in
                 for (b, (run, entry)) in chosen.enumerated() {
                     run.writePoint(entry, into: points.baseAddress! + batch.sequenceStarts[b] * e)
                 }
-                try trainer.forward(batch, embedded: points.baseAddress!)
+                try trainer.forward(batch, embedded: points.baseAddress!, similarity: similarity)
                 trainer.backwardToEmbedded(batch, outputGradient: outputGradient, gradient: grad.baseAddress!)
                 for (b, (run, entry)) in chosen.enumerated() {
                     run.accumulate(entry, gradient: grad.baseAddress! + batch.sequenceStarts[b] * e)

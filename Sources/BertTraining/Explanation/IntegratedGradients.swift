@@ -44,6 +44,11 @@ public final class IntegratedGradientsRun: @unchecked Sendable {
     public let rule: IntegrationRule
     public let baseline: AttributionBaseline
     let requested: AttributionTargets
+    /// Zero-shot: the label vectors (C × H, back to back) whose cosine with the sentence
+    /// embedding is explained; nil: the classification head's logits.
+    let similarity: [Float]?
+    /// Outputs per evaluation: the head's labels, or the label vectors.
+    let outputs: Int
     let points: [(alpha: Double, weight: Double)]
     let width: Int
     /// x and x′ (L, E): the embeddings module's output for the sequence and its baseline.
@@ -73,7 +78,9 @@ public final class IntegratedGradientsRun: @unchecked Sendable {
     }
 
     init(ids: [Int32], typeIds: [Int32], special: [Bool], targets: AttributionTargets, steps: Int, rule: IntegrationRule,
-         baseline: AttributionBaseline, input: [Float], reference: [Float], width: Int) throws {
+         baseline: AttributionBaseline, input: [Float], reference: [Float], width: Int, similarity: [Float]?, outputs: Int) throws {
+        self.similarity = similarity
+        self.outputs = outputs
         self.ids = ids
         self.typeIds = typeIds
         self.special = special

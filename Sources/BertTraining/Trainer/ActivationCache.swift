@@ -102,6 +102,13 @@ final class ActivationCache {
     let attentionScratch = FloatBuffer()
     private(set) var attentionScratchPerThread = 0
 
+    // Explanations of an encoder without a head (zero-shot): per sequence the mean-pooled,
+    // normalised embedding u (B, H), the norm of the mean before normalising, and the label
+    // vectors whose cosine with u is the output.
+    var pooledUnit: [Float] = []
+    var pooledNorm: [Float] = []
+    var similarity: [[Float]] = []
+
     func reserve(tokens t: Int, sequences b: Int, longest: Int, probabilities p: Int, config c: ModelConfig, classes: Int,
                  options: TrainingOptions, lora: LoRAAdapters?, threads: Int) {
         let (h, i, e) = (c.hiddenSize, c.intermediateSize, c.embeddingSize)

@@ -54,10 +54,7 @@ public final class Trainer {
     /// A trainer that trains nothing and computes the gradient of the logits with respect to the
     /// embeddings' output (`Trainer+InputGradient.swift`), without a gradient arena of the
     /// model's size. Dropout is off: what it computes is what inference computes.
-    init(explaining model: TransformerModel) throws {
-        guard model.hasClassificationHead else {
-            throw BertError(.unsupportedModel, "explanations need a classification head (this model is an encoder: classify with labels explains nothing yet)")
-        }
+    init(explaining model: TransformerModel) {
         self.model = model
         options = TrainingOptions(freezing: .encoder, dropout: .none)
         gradients = ParameterArena(layout: ParameterBuilder().layout)  // empty: nothing trains
