@@ -9,7 +9,7 @@ public final class InProcessExplainer {
     public let textModel: TextModel
     let explainer: Explainer
 
-    public init(textModel: TextModel) throws {
+    public init(textModel: TextModel) {
         self.textModel = textModel
         explainer = Explainer(model: textModel.model)
     }
@@ -24,6 +24,8 @@ public final class InProcessExplainer {
         public var layers: [Int]?
         public var heads: [Int]?
         public var truncate = true
+        /// Zero-shot candidate labels: explain the cosine of the text's embedding with theirs.
+        public var candidates: [String]?
 
         public init() {}
     }
@@ -31,24 +33,33 @@ public final class InProcessExplainer {
     /// One explanation object per text (the reply's `explanations` entries).
     public func explain(_ texts: [String], pairs: [String]? = nil, settings s: Settings) throws -> [JSON] {
         let model = textModel.model
-        let multiLabel = model.config.problemType == "multi_label_classification"
+        let outputLabels = s.candidates ?? model.labels
+        let multiLabel = s.candidates == nil && model.config.problemType == "multi_label_classification"
         var targets = AttributionTargets.predicted
         if let names = s.labels {
             targets = .labels(try names.map { name in
-                guard let i = model.labels.firstIndex(of: name) else {
-                    throw ExplanationError.invalid("unknown label \"\(name)\" (the model's labels: \(model.labels.joined(separator: ", ")))")
+                guard let i = outputLabels.firstIndex(of: name) else {
+                    throw ExplanationError.invalid("unknown label \"\(name)\" (\(s.candidates == nil ? "the model's" : "the candidate") labels: \(outputLabels.joined(separator: ", ")))")
                 }
                 return i
             })
         }
+        if s.candidates != nil, s.method != .integratedGradients {
+            throw ExplanationError.invalid("zero-shot explanations are integrated gradients (attention maps are for classifiers)")
+        }
+        if s.candidates == nil, !textModel.canClassify {
+            throw ExplanationError.invalid("\(textModel.directory.lastPathComponent) has no classification head: give candidate labels to explain it zero-shot")
+        }
+        let similarity = try s.candidates.map { try textModel.embed(try $0.map { try textModel.prepare($0) }, workspace: textModel.makeWorkspace()) }
         return try texts.enumerated().map { i, text in
             let encoding = try textModel.prepare(text, pair: pairs?[i], truncate: s.truncate).encoding
-            let view = ExplanationJSON(encoding: encoding, texts: [text] + (pairs.map { [$0[i]] } ?? []), labels: model.labels,
-                                       multiLabel: multiLabel)
+            let view = ExplanationJSON(encoding: encoding, texts: [text] + (pairs.map { [$0[i]] } ?? []), labels: outputLabels,
+                                       multiLabel: multiLabel, logitScale: s.candidates == nil ? 1 : ZeroShotLabels.defaultScale)
             switch s.method {
             case .integratedGradients:
                 let run = try explainer.makeRun(ids: encoding.ids, typeIds: encoding.typeIds, special: encoding.specialTokensMask,
-                                                targets: targets, steps: s.steps, rule: s.rule, baseline: s.baseline)
+                                                targets: targets, steps: s.steps, rule: s.rule, baseline: s.baseline,
+                                                similarity: similarity)
                 return view.attributions(try explainer.finish(run))
             case .attention, .rollout:
                 let maps = try explainer.attention(TokenBatch(sequences: [encoding.ids], typeIds: [encoding.typeIds]))[0]

@@ -18,6 +18,7 @@ struct ExplainCommand: ParsableCommand {
         word is followed by its number, as word[+0.42]. \
         Examples:
           bertctl explain --model sentiment "the acting was dreadful"
+          bertctl explain --local models/all-MiniLM-L6-v2 --labels sports,cooking "the striker scored twice"
           bertctl explain --local runs/sentiment/final --label positive --steps 64 "a wonderful, moving film"
           bertctl explain --local runs/sentiment/final --attention "a wonderful, moving film"
           bertctl explain --local runs/sentiment/final --html report.html "the plot made no sense"
@@ -32,6 +33,13 @@ struct ExplainCommand: ParsableCommand {
 
     @Option(help: "The label to explain (repeat for several; default: the predicted label).")
     var label: [String] = []
+
+    @Option(help: "Comma-separated candidate labels: explain a zero-shot classification (cosine similarity of embeddings), for an embedding model.")
+    var labels: String?
+
+    private var candidates: [String]? {
+        labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
 
     @Option(help: "Interpolation steps of integrated gradients (1…1024).")
     var steps = ExplainRequest.defaultSteps
@@ -90,7 +98,7 @@ struct ExplainCommand: ParsableCommand {
             }
             let explained = try ExplainedText.decode(result: result)
             var maps: [ExplainedText]?
-            if html != nil || svg != nil {
+            if (html != nil || svg != nil) && candidates == nil {
                 maps = method == .attention ? explained : try ExplainedText.decode(result: try explain(chunk, method: .attention, explainer: explainer))
             }
             for (i, e) in explained.enumerated() {
@@ -124,17 +132,17 @@ struct ExplainCommand: ParsableCommand {
     private func makeLocalExplainer() throws -> InProcessExplainer {
         compute.apply()
         let textModel = try local.load()
-        guard textModel.canClassify else {
-            throw CommandFailure(description: "\(local.directory!) has no classification head: explanations need a classifier")
+        guard textModel.canClassify || candidates != nil else {
+            throw CommandFailure(description: "\(local.directory!) has no classification head: give --labels to explain a zero-shot classification")
         }
-        return try InProcessExplainer(textModel: textModel)
+        return InProcessExplainer(textModel: textModel)
     }
 
     /// The explain result for these texts, from this process or from bertd.
     private func explain(_ texts: [String], method: ExplanationMethod, explainer: InProcessExplainer?) throws -> [String: Any] {
         guard let explainer else {
             return try daemon.call(DaemonOptions.newRequest(.explain(ExplainRequest(
-                inference: Inference(texts: texts, model: model, deadlineMs: deadline, truncate: !noTruncate), method: method,
+                inference: Inference(texts: texts, model: model, labels: candidates, deadlineMs: deadline, truncate: !noTruncate), method: method,
                 labels: label.isEmpty ? nil : label, steps: steps, rule: rule.rawValue, baseline: baseline.rawValue))))
         }
         var settings = InProcessExplainer.Settings()
@@ -144,6 +152,7 @@ struct ExplainCommand: ParsableCommand {
         settings.rule = rule
         settings.baseline = baseline
         settings.truncate = !noTruncate
+        settings.candidates = candidates
         do {
             let explanations = try explainer.explain(texts, settings: settings)
             let text = JSON.object([("method", .string(method.rawValue)), ("explanations", .array(explanations))]).text

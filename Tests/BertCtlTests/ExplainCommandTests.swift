@@ -75,6 +75,11 @@ final class ExplainCommandTests: XCTestCase {
             let r = try BertCtl.run(["explain", "--local", miniLM, "x"])
             XCTAssertNotEqual(r.status, 0)
             XCTAssertTrue(r.stderr.contains("no classification head"), r.stderr)
+            // With candidate labels it explains the zero-shot classification.
+            let z = try BertCtl.run(["explain", "--local", miniLM, "--labels", "sports,cooking", "the football team won the match"])
+            XCTAssertEqual(z.status, 0, z.stderr)
+            XCTAssertTrue(z.stdout.hasPrefix("sports (p="), z.stdout)
+            XCTAssertTrue(z.stdout.contains("football["), z.stdout)
         }
     }
 
