@@ -84,7 +84,14 @@ public final class Trainer {
     @discardableResult
     public func forwardBackward(_ batch: TokenBatch, labels: [Int], zeroingGradients: Bool = true,
                                 lossScale: Float = 1) throws -> TrainingOutput {
-        let output = try forwardLoss(batch, labels: labels)
+        try forwardBackward(batch, targets: .classes(labels), zeroingGradients: zeroingGradients, lossScale: lossScale)
+    }
+
+    /// `forwardBackward` towards any kind of targets: classes, label sets or values.
+    @discardableResult
+    public func forwardBackward(_ batch: TokenBatch, targets: TrainingTargets, zeroingGradients: Bool = true,
+                                lossScale: Float = 1) throws -> TrainingOutput {
+        let output = try forwardLoss(batch, targets: targets)
         if zeroingGradients { zeroGradients() }
         if lossScale != 1 {
             for i in 0..<(batch.count * numLabels) { cache.gradLogits.pointer[i] *= lossScale }
@@ -100,15 +107,19 @@ public final class Trainer {
     /// The training-mode forward and loss without a backward (dropout on: same masks as a
     /// `forwardBackward` at the same `dropoutPass`).
     public func loss(_ batch: TokenBatch, labels: [Int]) throws -> TrainingOutput {
-        try forwardLoss(batch, labels: labels)
+        try forwardLoss(batch, targets: .classes(labels))
     }
 
-    private func forwardLoss(_ batch: TokenBatch, labels: [Int]) throws -> TrainingOutput {
+    public func loss(_ batch: TokenBatch, targets: TrainingTargets) throws -> TrainingOutput {
+        try forwardLoss(batch, targets: targets)
+    }
+
+    private func forwardLoss(_ batch: TokenBatch, targets: TrainingTargets) throws -> TrainingOutput {
         try model.validate(batch)
-        guard labels.count == batch.count else {
-            throw BertError(.invalidInput, "\(labels.count) labels for \(batch.count) sequences")
+        guard targets.count(classes: numLabels) == batch.count else {
+            throw BertError(.invalidInput, "\(targets.count(classes: numLabels)) targets for \(batch.count) sequences")
         }
-        try options.loss.validate(labels: labels, classes: numLabels)
+        try options.loss.validate(targets: targets, classes: numLabels)
         let c = model.config
         let offsets = attentionProbabilityOffsets(sequenceStarts: batch.sequenceStarts, numHeads: c.numHeads)
         cache.probabilityOffsets = offsets
@@ -120,7 +131,7 @@ public final class Trainer {
         embeddingsForward(batch, pass: pass)
         for l in 0..<c.numLayers { layerForward(l, batch: batch, pass: pass) }
         headForward(batch, pass: pass)
-        let loss = options.loss.evaluate(logits: cache.logits.pointer, labels: labels, classes: numLabels,
+        let loss = options.loss.evaluate(logits: cache.logits.pointer, targets: targets, classes: numLabels,
                                          probs: cache.probs.pointer, dLogits: cache.gradLogits.pointer)
         let logits = (0..<batch.count).map { Array(UnsafeBufferPointer(start: cache.logits.pointer + $0 * numLabels, count: numLabels)) }
         return TrainingOutput(loss: loss, logits: logits)
