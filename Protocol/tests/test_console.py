@@ -98,6 +98,21 @@ def test_explanation_highlights_every_word_with_its_number(console):
     assert b.console == []
 
 
+def test_an_embedding_model_explains_its_zero_shot_choice(console):
+    b = console["browser"]
+    b.navigate(console["public"] + "/?model=minilm&text=" + "the football team won the match")
+    b.wait_for("document.querySelector('#model').value === 'minilm' && !document.querySelector('#labels-row').hidden")
+    b.evaluate("document.querySelector('#labels').value = 'sports, cooking'")
+    b.evaluate("document.querySelector('#explain-button').click()")
+    b.wait_for("document.querySelectorAll('#explanations .word').length > 0", what="highlighted words")
+    assert b.evaluate("document.querySelector('#explanations .explanation p').textContent").startswith("Why sports")
+    assert [w for w in b.evaluate("[...document.querySelectorAll('#explanations .word')].map(w => w.textContent)")] == \
+        ["the", "football", "team", "won", "the", "match"]
+    assert b.evaluate("document.querySelectorAll('#explanations canvas.heatmap').length") == 0
+    b.screenshot(os.path.join(ARTIFACTS, "zero-shot-explain.png"))
+    assert b.console == []
+
+
 def test_admin_listener_trains_and_draws_the_live_curve(console):
     b = console["browser"]
     b.navigate(console["admin"] + "/")

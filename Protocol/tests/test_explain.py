@@ -1,7 +1,8 @@
 """explain: integrated gradients, attention maps and rollout from a classifier (the tiny test
 model), checked against the schema and against what they must satisfy (one attribution per token,
 special tokens 0, words that slice the original text, completeness, batch independence, rows of
-probabilities); its refusals, each with its code; the queue bounds (too_large, overloaded); and an
+probabilities); zero-shot explanations (`labels`) on the default embedding model, MiniLM, against
+classify's zero-shot classification and embed's cosines; its refusals, each with its code; the queue bounds (too_large, overloaded); and an
 explanation's work running in chunks, so that other clients are served while it computes, dropped
 when its deadline passes, and withdrawn when its client leaves."""
 
@@ -167,6 +168,109 @@ def test_truncated_text(tiny):
     check_tokens_and_words(e, [LONGER])
 
 
+# MARK: zero-shot (labels)
+
+ZS_LABELS = ["film", "restaurant", "sports"]
+ZS_TEXTS = ["The soup was cold and the waiter was rude.", "The plot was gripping from start to finish.",
+            "the striker scored twice"]
+
+
+def zero_shot(daemon, rid="z", **fields):
+    """explain on the default model (MiniLM, no head): "model" absent."""
+    body = dict({"id": rid, "op": "explain"}, **fields)
+    reply = req(daemon.tcp, body, timeout_ms=120000)
+    assert reply is not None, f"no reply to {body!r:.200}"
+    reply = check_reply(reply, "explain", rid)
+    assert reply["ok"], reply
+    return reply["result"]
+
+
+def classified(daemon, texts, labels, model=None):
+    body = {"id": "c", "op": "classify", "texts": texts, "labels": labels}
+    if model:
+        body["model"] = model
+    reply = check_reply(req(daemon.tcp, body, timeout_ms=60000), "classify", "c")
+    assert reply["ok"], reply
+    return reply["result"]["results"]
+
+
+def cosine(daemon, text, label):
+    """The cosine of two embed vectors (L2-normalised: their dot product)."""
+    reply = check_reply(req(daemon.tcp, {"id": "e", "op": "embed", "texts": [text, label]}, timeout_ms=60000), "embed", "e")
+    a, b = reply["result"]["embeddings"]
+    return sum(x * y for x, y in zip(a, b))
+
+
+def test_zero_shot_explains_classify_zero_shot(tiny):
+    """On MiniLM (no head) with labels: each text's label, scores and logits are classify's zero-shot
+    ones for the same text and labels; the explained label is the predicted one, and its logit is
+    the cosine of the text's and the label's embeddings (as embed gives them), 1/20 of its entry in
+    logits; the attributions add up to cosine(x) − cosine(x′) up to the reported gap."""
+    result = zero_shot(tiny, texts=ZS_TEXTS, labels=ZS_LABELS, steps=32)
+    assert result["model"] == "minilm" and result["method"] == "integrated_gradients"
+    expected = classified(tiny, ZS_TEXTS, ZS_LABELS)
+    assert [e["label"] for e in result["explanations"]] == [c["label"] for c in expected] == ["restaurant", "film", "sports"]
+    for text, e, c in zip(ZS_TEXTS, result["explanations"], expected):
+        check_classification(e, labels=ZS_LABELS)
+        check_tokens_and_words(e, [text])
+        assert e["truncated"] is False and (e["steps"], e["rule"], e["baseline"]) == (32, "gauss_legendre", "pad")
+        for got, want in zip(e["logits"], c["logits"]):
+            assert abs(got - want) <= 1e-4, (e["logits"], c["logits"])
+        for label in ZS_LABELS:
+            assert abs(e["scores"][label] - c["scores"][label]) <= 1e-5, (e["scores"], c["scores"])
+        (a,) = e["attributions"]  # default: the most similar candidate
+        assert a["label"] == e["label"] == c["label"]
+        assert close(20 * a["logit"], e["logits"][ZS_LABELS.index(a["label"])], abs(e["logits"][ZS_LABELS.index(a["label"])]), rel=1e-5)
+        assert abs(a["logit"] - cosine(tiny, text, a["label"])) <= 1e-5
+        assert -1 <= a["baseline_logit"] <= 1
+        check_attribution(a, e)
+        # Completeness, exactly as the reply states it.
+        delta = a["logit"] - a["baseline_logit"]
+        assert abs(sum(a["tokens"]) - delta - a["completeness_gap"]) <= 1e-6 * (sum(abs(x) for x in a["tokens"]) + abs(delta) + 1)
+
+
+def test_zero_shot_label_picks_candidates(tiny):
+    """`label` names the candidates to explain, in the order given, whatever the prediction."""
+    text = ZS_TEXTS[0]
+    (e,) = zero_shot(tiny, text=text, labels=ZS_LABELS, label="film", steps=16)["explanations"]
+    assert e["label"] == "restaurant" and [a["label"] for a in e["attributions"]] == ["film"]
+    (both,) = zero_shot(tiny, text=text, labels=ZS_LABELS, label=["sports", "film"], steps=16)["explanations"]
+    assert [a["label"] for a in both["attributions"]] == ["sports", "film"]
+    for a in both["attributions"]:
+        assert close(20 * a["logit"], both["logits"][ZS_LABELS.index(a["label"])], 20, rel=1e-5)
+        assert abs(a["logit"] - cosine(tiny, text, a["label"])) <= 1e-5
+        check_attribution(a, both)
+    # The same candidate explained alone or among others: the same attributions.
+    alone, among = e["attributions"][0], both["attributions"][1]
+    assert abs(alone["logit"] - among["logit"]) <= 1e-6 and abs(alone["baseline_logit"] - among["baseline_logit"]) <= 1e-6
+    for x, y in zip(alone["tokens"], among["tokens"]):
+        assert abs(x - y) <= 1e-6 * max(abs(v) for v in alone["tokens"]), (x, y)
+
+
+def test_zero_shot_gap_at_256_steps(tiny):
+    """With 256 steps the completeness gap is at most 1 % of the cosine's change, for every candidate."""
+    (e,) = zero_shot(tiny, text=ZS_TEXTS[0], labels=ZS_LABELS, label=ZS_LABELS, steps=256)["explanations"]
+    assert e["steps"] == 256 and [a["label"] for a in e["attributions"]] == ZS_LABELS
+    for a in e["attributions"]:
+        delta = a["logit"] - a["baseline_logit"]
+        assert abs(delta) > 1e-3, a["label"]
+        assert abs(sum(a["tokens"]) - delta - a["completeness_gap"]) <= 1e-5 * (sum(abs(x) for x in a["tokens"]) + 1)
+        assert abs(a["completeness_gap"]) <= 0.01 * abs(delta), (a["label"], a["completeness_gap"], delta)
+
+
+def test_zero_shot_on_a_model_with_a_head(tiny):
+    """labels on a classifier explain its embeddings' cosines with the candidates, not its head."""
+    result = explain(tiny, text="what a film!", labels=["good", "bad"], steps=8)
+    (e,) = result["explanations"]
+    assert list(e["scores"]) == ["good", "bad"] and e["label"] in ("good", "bad")
+    (c,) = classified(tiny, ["what a film!"], ["good", "bad"], model="tiny")
+    for got, want in zip(e["logits"], c["logits"]):
+        assert abs(got - want) <= 1e-4
+    (a,) = e["attributions"]
+    assert close(20 * a["logit"], e["logits"][["good", "bad"].index(a["label"])], 20, rel=1e-5)
+    check_attribution(a, e)
+
+
 # MARK: attention and rollout
 
 def test_attention(tiny):
@@ -236,7 +340,14 @@ def test_python_client(tiny):
             c.explain(LONGER, model="tiny", truncate=False)
         assert error.value.code == "too_large"
         with pytest.raises(BertdError) as error:
-            c.explain("hello")  # the default model has no head
+            c.explain("hello")  # the default model has no head, and no labels are given
+        assert error.value.code == "unsupported"
+        r = c.explain(ZS_TEXTS[:2], labels=ZS_LABELS, label=["film"], steps=8)  # zero-shot on the default model
+        SCHEMAS["explain.result"].validate(r)
+        assert r["model"] == "minilm" and [e["label"] for e in r["explanations"]] == ["restaurant", "film"]
+        assert [[a["label"] for a in e["attributions"]] for e in r["explanations"]] == [["film"]] * 2
+        with pytest.raises(BertdError) as error:
+            c.explain("hello", labels=ZS_LABELS, method="rollout")
         assert error.value.code == "unsupported"
     finally:
         c.close()
@@ -258,7 +369,6 @@ BAD = [
     ("unknown method", {"method": "lime"}, "bad_request"),
     ("unknown rule", {"rule": "simpson"}, "bad_request"),
     ("unknown baseline", {"baseline": "mask"}, "bad_request"),
-    ("labels given", {"labels": ["pos", "neg"]}, "bad_request"),
     ("top_k given", {"top_k": 1}, "bad_request"),
     ("17 texts", {"texts": ["a"] * 17}, "too_large"),
     ("layers out of range", {"method": "attention", "layers": [2]}, "bad_request"),
@@ -275,11 +385,29 @@ BAD = [
     ("too long without truncation", {"text": LONGER, "truncate": False}, "too_large"),
     ("deadline 0", {"deadline_ms": 0}, "deadline_exceeded"),
     ("model without a head", {"model": None}, "unsupported"),
+    ("model without a head, attention", {"model": None, "method": "attention"}, "unsupported"),
+    ("zero-shot: label not a candidate", {"model": None, "labels": ["film", "sports"], "label": "restaurant"}, "bad_request"),
+    ("zero-shot: a label of the head", {"labels": ["film", "sports"], "label": "pos"}, "bad_request"),
+    ("zero-shot: labels with pairs", {"model": None, "labels": ["film", "sports"], "pairs": ["a pair"]}, "bad_request"),
+    ("zero-shot: labels with pairs on a classifier", {"labels": ["film", "sports"], "pairs": ["a pair"]}, "bad_request"),
+    ("zero-shot: labels with attention", {"model": None, "labels": ["film", "sports"], "method": "attention"}, "unsupported"),
+    ("zero-shot: labels with rollout", {"model": None, "labels": ["film", "sports"], "method": "rollout"}, "unsupported"),
+    ("zero-shot: labels with attention on a classifier", {"labels": ["film", "sports"], "method": "attention"}, "unsupported"),
+    ("zero-shot: labels empty", {"model": None, "labels": []}, "bad_request"),
+    ("zero-shot: labels duplicate", {"model": None, "labels": ["film", "film"]}, "bad_request"),
+    ("zero-shot: labels with an empty label", {"model": None, "labels": ["film", ""]}, "bad_request"),
+    ("zero-shot: labels a string", {"model": None, "labels": "film"}, "bad_request"),
+    ("zero-shot: top_k", {"model": None, "labels": ["film", "sports"], "top_k": 1}, "bad_request"),
+    ("zero-shot: layers", {"model": None, "labels": ["film", "sports"], "layers": [0]}, "bad_request"),
+    ("zero-shot: 16 texts and 241 labels", {"model": None, "texts": ["a"] * 16, "labels": [f"l{i}" for i in range(241)]},
+     "too_large"),
     ("unknown model", {"model": "nope"}, "unknown_model"),
 ]
 # Refusals that depend on the model or the daemon's state: the request schema accepts them.
 SERVER_SIDE = {"unknown label", "unknown label in a list", "layers out of range", "heads out of range",
-               "too long without truncation", "deadline 0", "model without a head", "unknown model"}
+               "too long without truncation", "deadline 0", "model without a head", "model without a head, attention",
+               "unknown model", "zero-shot: label not a candidate", "zero-shot: a label of the head",
+               "zero-shot: 16 texts and 241 labels"}
 
 
 def bad_body(fields):
@@ -320,6 +448,11 @@ def test_messages_name_the_problem(tiny):
     assert "layer 5" in reply["error"]["message"]
     reply = expect_error(req(tiny.tcp, bad_body({"texts": ["a"] * 17})), "too_large", "bad")
     assert "16" in reply["error"]["message"]
+    reply = expect_error(req(tiny.tcp, bad_body({"model": None})), "unsupported", "bad")
+    assert "minilm" in reply["error"]["message"] and '"labels"' in reply["error"]["message"]
+    reply = expect_error(req(tiny.tcp, bad_body({"model": None, "labels": ["film", "sports"], "label": "cooking"})),
+                         "bad_request", "bad")
+    assert "cooking" in reply["error"]["message"] and "film, sports" in reply["error"]["message"]
     tiny.assert_serving()
 
 

@@ -540,10 +540,30 @@ def test_explain(gw):
     r = post(gw, "/v1/explain", {"inputs": text, "model": "tiny", "method": "rollout"}, expect=200)
     assert r["method"] == "rollout" and r["explanations"][0]["token_scores"]
     assert post(gw, "/v1/explain", {"inputs": "word " * 100, "model": "tiny", "steps": 2}, expect=200)["explanations"][0]["truncated"]
+    # Zero-shot on the default model (MiniLM, no head): classify's labels and logits, the cosines explained.
+    inputs, labels = ["the waiter was rude", "the striker scored twice"], ["film", "restaurant", "sports"]
+    r = post(gw, "/v1/explain", {"inputs": inputs, "labels": labels, "steps": 8}, expect=200)
+    c = post(gw, "/v1/classify", {"inputs": inputs, "labels": labels}, expect=200)
+    assert r["model"] == "minilm" and [e["label"] for e in r["explanations"]] == [x["label"] for x in c["results"]] == ["restaurant", "sports"]
+    for e in r["explanations"]:
+        (a,) = e["attributions"]
+        assert a["label"] == e["label"] and abs(20 * a["logit"] - e["logits"][labels.index(a["label"])]) <= 1e-4
+    r = post(gw, "/v1/explain", {"inputs": "the waiter was rude", "labels": labels, "label": ["sports", "film"], "steps": 4,
+                                 "rule": "trapezoid", "baseline": "zero", "method": "integrated_gradients"}, expect=200)
+    assert [a["label"] for a in r["explanations"][0]["attributions"]] == ["sports", "film"]
+    r = post(gw, "/v1/explain", {"inputs": "x", "model": "tiny", "labels": ["neg"], "steps": 2}, expect=200)  # a head model, zero-shot
+    assert r["explanations"][0]["scores"].keys() == {"neg"}
+    post(gw, "/v1/explain", {"inputs": "x", "labels": ["a", "b"], "pairs": ["y"]}, expect=400, code="bad_request", body_invalid=True)
+    post(gw, "/v1/explain", {"inputs": "x", "labels": ["a", "b"], "method": "attention"}, expect=422, code="unsupported",
+         body_invalid=True)
+    post(gw, "/v1/explain", {"inputs": "x", "labels": ["a", "b"], "method": "rollout"}, expect=422, code="unsupported",
+         body_invalid=True)
     post(gw, "/v1/explain", None, expect=400, code="bad_request")  # no body: {}
     for body in [{}, {"inputs": []}, {"inputs": ""}, {"inputs": [1]}, {"inputs": "x", "texts": ["y"]}, {"texts": ["x"]},
                  {"inputs": "x", "model": 5}, {"inputs": "x", "deadline_ms": -1}, {"inputs": "x", "truncate": "no"},
-                 {"inputs": "x", "labels": ["neg"]}, {"inputs": "x", "labels": None}, {"inputs": "x", "top_k": 1},
+                 {"inputs": "x", "labels": None}, {"inputs": "x", "labels": []}, {"inputs": "x", "labels": ["a", "a"]},
+                 {"inputs": "x", "labels": ["a", ""]}, {"inputs": "x", "labels": ["a"], "pairs": ["y"]}, {"inputs": "x", "top_k": 1},
+                 {"inputs": "x", "labels": ["a", "b"], "top_k": 1},
                  {"inputs": "x", "method": "lime"}, {"inputs": "x", "steps": 0}, {"inputs": "x", "steps": 1025},
                  {"inputs": "x", "steps": 1.5}, {"inputs": "x", "rule": "simpson"}, {"inputs": "x", "rule": "trapezoid", "steps": 1},
                  {"inputs": "x", "baseline": "mask"}, {"inputs": "x", "label": []}, {"inputs": "x", "label": 3},
@@ -552,7 +572,8 @@ def test_explain(gw):
                  {"inputs": "x", "method": "attention", "layers": [-1]}]:
         post(gw, "/v1/explain", dict(body, model=body.get("model", "tiny")), expect=400, code="bad_request", body_invalid=True)
     # What depends on the model is 400 as well, though the body has the right shape.
-    for body in [{"inputs": "x", "label": "happy"}, {"inputs": "x", "method": "attention", "layers": [2]},
+    for body in [{"inputs": "x", "label": "happy"}, {"inputs": "x", "labels": ["a", "b"], "label": "happy"},
+                 {"inputs": "x", "method": "attention", "layers": [2]},
                  {"inputs": "x", "method": "attention", "heads": [4]}, {"inputs": ["a", "b"], "pairs": ["c"]}]:
         post(gw, "/v1/explain", dict(body, model="tiny"), expect=400, code="bad_request")
     post(gw, "/v1/explain", raw=b"not json", expect=400, code="bad_request")
@@ -562,7 +583,7 @@ def test_explain(gw):
     post(gw, "/v1/explain", {"inputs": "x" * 70_000, "model": "tiny"}, expect=413, code="too_large")
     post(gw, "/v1/explain", raw=TOO_BIG, expect=413, code="too_large")
     post(gw, "/v1/explain", {"inputs": "x", "model": "tiny"}, headers=TEXT_PLAIN, expect=415, code="bad_request")
-    post(gw, "/v1/explain", {"inputs": "x"}, expect=422, code="unsupported")  # minilm has no head
+    post(gw, "/v1/explain", {"inputs": "x"}, expect=422, code="unsupported")  # minilm has no head, and no labels
     post(gw, "/v1/explain", {"inputs": "x", "model": "tiny", "deadline_ms": 0}, expect=504, code="deadline_exceeded")
     post(gw, "/v1/explain", {"inputs": "x", "model": "tiny", "method": "attention", "deadline_ms": 0}, expect=504,
          code="deadline_exceeded")

@@ -1,11 +1,16 @@
+import BertCore
 import Foundation
 
 /// The result of classifying one text.
 public struct Classification: Sendable, Equatable {
-    /// (label, probability) in label-id order.
+    /// (label, probability) in label-id order (for a regression model, the output itself).
     public let scores: [(label: String, probability: Float)]
     public let logits: [Float]
     public let truncatedTokens: Int
+    /// Sigmoid scoring (multi-label): the labels at or above their decision thresholds, in id order.
+    public let selected: [String]?
+    /// Regression: the predicted value (the model's one output).
+    public let value: Float?
 
     /// The most probable label and its probability.
     public var label: String { scores[bestIndex].label }
@@ -18,10 +23,35 @@ public struct Classification: Sendable, Equatable {
     }
 
     public init(labels: [String], logits: [Float], multiLabel: Bool, truncatedTokens: Int) {
+        self.init(labels: labels, logits: logits, scoring: multiLabel ? .sigmoid : .softmax, truncatedTokens: truncatedTokens)
+    }
+
+    /// - Parameter thresholds: sigmoid scoring: per label, the probability that selects it (default 0.5).
+    public init(labels: [String], logits: [Float], scoring: ModelConfig.Scoring, thresholds: [String: Float] = [:],
+                truncatedTokens: Int) {
         self.logits = logits
         self.truncatedTokens = truncatedTokens
-        let probabilities = multiLabel ? logits.map { 1 / (1 + Foundation.exp(-$0)) } : softmax(logits)
-        scores = zip(labels, probabilities).map { ($0, $1) }
+        switch scoring {
+        case .softmax:
+            scores = zip(labels, softmax(logits)).map { ($0, $1) }
+            selected = nil
+            value = nil
+        case .sigmoid:
+            let probabilities = logits.map { 1 / (1 + Foundation.exp(-$0)) }
+            scores = zip(labels, probabilities).map { ($0, $1) }
+            selected = scores.filter { $0.probability >= (thresholds[$0.label] ?? 0.5) }.map(\.label)
+            value = nil
+        case .identity:
+            scores = zip(labels, logits).map { ($0, $1) }
+            selected = nil
+            value = logits.first
+        }
+    }
+
+    /// How a loaded model's logits become scores: its `scoring` and decision thresholds.
+    public init(logits: [Float], model: TransformerModel, truncatedTokens: Int) {
+        self.init(labels: model.labels, logits: logits, scoring: model.config.scoring, thresholds: model.config.decisionThresholds,
+                  truncatedTokens: truncatedTokens)
     }
 
     public static func == (a: Classification, b: Classification) -> Bool {

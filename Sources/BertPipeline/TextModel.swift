@@ -57,12 +57,12 @@ public final class TextModel: @unchecked Sendable {
         return batch
     }
 
-    /// Logits → probabilities: softmax, or per-label sigmoid for multi-label models.
+    /// Logits → scores as the model's config says: softmax, a sigmoid per label (multi-label,
+    /// with its decision thresholds), or the value itself (regression).
     public func classify(_ inputs: [Input], workspace: Workspace) throws -> [Classification] {
         let logits = try model.classify(batch(inputs), workspace: workspace)
-        let multiLabel = model.config.problemType == "multi_label_classification"
         return zip(inputs, logits).map { input, row in
-            Classification(labels: labels, logits: row, multiLabel: multiLabel, truncatedTokens: input.truncatedTokens)
+            Classification(logits: row, model: model, truncatedTokens: input.truncatedTokens)
         }
     }
 

@@ -158,7 +158,7 @@ extension BertServer {
         let (p, items) = try handler.prepareExplanation(id: request.id, explanation, model: model, origin: origin)
         let tokens = items.reduce(0) { $0 + $1.tokenCount }
         guard tokens <= configuration.maxQueueTokens else {
-            throw ProtocolError(.tooLarge, "the explanation is \(tokens) tokens of work (steps × tokens per text); the queue holds \(configuration.maxQueueTokens): use fewer steps, texts or labels")
+            throw ProtocolError(.tooLarge, "the explanation is \(tokens) tokens of work (interpolation points × tokens per text, candidate labels included); the queue holds \(configuration.maxQueueTokens): use fewer steps, texts or labels")
         }
         guard scheduler.submit(items, wake: false) else {
             throw ProtocolError(.overloaded, "the queue is full (\(configuration.maxQueueTokens) tokens / \(configuration.maxQueueRequests) texts); retry later")

@@ -98,19 +98,24 @@ class BertdClient:
         return self.request(body)
 
     def explain(self, texts, model=None, label=None, method=None, steps=None, rule=None, baseline=None,
-                layers=None, heads=None, pairs=None, deadline_ms=None, truncate=None):
+                layers=None, heads=None, pairs=None, deadline_ms=None, truncate=None, labels=None):
         """Why a classifier (a model with a head) classifies one text (a str) or up to 16 (a list)
         as it does. ``method``: "integrated_gradients" (the default: per-token and per-word
         attributions of ``label``'s logit — a label name or a list of them; default the predicted
         label — with ``steps``, ``rule`` and ``baseline``), "attention" (the attention maps, only
-        ``layers``/``heads`` if given) or "rollout". Unset arguments take the daemon's defaults.
-        Each text costs 2 + steps sequences of work (steps more per extra label): give
-        ``timeout_ms`` room for it."""
+        ``layers``/``heads`` if given) or "rollout". With ``labels`` (candidate labels, as for
+        ``classify``), any model is explained zero-shot: integrated gradients of the cosine
+        similarity of the text's sentence embedding with each candidate's (``label`` then names
+        candidates; default the most similar). Unset arguments take the daemon's defaults.
+        Each text costs 2 + steps sequences of work (steps more per extra label, one more per
+        candidate in ``labels``): give ``timeout_ms`` room for it."""
         body = self._texts_body("explain", texts, model, deadline_ms, True)
         if truncate is not None:
             body["truncate"] = bool(truncate)
         if pairs is not None:
             body["pairs"] = [pairs] if isinstance(pairs, str) else list(pairs)
+        if labels is not None:
+            body["labels"] = list(labels)
         if label is not None:
             body["label"] = label if isinstance(label, str) else list(label)
         for key, value in (("method", method), ("steps", steps), ("rule", rule), ("baseline", baseline)):

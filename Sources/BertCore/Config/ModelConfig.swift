@@ -28,6 +28,10 @@ public struct ModelConfig: Sendable, Equatable {
     /// Labels in id order (from `id2label`); empty for an encoder without a classification head.
     public var labels: [String]
     public var problemType: String?
+    /// Per label, the probability at or above which a multi-label model (or a single-label one
+    /// with a tuned threshold) says yes: config.json's `decision_thresholds` ({label: p}); a label
+    /// without one uses 0.5.
+    public var decisionThresholds: [String: Float] = [:]
     /// The standard deviation Hugging Face initialises new weights with (a fresh head).
     public var initializerRange: Float
     /// DistilBERT's sinusoidal_pos_embds: the position table is fixed (HF sets requires_grad
@@ -99,6 +103,38 @@ public struct ModelConfig: Sendable, Equatable {
             throw BertError(.invalidConfig, "\(source): layer count, intermediate size, embedding size, vocabulary size and max_position_embeddings must be positive")
         }
         labels = try Self.decodeLabels(json, source: source)
+        decisionThresholds = try Self.decodeThresholds(json, labels: labels, source: source)
+    }
+
+    /// How scores come from the logits, as transformers' text-classification pipeline decides:
+    /// `problem_type` regression → the raw outputs; multi_label_classification, or one output
+    /// without a problem type → a sigmoid per output; otherwise a softmax.
+    public var scoring: Scoring {
+        if problemType == "regression" { return .identity }
+        if problemType == "multi_label_classification" || labels.count == 1 { return .sigmoid }
+        return .softmax
+    }
+
+    public enum Scoring: String, Sendable {
+        case softmax, sigmoid, identity
+    }
+
+    private static func decodeThresholds(_ json: [String: Any], labels: [String], source: String) throws -> [String: Float] {
+        guard let raw = json["decision_thresholds"], !(raw is NSNull) else { return [:] }
+        guard let map = raw as? [String: Any] else {
+            throw BertError(.invalidConfig, "\(source): decision_thresholds must be an object {label: probability}")
+        }
+        var thresholds: [String: Float] = [:]
+        for (label, value) in map {
+            guard labels.contains(label) else {
+                throw BertError(.invalidConfig, "\(source): decision_thresholds names \"\(label)\", which is not in id2label")
+            }
+            guard let number = value as? NSNumber, number.doubleValue > 0, number.doubleValue < 1 else {
+                throw BertError(.invalidConfig, "\(source): the decision threshold of \"\(label)\" must be a probability in (0, 1)")
+            }
+            thresholds[label] = number.floatValue
+        }
+        return thresholds
     }
 
     /// `id2label` as a dense list; ids must be 0..<n. A config without it has no labels.

@@ -59,7 +59,7 @@ enum ConsoleScript {
     function modelChanged() {
       const m = selectedModel();
       $("#labels-row").hidden = !m || m.can_classify;
-      $("#explain-button").disabled = !m || !m.can_classify;
+      $("#explain-button").disabled = !m;
     }
 
     // MARK: classify
@@ -98,12 +98,16 @@ enum ConsoleScript {
           element("div", { class: "track", role: "meter", "aria-valuemin": "0", "aria-valuemax": "1", "aria-valuenow": p.toFixed(4), "aria-label": `${label} probability` },
             element("div", { class: "fill", style: `width:${(p * 100).toFixed(1)}%` })),
           element("span", { class: "value", text: (p * 100).toFixed(1) + "%" })));
+      // Regression: the value; multi-label: every label at or above its threshold; else the label.
+      const headline = r.value !== undefined
+        ? [element("span", { class: "label value", text: r.value.toFixed(4) })]
+        : r.labels !== undefined
+          ? [element("span", { class: "label labels", text: r.labels.length ? r.labels.join(", ") : "(no label)" })]
+          : [element("span", { class: "label", text: r.label }), " ", element("span", { class: "score", text: `${(r.score * 100).toFixed(1)}%` })];
       const body = element("div", { class: "body" },
         element("p", { class: "text", text }),
-        element("p", {}, element("span", { class: "label", text: r.label }), " ",
-          element("span", { class: "score", text: `${(r.score * 100).toFixed(1)}%` }), " ",
-          element("span", { class: "time", text: `· ${ms.toFixed(0)} ms` })),
-        ...bars);
+        element("p", {}, ...headline, " ", element("span", { class: "time", text: `· ${ms.toFixed(0)} ms` })),
+        ...(r.value !== undefined ? [] : bars));
       const result = element("article", { class: "result", "data-label": r.label }, body);
       labelImage(model.name, r.label).then((img) => { if (img) result.append(img); });
       return result;
@@ -133,14 +137,20 @@ enum ConsoleScript {
       const model = selectedModel();
       const inputs = texts().slice(0, 16);
       if (!model || inputs.length === 0) return showError("#classify-error", "choose a model and type a text");
+      const body = { inputs, model: model.name, steps: 32 };
+      if (!model.can_classify) {
+        // An embedding model explains its zero-shot choice among the candidate labels.
+        body.labels = $("#labels").value.split(",").map((l) => l.trim()).filter((l) => l);
+        if (body.labels.length === 0) return showError("#classify-error", "an embedding model explains a zero-shot choice: type candidate labels");
+      }
       const button = $("#explain-button");
       button.disabled = true;
       try {
         const [ig, attention] = await Promise.all([
-          api("POST", "/v1/explain", { inputs, model: model.name, steps: 32 }),
-          api("POST", "/v1/explain", { inputs, model: model.name, method: "attention" })]);
+          api("POST", "/v1/explain", body),
+          model.can_classify ? api("POST", "/v1/explain", { inputs, model: model.name, method: "attention" }) : Promise.resolve(null)]);
         $("#explain-section").hidden = false;
-        $("#explanations").replaceChildren(...ig.explanations.map((e, i) => renderExplanation(inputs[i], e, attention.explanations[i])));
+        $("#explanations").replaceChildren(...ig.explanations.map((e, i) => renderExplanation(inputs[i], e, attention && attention.explanations[i])));
       } catch (e) {
         showError("#classify-error", e);
       } finally {
@@ -163,7 +173,7 @@ enum ConsoleScript {
         at = w.end;
       });
       if (at < chars.length) words.append(chars.slice(at).join(""));
-      const figures = maps.attention.map((layer, l) => {
+      const figures = !maps ? [] : maps.attention.map((layer, l) => {
         const n = maps.tokens.length;
         const canvas = element("canvas", { width: String(n), height: String(n), class: "heatmap", "data-layer": String(maps.layers[l]),
           style: `width:${Math.min(12 * n, 240)}px;height:${Math.min(12 * n, 240)}px`, role: "img",
@@ -182,7 +192,7 @@ enum ConsoleScript {
       return element("article", { class: "explanation" },
         element("p", { text: `Why ${target.label} (${(e.scores[target.label] * 100).toFixed(1)}%): red words raise it, blue ones lower it. Completeness gap ${target.completeness_gap.toExponential(1)}.` }),
         words,
-        element("p", { class: "hint", text: `Tokens: ${maps.tokens.map((t) => t.token).join(" ")} — rows attend to columns` }),
+        maps ? element("p", { class: "hint", text: `Tokens: ${maps.tokens.map((t) => t.token).join(" ")} — rows attend to columns` }) : null,
         element("div", { class: "maps" }, ...figures));
     }
 

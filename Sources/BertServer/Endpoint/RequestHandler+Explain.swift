@@ -13,6 +13,14 @@ extension RequestHandler {
         try checkTexts(inference)
         let textModel = model.textModel
         let candidates = inference.labels  // zero-shot
+        if request.method != .integratedGradients {
+            guard candidates == nil else {
+                throw ProtocolError(.unsupported, "zero-shot \"labels\" are explained with integrated_gradients only: drop \"labels\" for attention maps")
+            }
+            guard textModel.canClassify else {
+                throw ProtocolError(.unsupported, "model \"\(model.name)\" has no classification head: attention maps are explained for classifiers")
+            }
+        }
         guard textModel.canClassify || candidates != nil else {
             throw ProtocolError(.unsupported, "model \"\(model.name)\" has no classification head: give candidate \"labels\" to explain it zero-shot")
         }
@@ -51,9 +59,6 @@ extension RequestHandler {
             attribution = WorkItem.Attribution(special: [], targets: targets, steps: request.steps, rule: rule, baseline: baseline,
                                                zeroShotLabels: labelTokens)
         case .attention, .rollout:
-            guard candidates == nil, textModel.canClassify else {
-                throw ProtocolError(.unsupported, "attention maps are explained for classifiers (zero-shot explanations are integrated gradients)")
-            }
             guard request.labels == nil else { throw ProtocolError(.badRequest, "\"label\" is for integrated_gradients: attention does not depend on a label") }
             if request.method == .rollout, request.layers != nil || request.heads != nil {
                 throw ProtocolError(.badRequest, "rollout combines every layer and head: \"layers\" and \"heads\" are for method \"attention\"")

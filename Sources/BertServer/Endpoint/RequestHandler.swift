@@ -115,18 +115,18 @@ struct RequestHandler {
                 let table = ZeroShotLabels(labels: labels, embeddings: labels.map { vectors[$0] ?? [] })
                 results = outputs.prefix(n).map { table.classify(embedding: $0) }
             } else {
-                let multiLabel = p.model.textModel.model.config.problemType == "multi_label_classification"
-                results = outputs.prefix(n).map {
-                    Classification(labels: p.model.labels, logits: $0, multiLabel: multiLabel, truncatedTokens: 0)
-                }
+                results = outputs.prefix(n).map { Classification(logits: $0, model: p.model.textModel.model, truncatedTokens: 0) }
             }
             let rendered = results.enumerated().map { i, r -> JSON in
                 let shown = p.inference.topK.map { r.top($0) } ?? r.scores
-                return .object([
+                var fields: [(String, JSON)] = [
                     ("label", .string(r.label)), ("score", .float(r.score)),
                     ("scores", .object(shown.map { ($0.label, JSON.float($0.probability)) })),
                     ("logits", .floats(r.logits)), ("tokens", .int(p.tokenCounts[i])), ("truncated", .bool(p.truncated[i])),
-                ])
+                ]
+                if let selected = r.selected { fields.append(("labels", .array(selected.map { .string($0) }))) }
+                if let value = r.value { fields.append(("value", .float(value))) }
+                return .object(fields)
             }
             return .object(modelFields + [("results", .array(rendered))])
         case .explain:
