@@ -35,6 +35,8 @@ public struct TrainingRequest: Sendable, Equatable {
         "freeze_layers": .integer, "lora_rank": .integer, "lora_alpha": .number, "lora_dropout": .number,
         "lora_targets": .string, "merge_lora": .bool, "text_column": .string, "pair_column": .string,
         "label_column": .string, "skip_bad_rows": .bool, "validation_fraction": .number, "labels": .string,
+        "task": .string, "label_separator": .string, "label_smoothing": .number, "pos_weight": .string,
+        "focal_alpha": .number, "huber_delta": .number,
     ]
 
     var json: JSON {

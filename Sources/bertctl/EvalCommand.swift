@@ -44,11 +44,25 @@ struct EvalCommand: ParsableCommand {
             let model = try ModelLoader.load(directory: url)
             guard model.hasClassificationHead else { throw CommandFailure(description: "\(directory) has no classification head to evaluate") }
             let tokenizer = try Tokenizer(directory: url)
-            let labelled = try Dataset.load(URL(fileURLWithPath: data), options: columns.datasetOptions)
-                .labelled(with: try LabelSet(names: model.labels), skipBadRows: columns.skipBadRows)
+            // The task is the model's (config.json problem_type), whatever --task says.
+            let task: Task = model.config.scoring == .identity ? .regression : model.config.scoring == .sigmoid ? .multiLabel : .singleLabel
+            var datasetOptions = columns.datasetOptions
+            datasetOptions.task = task
+            let labelled = try Dataset.load(URL(fileURLWithPath: data), options: datasetOptions)
+                .labelled(with: try LabelSet(names: model.labels, minimum: 1), skipBadRows: columns.skipBadRows, task: task,
+                          separator: columns.labelSeparator)
             let tokenized = TokenizedDataset(labelled, tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxSequenceLength),
                                              threads: ComputeThreads.current)
             let (metrics, logits) = try Evaluation.run(tokenized, model: model)
+            // A multi-label model with decision thresholds: its metrics at them as well as at 0.5.
+            let configured = model.config.decisionThresholds
+            let atThresholds = task == .multiLabel && !configured.isEmpty
+                ? ClassificationMetrics(outputs: logits, data: tokenized, labelNames: model.labels,
+                                        thresholds: model.labels.map { Double(configured[$0] ?? 0.5) })
+                : nil
+            guard errors == 0 || task == .singleLabel else {
+                throw CommandFailure(description: "--errors lists the mistakes of single-label classifiers; this model is \(task.rawValue)")
+            }
             let mistakes = errors > 0 ? try Mistakes.mostConfident(errors, logits: logits, data: labelled, directory: url, steps: steps) : []
             if errors > 0 { try writeReports(mistakes) }
             if json {
@@ -56,19 +70,30 @@ struct EvalCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 var object = try JSONSerialization.jsonObject(with: try encoder.encode(metrics)) as? [String: Any] ?? [:]
                 if errors > 0 { object["errors"] = mistakes.map(\.json) }
+                if let atThresholds {
+                    object["at_decision_thresholds"] = try JSONSerialization.jsonObject(with: try encoder.encode(atThresholds))
+                }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 return print(String(decoding: data, as: UTF8.self))
             }
-            print(String(format: "%d examples  accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f  loss %.4f%@", metrics.examples, metrics.accuracy,
-                         metrics.macroPrecision, metrics.macroRecall, metrics.macroF1, metrics.loss,
-                         metrics.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
+            if task == .singleLabel {
+                print(String(format: "%d examples  accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f  loss %.4f%@", metrics.examples, metrics.accuracy,
+                             metrics.macroPrecision, metrics.macroRecall, metrics.macroF1, metrics.loss,
+                             metrics.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
+            } else {
+                print("\(metrics.examples) examples (\(task.rawValue))\(task == .multiLabel ? " at 0.5" : ""): \(metrics.summary)")
+                if let atThresholds { print("\(metrics.examples) examples at the model's decision thresholds: \(atThresholds.summary)") }
+            }
+            guard task != .regression else { return }
             print("")
             printTable(header: ["LABEL", "PRECISION", "RECALL", "F1", "SUPPORT"],
-                       rows: metrics.perClass.map { [$0.label, String(format: "%.4f", $0.precision), String(format: "%.4f", $0.recall),
-                                                     String(format: "%.4f", $0.f1), "\($0.support)"] })
-            print("\nconfusion (rows: true, columns: predicted)")
-            printTable(header: [""] + model.labels,
-                       rows: zip(model.labels, metrics.confusion).map { [$0] + $1.map(String.init) })
+                       rows: (atThresholds ?? metrics).perClass.map { [$0.label, String(format: "%.4f", $0.precision), String(format: "%.4f", $0.recall),
+                                                                     String(format: "%.4f", $0.f1), "\($0.support)"] })
+            if task == .singleLabel {
+                print("\nconfusion (rows: true, columns: predicted)")
+                printTable(header: [""] + model.labels,
+                           rows: zip(model.labels, metrics.confusion).map { [$0] + $1.map(String.init) })
+            }
             if errors > 0 {
                 print("\nthe \(mistakes.count) most confident mistakes (words shaded by their attribution to the predicted label)")
                 let view = TerminalView(colour: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)

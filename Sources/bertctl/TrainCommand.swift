@@ -65,7 +65,8 @@ struct TrainCommand: ParsableCommand {
                                                options: data.datasetOptions,
                                                labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                                validationFraction: validationFraction, seed: hyper.seed)
-            let options = try hyper.options(classCounts: loaded.statistics.trainClassCounts)
+            let options = try hyper.options(classCounts: loaded.statistics.trainClassCounts, examples: loaded.train.count,
+                                            data: data.settings)
             let outURL = URL(fileURLWithPath: out)
             if let k = kfold {
                 try runFolds(loaded, k: k, options: options, out: outURL, signals: signals)
@@ -148,10 +149,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func summarize(_ r: TrainingReport, out: String) {
-        if let m = r.finalMetrics {
-            print(String(format: "best epoch %d: accuracy %.4f  macro_f1 %.4f  loss %.4f%@", r.bestEpoch ?? 0, m.accuracy, m.macroF1, m.loss,
-                         m.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
-        }
+        if let m = r.finalMetrics { print("best epoch \(r.bestEpoch ?? 0): \(m.summary)") }
+        if let m = r.finalMetricsAtTunedThresholds { print("at the tuned thresholds (config.json decision_thresholds): \(m.summary)") }
         print(String(format: "trained in %.1f s (%.1f s tokenizing, %.1f s evaluating)%@", r.timings.total, r.timings.tokenization,
                      r.timings.evaluation, r.stoppedEarly ? ", stopped early" : ""))
         print("model: \(out)  report: \(out)/\(TrainingReport.svgName)")

@@ -8,8 +8,9 @@ final class CommandLineInterfaceTests: XCTestCase {
     private let choices: [(option: String, values: [String])] = [
         ("--method", ["full", "head-only", "lora", "freeze-lower"]),
         ("--schedule", ["linear", "constant", "cosine"]),
-        ("--loss", ["cross-entropy", "weighted", "focal"]),
-        ("--metric", ["loss", "accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc"]),
+        ("--loss", ["cross-entropy", "weighted", "focal", "bce", "mse", "huber"]),
+        ("--metric", ["loss", "accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc", "micro_f1", "pearson", "spearman"]),
+        ("--task", ["single-label", "multi-label", "regression"]),
         ("--lora-targets", ["query", "key", "value", "attention_output", "intermediate", "output"]),
     ]
 
@@ -44,7 +45,7 @@ final class CommandLineInterfaceTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let help = result.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
         let defaults = ["--method": "full", "--schedule": "linear", "--loss": "cross-entropy", "--metric": "loss",
-                        "--lora-targets": "query,value"]
+                        "--lora-targets": "query,value", "--task": "single-label"]
         for (option, values) in choices {
             let expected = "(values: \(values.joined(separator: ", ")); default: \(defaults[option]!))"
             XCTAssertTrue(help.contains(expected), "train --help should list \(option)'s choices as \(expected):\n\(result.stdout)")

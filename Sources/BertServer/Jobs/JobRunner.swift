@@ -35,7 +35,7 @@ enum JobRunner {
                                              validation: job.validation.map { URL(fileURLWithPath: $0) },
                                              options: try s.datasetOptions(), labels: try s.labels(),
                                              validationFraction: try s.validationFraction(), seed: try s.seed())
-            var options = try s.options(classCounts: data.statistics.trainClassCounts)
+            var options = try s.options(classCounts: data.statistics.trainClassCounts, examples: data.train.count)
             // A LoRA result is served merged: a plain model directory, no adapter to apply.
             if case .lora = options.method { options.mergeLoRA = true }
             let id = job.id

@@ -5,7 +5,8 @@ import Foundation
 /// classification fields set and nothing else dropped, so every key transformers reads
 /// (dropout rates, vocab, position type, …) survives.
 enum HuggingFaceConfig {
-    static func classification(source: URL, family: ModelFamily, labels: [String]) throws -> Data {
+    static func classification(source: URL, family: ModelFamily, labels: [String], task: Task = .singleLabel,
+                               thresholds: [String: Double]? = nil) throws -> Data {
         guard let data = FileManager.default.contents(atPath: source.path),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TrainingDataError(.invalidCheckpoint, "\(source.path) is missing or is not a JSON object")
@@ -15,8 +16,10 @@ enum HuggingFaceConfig {
         config["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
         config["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         config["num_labels"] = labels.count
-        // Trained with softmax cross-entropy: served with softmax, whatever the base said.
-        config["problem_type"] = "single_label_classification"
+        // How the head was trained is how it is served (softmax, a sigmoid per label, or the
+        // value), whatever the base said.
+        config["problem_type"] = task.rawValue
+        config["decision_thresholds"] = thresholds.map { $0 as Any } ?? nil
         return try prettyJSON(config)
     }
 }

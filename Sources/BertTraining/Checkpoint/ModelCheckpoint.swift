@@ -44,7 +44,8 @@ public struct ModelCheckpoint {
     public func write(to directory: URL, betweenFiles: () -> Void = {}) throws {
         try AtomicDirectory.write(directory) { dir in
             try AtomicDirectory.writeFile(try HuggingFaceConfig.classification(
-                source: sourceDirectory.appendingPathComponent("config.json"), family: model.family, labels: labels),
+                source: sourceDirectory.appendingPathComponent("config.json"), family: model.family, labels: labels,
+                task: report?.task ?? .singleLabel, thresholds: report?.tunedThresholds),
                 to: dir.appendingPathComponent("config.json"))
             try writeWeights(to: dir.appendingPathComponent("model.safetensors"))
             betweenFiles()

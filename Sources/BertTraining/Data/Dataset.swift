@@ -41,6 +41,10 @@ public struct DatasetOptions: Sendable, Equatable {
     public var format: DatasetFormat?
     /// Count and skip bad rows instead of failing on the first one.
     public var skipBadRows: Bool
+    /// What the label column holds: a class, a set of labels (joined by `labelSeparator`, or a
+    /// JSON list; empty for none), or a number.
+    public var task: Task = .singleLabel
+    public var labelSeparator: String = "|"
 
     public init(textColumn: String = "text", pairColumn: String? = nil, labelColumn: String = "label",
                 format: DatasetFormat? = nil, skipBadRows: Bool = false) {

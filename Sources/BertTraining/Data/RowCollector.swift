@@ -33,7 +33,8 @@ struct RowCollector {
         }
         guard let label else { return try reject(line, "no \"\(options.labelColumn)\" value") }
         let trimmed = label.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return try reject(line, "the label (\"\(options.labelColumn)\") is empty") }
+        // An empty label set is a row of a multi-label file like any other.
+        guard !trimmed.isEmpty || options.task == .multiLabel else { return try reject(line, "the label (\"\(options.labelColumn)\") is empty") }
         examples.append(Example(text: text, pair: pairText, label: trimmed, line: line))
     }
 
@@ -76,7 +77,7 @@ struct RowCollector {
                 continue
             }
             let label: String?
-            switch Self.labelString(object[options.labelColumn]) {
+            switch Self.labelString(object[options.labelColumn], options: options) {
             case .success(let value): label = value
             case .failure(let problem): try reject(line, problem.description); continue
             }
@@ -89,13 +90,21 @@ struct RowCollector {
         }
     }
 
-    /// A JSON label as a string: strings as they are, integral numbers in decimal. JSON
-    /// booleans arrive as NSNumber too (objCType "c") and are refused.
-    private static func labelString(_ value: Any?) -> Result<String?, LabelProblem> {
+    /// A JSON label as a string: strings as they are, integral numbers in decimal (any number for
+    /// regression), a list of strings joined by the separator (multi-label). JSON booleans arrive
+    /// as NSNumber too (objCType "c") and are refused.
+    private static func labelString(_ value: Any?, options: DatasetOptions) -> Result<String?, LabelProblem> {
         guard let value, !(value is NSNull) else { return .success(nil) }
         if let s = value as? String { return .success(s) }
+        if options.task == .multiLabel, let list = value as? [Any] {
+            guard let names = list as? [String], names.count == list.count else {
+                return .failure(LabelProblem(description: "a label list must hold strings"))
+            }
+            return .success(names.joined(separator: options.labelSeparator))
+        }
         if let n = value as? NSNumber, String(cString: n.objCType) != "c" {
             let d = n.doubleValue
+            if options.task == .regression { return .success("\(d)") }
             guard d == d.rounded(), abs(d) < 1e15 else { return .failure(LabelProblem(description: "the label \(n) is not an integer")) }
             return .success(String(Int64(d)))
         }

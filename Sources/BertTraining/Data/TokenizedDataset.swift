@@ -10,6 +10,11 @@ public struct TokenizedDataset: Sendable {
     public let labels: [Int]
     /// Whether each sequence was cut to the maximum length.
     public let truncated: [Bool]
+    /// The task and its targets beyond class ids: label sets (multi-label) or values (regression).
+    public var task: Task = .singleLabel
+    public var labelSets: [[Int]] = []
+    public var values: [Float] = []
+    public var outputs = 0
 
     public var truncatedSequences: Int { truncated.lazy.filter { $0 }.count }
 
@@ -42,18 +47,38 @@ public struct TokenizedDataset: Sendable {
         }
         self.init(ids: encoded.map { $0!.ids }, typeIds: encoded.map { $0!.typeIds }, labels: data.labels,
                   truncated: encoded.map { $0!.truncatedTokenCount > 0 })
+        task = data.task
+        labelSets = data.labelSets
+        values = data.values
+        outputs = data.labelSet.count
     }
 
     public func subset(_ indices: [Int]) -> TokenizedDataset {
-        TokenizedDataset(ids: indices.map { ids[$0] }, typeIds: indices.map { typeIds[$0] }, labels: indices.map { labels[$0] },
-                         truncated: indices.map { truncated[$0] })
+        var part = TokenizedDataset(ids: indices.map { ids[$0] }, typeIds: indices.map { typeIds[$0] }, labels: indices.map { labels[$0] },
+                                    truncated: indices.map { truncated[$0] })
+        (part.task, part.outputs) = (task, outputs)
+        if task == .multiLabel { part.labelSets = indices.map { labelSets[$0] } }
+        if task == .regression { part.values = indices.map { values[$0] } }
+        return part
     }
 
-    /// The padding-free batch of the examples at `indices`, and their labels.
+    /// The padding-free batch of the examples at `indices`, and their labels and targets.
     public func batch(_ indices: [Int]) -> MiniBatch {
         var tokens = TokenBatch()
         for i in indices { tokens.append(ids: ids[i], typeIds: typeIds[i]) }
-        return MiniBatch(tokens: tokens, labels: indices.map { labels[$0] }, indices: indices)
+        return MiniBatch(tokens: tokens, labels: indices.map { labels[$0] }, indices: indices, targets: targets(indices))
+    }
+
+    /// The training targets of these examples.
+    public func targets(_ indices: [Int]) -> TrainingTargets {
+        switch task {
+        case .singleLabel: return .classes(indices.map { labels[$0] })
+        case .multiLabel:
+            var rows = [Float](repeating: 0, count: indices.count * outputs)
+            for (r, i) in indices.enumerated() { for y in labelSets[i] { rows[r * outputs + y] = 1 } }
+            return .labelSets(rows)
+        case .regression: return .values(indices.map { values[$0] })
+        }
     }
 
     /// Token statistics for the report.
@@ -69,4 +94,5 @@ public struct MiniBatch: Sendable {
     public var tokens: TokenBatch
     public var labels: [Int]
     public var indices: [Int]
+    public var targets: TrainingTargets
 }

@@ -16,14 +16,27 @@ public struct TrainingData: Sendable {
     public static func load(train: URL, validation: URL? = nil, options: DatasetOptions = DatasetOptions(),
                             labels: [String]? = nil, validationFraction: Double = 0.1, seed: UInt64 = 0) throws -> TrainingData {
         let trainSet = try Dataset.load(train, options: options)
-        let labelSet = try labels.map { try LabelSet(names: $0) } ?? LabelSet(inferredFrom: [trainSet])
-        let labelledTrain = try trainSet.labelled(with: labelSet, skipBadRows: options.skipBadRows)
+        let task = options.task
+        let labelSet: LabelSet
+        switch task {
+        case .singleLabel: labelSet = try labels.map { try LabelSet(names: $0) } ?? LabelSet(inferredFrom: [trainSet])
+        case .multiLabel:
+            labelSet = try labels.map { try LabelSet(names: $0, minimum: 1) } ?? LabelSet(inferredFrom: [trainSet], separator: options.labelSeparator)
+        case .regression:
+            // One output, named after the label column (or the one name given).
+            labelSet = try LabelSet(names: labels ?? [options.labelColumn], minimum: 1)
+            guard labelSet.count == 1 else { throw TrainingDataError(.invalidOption, "a regression model has one output: name at most one label") }
+        }
+        func labelled(_ data: Dataset) throws -> LabelledDataset {
+            try data.labelled(with: labelSet, skipBadRows: options.skipBadRows, task: task, separator: options.labelSeparator)
+        }
+        let labelledTrain = try labelled(trainSet)
         if let validation {
-            let validationSet = try Dataset.load(validation, options: options)
-            return TrainingData(train: labelledTrain,
-                                validation: try validationSet.labelled(with: labelSet, skipBadRows: options.skipBadRows),
+            return TrainingData(train: labelledTrain, validation: try labelled(try Dataset.load(validation, options: options)),
                                 validationWasSplit: false)
         }
+        // Stratified by class for single-label data; for label sets and values every label id
+        // is 0, and the split is a seeded random one.
         let split = try Splits.stratified(labels: labelledTrain.labels, classes: labelSet.count,
                                           fraction: validationFraction, seed: seed)
         var trainPart = labelledTrain.subset(split.train)
@@ -44,10 +57,12 @@ public struct TrainingData: Sendable {
 
     /// Train and carved-out validation back together, in file order.
     private func merged() -> LabelledDataset {
-        let pairs: [(example: Example, label: Int)] = (Array(zip(train.examples, train.labels)) + Array(zip(validation.examples, validation.labels)))
-            .sorted { $0.0.line < $1.0.line }
-        let dataset = Dataset(source: train.dataset.source, examples: pairs.map { $0.example })
-        return LabelledDataset(dataset: dataset, labels: pairs.map { $0.label }, labelSet: labelSet)
+        var all = LabelledDataset(dataset: Dataset(source: train.dataset.source, examples: train.examples + validation.examples),
+                                  labels: train.labels + validation.labels, labelSet: labelSet)
+        all.task = train.task
+        all.labelSets = train.labelSets + validation.labelSets
+        all.values = train.values + validation.values
+        return all.subset(all.examples.indices.sorted { all.examples[$0].line < all.examples[$1].line })
     }
 
     /// Counts for the report: examples and examples per class of each part, skipped rows.

@@ -25,11 +25,53 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
     /// Binary: AUC of p(class 1). More classes: the macro mean of one-vs-rest AUCs. nil when some
     /// class has no positive or no negative example, where AUC is undefined (sklearn raises).
     public var rocAUC: Double?
+    /// A multi-label model's metrics (then accuracy is the subset accuracy, the macro scores and
+    /// per_class are per label, the loss is binary cross-entropy, and there is no confusion
+    /// matrix), at its decision thresholds.
+    public var multiLabel: MultiLabelMetrics?
+    /// A regression model's metrics (then the loss is the mean squared error and the
+    /// classification fields are 0 or empty).
+    public var regression: RegressionMetrics?
 
     enum CodingKeys: String, CodingKey {
         case examples, loss, accuracy, confusion
         case macroPrecision = "macro_precision", macroRecall = "macro_recall", macroF1 = "macro_f1"
-        case perClass = "per_class", rocAUC = "roc_auc"
+        case perClass = "per_class", rocAUC = "roc_auc", multiLabel = "multi_label", regression
+    }
+
+    /// The metrics of any task from a model's outputs (N, C) on a tokenized dataset: softmax for
+    /// single-label data, a sigmoid per label (at `thresholds`, default 0.5) for multi-label, the
+    /// outputs themselves for regression.
+    public init(outputs: [[Float]], data: TokenizedDataset, labelNames: [String], thresholds: [Double]? = nil) {
+        switch data.task {
+        case .singleLabel:
+            self.init(logits: outputs, labels: data.labels, labelNames: labelNames)
+        case .multiLabel:
+            let probabilities = outputs.map { $0.map { 1 / (1 + Foundation.exp(-Double($0))) } }
+            let truth = data.labelSets.map { set in (0..<labelNames.count).map { set.contains($0) } }
+            let m = MultiLabelMetrics(probabilities: probabilities, truth: truth, labelNames: labelNames, thresholds: thresholds)
+            var bce = 0.0
+            for (row, actual) in zip(outputs, truth) {
+                for (z, y) in zip(row, actual) { bce += softplus(Double(z)) - (y ? Double(z) : 0) }
+            }
+            self.init(examples: m.examples, loss: bce / Double(max(m.examples * labelNames.count, 1)), accuracy: m.subsetAccuracy,
+                      macroPrecision: m.macroPrecision, macroRecall: m.macroRecall, macroF1: m.macroF1,
+                      perClass: m.perLabel.map { ClassMetrics(label: $0.label, precision: $0.precision, recall: $0.recall, f1: $0.f1, support: $0.support) },
+                      confusion: [], rocAUC: m.macroROCAUC)
+            multiLabel = m
+        case .regression:
+            let r = RegressionMetrics(predictions: outputs.map { Double($0[0]) }, targets: data.values.map(Double.init))
+            self.init(examples: r.examples, loss: r.mse, accuracy: 0, macroPrecision: 0, macroRecall: 0, macroF1: 0, perClass: [],
+                      confusion: [], rocAUC: nil)
+            regression = r
+        }
+    }
+
+    init(examples: Int, loss: Double, accuracy: Double, macroPrecision: Double, macroRecall: Double, macroF1: Double,
+         perClass: [ClassMetrics], confusion: [[Int]], rocAUC: Double?) {
+        (self.examples, self.loss, self.accuracy) = (examples, loss, accuracy)
+        (self.macroPrecision, self.macroRecall, self.macroF1) = (macroPrecision, macroRecall, macroF1)
+        (self.perClass, self.confusion, self.rocAUC) = (perClass, confusion, rocAUC)
     }
 
     /// From logits (B, C): probabilities are their softmax, computed in Double.
@@ -74,6 +116,18 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         rocAUC = ROCAUC.score(probabilities: probabilities, labels: gold, classes: classes)
     }
 
+    /// One line for people: the scores that matter for the task.
+    public var summary: String {
+        if let r = regression {
+            return String(format: "loss %.4f  mse %.4f  mae %.4f  pearson %.4f  spearman %.4f", loss, r.mse, r.mae, r.pearson, r.spearman)
+        }
+        let auc = rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""
+        if let m = multiLabel {
+            return String(format: "loss %.4f  micro_f1 %.4f  macro_f1 %.4f  subset_accuracy %.4f%@", loss, m.microF1, m.macroF1, m.subsetAccuracy, auc)
+        }
+        return String(format: "loss %.4f  accuracy %.4f  macro_f1 %.4f%@", loss, accuracy, macroF1, auc)
+    }
+
     /// The value of one metric (nil: ROC-AUC where it is undefined).
     public func value(of metric: Metric) -> Double? {
         switch metric {
@@ -83,6 +137,9 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         case .macroRecall: return macroRecall
         case .macroF1: return macroF1
         case .rocAUC: return rocAUC
+        case .microF1: return multiLabel?.microF1
+        case .pearson: return regression?.pearson
+        case .spearman: return regression?.spearman
         }
     }
 }
@@ -92,6 +149,10 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
     case loss, accuracy
     case macroPrecision = "macro_precision", macroRecall = "macro_recall", macroF1 = "macro_f1"
     case rocAUC = "roc_auc"
+    /// Multi-label only.
+    case microF1 = "micro_f1"
+    /// Regression only.
+    case pearson, spearman
 
     /// Loss improves downwards, every other metric upwards.
     public var higherIsBetter: Bool { self != .loss }

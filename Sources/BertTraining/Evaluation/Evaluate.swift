@@ -4,7 +4,7 @@ import BertCore
 public enum Evaluation {
     /// `logitsOf` gives the logits (B, C) of one batch: `model.classify` for a plain model, or a
     /// trainer's inference forward for one with adapters. Batches keep file order.
-    public static func run(_ data: TokenizedDataset, labelNames: [String], batchSize: Int = 64,
+    public static func run(_ data: TokenizedDataset, labelNames: [String], batchSize: Int = 64, thresholds: [Double]? = nil,
                            logitsOf: (TokenBatch) throws -> [[Float]]) throws -> (metrics: ClassificationMetrics, logits: [[Float]]) {
         guard batchSize > 0 else { throw TrainingDataError(.invalidOption, "the batch size must be positive (got \(batchSize))") }
         var logits: [[Float]] = []
@@ -17,14 +17,14 @@ public enum Evaluation {
             }
             logits += rows
         }
-        return (ClassificationMetrics(logits: logits, labels: data.labels, labelNames: labelNames), logits)
+        return (ClassificationMetrics(outputs: logits, data: data, labelNames: labelNames, thresholds: thresholds), logits)
     }
 
     /// Scores a model with a classification head (one workspace, the caller's thread).
     public static func run(_ data: TokenizedDataset, model: TransformerModel, labelNames: [String]? = nil,
-                           batchSize: Int = 64) throws -> (metrics: ClassificationMetrics, logits: [[Float]]) {
+                           batchSize: Int = 64, thresholds: [Double]? = nil) throws -> (metrics: ClassificationMetrics, logits: [[Float]]) {
         let workspace = model.makeWorkspace()
-        return try run(data, labelNames: labelNames ?? model.labels, batchSize: batchSize) {
+        return try run(data, labelNames: labelNames ?? model.labels, batchSize: batchSize, thresholds: thresholds) {
             try model.classify($0, workspace: workspace)
         }
     }

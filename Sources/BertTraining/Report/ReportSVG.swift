@@ -8,7 +8,8 @@ public enum ReportSVG {
 
     public static func render(_ report: TrainingReport) -> String {
         let final = report.finalMetrics ?? report.epochs.last(where: { $0.validation != nil })?.validation
-        let heatmap = final.map { ConfusionHeatmap(labels: report.labels, confusion: $0.confusion) }
+        // Multi-label and regression runs have no confusion matrix.
+        let heatmap = final.flatMap { $0.confusion.isEmpty ? nil : ConfusionHeatmap(labels: report.labels, confusion: $0.confusion) }
         let lowerHeight = max(heatmap?.size().height ?? 0, 40 + 22 * Double(report.labels.count + 1) + 30
                               + 18 * Double(min(report.configuration.count, 14)) + 40)
         // The per-class table and the configuration sit right of the confusion matrix; a large

@@ -109,6 +109,13 @@ public struct TrainingReport: Sendable, Codable, Equatable {
     /// k-fold cross-validation: each fold's final metrics.
     public var folds: [ClassificationMetrics]?
     public var timings: Timings
+    /// The task trained (absent in reports of single-label runs written before tasks).
+    public var task: Task?
+    /// Multi-label: per label, the decision threshold tuned on the validation set (stored in the
+    /// checkpoint's config.json as decision_thresholds), and the kept checkpoint's metrics at
+    /// those thresholds (finalMetrics are at 0.5).
+    public var tunedThresholds: [String: Double]?
+    public var finalMetricsAtTunedThresholds: ClassificationMetrics?
 
     public init(title: String, configuration: [String: ReportValue] = [:], labels: [String], data: DataStatistics? = nil,
                 selectionMetric: Metric = .loss) {
@@ -126,7 +133,8 @@ public struct TrainingReport: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case title, configuration, labels, data, epochs, steps, folds, timings
         case selectionMetric = "selection_metric", bestEpoch = "best_epoch", stoppedEarly = "stopped_early"
-        case finalMetrics = "final_metrics"
+        case finalMetrics = "final_metrics", task, tunedThresholds = "tuned_thresholds"
+        case finalMetricsAtTunedThresholds = "final_metrics_at_tuned_thresholds"
     }
 
     public func json() throws -> Data {

@@ -23,17 +23,29 @@ final class Evaluator {
     }
 
     func evaluate(_ data: TokenizedDataset, labels: [String]) throws -> ClassificationMetrics {
+        try evaluateWithOutputs(data, labels: labels).metrics
+    }
+
+    /// The metrics and the model's outputs (N, C) on the data.
+    func evaluateWithOutputs(_ data: TokenizedDataset, labels: [String]) throws -> (metrics: ClassificationMetrics, logits: [[Float]]) {
         guard let inferenceTrainer, let adapters = trainer.lora, let copy = inferenceTrainer.lora else {
             let model = trainer.model, workspace = workspace
             return try Evaluation.run(data, labelNames: labels) { batch in
                 defer { betweenBatches() }
                 return try model.classify(batch, workspace: workspace)
-            }.metrics
+            }
         }
         copy.parameters.base.update(from: adapters.parameters.base, count: adapters.parameters.count)
         return try Evaluation.run(data, labelNames: labels) { batch in
             defer { betweenBatches() }
-            return try inferenceTrainer.loss(batch, labels: Array(repeating: 0, count: batch.count)).logits
-        }.metrics
+            // The loss is not used: any targets of the loss's kind do.
+            let none: TrainingTargets
+            switch inferenceTrainer.options.loss.task {
+            case .singleLabel: none = .classes(Array(repeating: 0, count: batch.count))
+            case .multiLabel: none = .labelSets(Array(repeating: 0, count: batch.count * labels.count))
+            case .regression: none = .values(Array(repeating: 0, count: batch.count))
+            }
+            return try inferenceTrainer.loss(batch, targets: none).logits
+        }
     }
 }

@@ -41,6 +41,20 @@ public struct FineTuneOptions: Sendable {
 
     public init() {}
 
+    /// The loss for the data's task: the configured one if it fits the task; the task's standard
+    /// loss (binary cross-entropy, mean squared error) in place of the default cross-entropy.
+    func loss(for task: Task) throws -> LossFunction {
+        if loss.task == task { return loss }
+        guard loss == .crossEntropy else {
+            throw TrainingDataError(.invalidOption, "the loss \(loss) is for \(loss.task.rawValue), but the data is \(task.rawValue)")
+        }
+        switch task {
+        case .singleLabel: return .crossEntropy
+        case .multiLabel: return .binaryCrossEntropy(positiveWeights: nil)
+        case .regression: return .meanSquaredError
+        }
+    }
+
     var trainingOptions: TrainingOptions {
         var freezing: Freezing = .none
         var lora: LoRAConfig?

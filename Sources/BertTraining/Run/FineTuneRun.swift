@@ -68,7 +68,9 @@ public final class FineTuneRun {
         let run = try prepare(from: resuming ? last : modelDirectory)
         if resuming { try restore(run, from: last) }
         // Head-only: the frozen encoder's outputs never change, so compute them once.
-        if options.method == .headOnly { run.headFeatures = try Self.firstTokenFeatures(run.train, model: run.trainer.model) }
+        if options.method == .headOnly, data.train.task == .singleLabel {
+            run.headFeatures = try Self.firstTokenFeatures(run.train, model: run.trainer.model)
+        }
 
         run.trainStart = monotonicSeconds()
         for epoch in run.firstEpoch..<options.epochs {
@@ -124,6 +126,7 @@ public final class FineTuneRun {
         var report = TrainingReport(title: "\(modelDirectory.lastPathComponent) · \(options.methodName)",
                                     configuration: options.reportConfiguration, labels: labels,
                                     data: data.statistics, selectionMetric: options.selectionMetric)
+        report.task = data.train.task
 
         let tokenizeStart = monotonicSeconds()
         let threads = ComputeThreads.current
@@ -133,7 +136,9 @@ public final class FineTuneRun {
         betweenSteps()
         report.timings.tokenization = monotonicSeconds() - tokenizeStart
 
-        let trainer = try Trainer(model: model, options: options.trainingOptions)
+        var trainingOptions = options.trainingOptions
+        trainingOptions.loss = try options.loss(for: data.train.task)
+        let trainer = try Trainer(model: model, options: trainingOptions)
         let optimizer = AdamW(groups: trainer.parameterGroups,
                               config: AdamWConfig(weightDecay: options.weightDecay, decayEveryParameter: false))
         if let decay = options.layerDecay { optimizer.applyLayerwiseDecay(decay, layers: model.config.numLayers) }
@@ -194,7 +199,7 @@ public final class FineTuneRun {
             }
         }
         let t = monotonicSeconds()
-        let metrics = try run.evaluator.evaluate(run.validation, labels: data.labelSet.names)
+        let (metrics, outputs) = try run.evaluator.evaluateWithOutputs(run.validation, labels: data.labelSet.names)
         run.evaluationSeconds += monotonicSeconds() - t
         let seconds = monotonicSeconds() - epochStart
         let meanLoss = lossSum / Double(max(lossCount, 1))
@@ -208,6 +213,7 @@ public final class FineTuneRun {
         if decision == .improved {
             run.report.bestEpoch = epoch + 1
             run.report.finalMetrics = metrics
+            if data.train.task == .multiLabel { tuneThresholds(outputs: outputs, run) }
             try writeModel(trainer: run.trainer, report: run.report, to: output)
             betweenSteps()
         }
@@ -230,7 +236,7 @@ public final class FineTuneRun {
         if let features = run.headFeatures, options.gradientAccumulation == 1 {
             out = try run.trainer.headForwardBackward(features: indices.map { features[$0] }, labels: batch.labels)
         } else {
-            out = try run.trainer.forwardBackward(batch.tokens, labels: batch.labels, zeroingGradients: accumulateIndex == 0,
+            out = try run.trainer.forwardBackward(batch.tokens, targets: batch.targets, zeroingGradients: accumulateIndex == 0,
                                                   lossScale: 1 / Float(groupSize))
         }
         run.examplesDone += batch.labels.count
@@ -258,6 +264,23 @@ public final class FineTuneRun {
         }
         progress(p)
     }
+
+    /// Multi-label: the decision threshold of each label that maximises its F1 on the validation
+    /// set (0.5 for a label with fewer than `minimumThresholdSupport` positives there), and the
+    /// metrics at those thresholds; the checkpoint's config.json keeps them.
+    private func tuneThresholds(outputs: [[Float]], _ run: RunState) {
+        let names = data.labelSet.names
+        let probabilities = outputs.map { $0.map { 1 / (1 + Foundation.exp(-Double($0))) } }
+        let truth = run.validation.labelSets.map { set in names.indices.map { set.contains($0) } }
+        let thresholds = MultiLabelMetrics.tunedThresholds(probabilities: probabilities, truth: truth,
+                                                           minimumSupport: Self.minimumThresholdSupport)
+        run.report.tunedThresholds = Dictionary(uniqueKeysWithValues: zip(names, thresholds))
+        run.report.finalMetricsAtTunedThresholds = ClassificationMetrics(outputs: outputs, data: run.validation, labelNames: names,
+                                                                         thresholds: thresholds)
+    }
+
+    /// Positives a label needs in the validation set for its threshold to be tuned.
+    public static let minimumThresholdSupport = 5
 
     /// The model directory (or, for LoRA, the adapter next to the head-carrying model).
     private func writeModel(trainer: Trainer, report: TrainingReport, to directory: URL) throws {

@@ -15,11 +15,31 @@ public enum ScheduleChoice: String, Sendable, CaseIterable {
     case linear, constant, cosine
 }
 
-/// `loss`.
+/// `loss`. Single-label: cross-entropy (with `label_smoothing`), weighted, focal. Multi-label:
+/// bce (with `pos_weight`), focal (the sigmoid form). Regression: mse, huber (`huber_delta`).
+/// cross-entropy, the default, means each task's standard loss (bce, mse).
 public enum LossChoice: String, Sendable, CaseIterable {
     case crossEntropy = "cross-entropy"
     case weighted
     case focal
+    case bce
+    case mse
+    case huber
+}
+
+/// `task`: what the label column holds.
+public enum TaskChoice: String, Sendable, CaseIterable {
+    case singleLabel = "single-label"
+    case multiLabel = "multi-label"
+    case regression
+
+    public var task: Task {
+        switch self {
+        case .singleLabel: return .singleLabel
+        case .multiLabel: return .multiLabel
+        case .regression: return .regression
+        }
+    }
 }
 
 extension CaseIterable where Self: RawRepresentable, RawValue == String {

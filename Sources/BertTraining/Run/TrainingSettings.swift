@@ -96,10 +96,17 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
 
     /// Which columns hold text, pair and label.
     public func datasetOptions() throws -> DatasetOptions {
-        DatasetOptions(textColumn: try string("text_column", "text"),
-                       pairColumn: values["pair_column"] == nil ? nil : try string("pair_column", ""),
-                       labelColumn: try string("label_column", "label"), skipBadRows: try bool("skip_bad_rows", false))
+        var o = DatasetOptions(textColumn: try string("text_column", "text"),
+                               pairColumn: values["pair_column"] == nil ? nil : try string("pair_column", ""),
+                               labelColumn: try string("label_column", "label"), skipBadRows: try bool("skip_bad_rows", false))
+        o.task = try task()
+        o.labelSeparator = try string("label_separator", "|")
+        guard !o.labelSeparator.isEmpty else { throw Invalid(description: "\"label_separator\" must not be empty") }
+        return o
     }
+
+    /// `task`: single-label (default), multi-label or regression.
+    public func task() throws -> Task { try choice("task", TaskChoice.singleLabel).task }
 
     /// The held-out fraction of the training file when there is no validation file.
     public func validationFraction() throws -> Double { try number("validation_fraction", 0.1, in: 0.01...0.5) }
@@ -108,14 +115,18 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
     public func labels() throws -> [String]? {
         guard values["labels"] != nil else { return nil }
         let list = try string("labels", "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard list.count >= 2, !list.contains("") else { throw Invalid(description: "\"labels\" must name at least two labels, comma-separated") }
+        let minimum = try task() == .singleLabel ? 2 : 1
+        guard list.count >= minimum, !list.contains("") else {
+            throw Invalid(description: "\"labels\" must name at least \(minimum == 2 ? "two labels" : "one label"), comma-separated")
+        }
         return list
     }
 
     public func seed() throws -> UInt64 { UInt64(try integer("seed", 42, min: 0)) }
 
-    /// The run's options; class counts are needed for "balanced" class weights.
-    public func options(classCounts: [Int]) throws -> FineTuneOptions {
+    /// The run's options; class counts (multi-label: positives per label) and the number of
+    /// training examples are needed for "balanced" class and positive weights.
+    public func options(classCounts: [Int], examples: Int? = nil) throws -> FineTuneOptions {
         var o = FineTuneOptions()
         switch try choice("method", MethodChoice.full) {
         case .full: o.method = .full
@@ -150,23 +161,7 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         if values["layer_decay"] != nil { o.layerDecay = Float(try number("layer_decay", 1, in: 1e-6...1)) }
         let dropout = Float(try number("dropout", 0.1, in: 0...0.99))
         o.dropout = DropoutRates(hidden: dropout, attention: dropout, classifier: dropout)
-        switch try choice("loss", LossChoice.crossEntropy) {
-        case .crossEntropy: o.loss = .crossEntropy
-        case .focal: o.loss = .focal(gamma: Float(try number("focal_gamma", 2, in: 0...100)))
-        case .weighted:
-            let weights = try string("class_weights", "balanced")
-            if weights == "balanced" {
-                let total = Float(classCounts.reduce(0, +))
-                o.loss = .weightedCrossEntropy(classWeights: classCounts.map { total / (Float(classCounts.count) * Float(max($0, 1))) })
-            } else {
-                let w = weights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-                guard w.count == classCounts.count else {
-                    throw Invalid(description: "\"class_weights\" needs \(classCounts.count) numbers or \"balanced\"")
-                }
-                o.loss = .weightedCrossEntropy(classWeights: w)
-            }
-        case let other: throw Invalid(description: "\"loss\" must be cross-entropy, weighted or focal, not \"\(other)\"")
-        }
+        o.loss = try loss(classCounts: classCounts, examples: examples)
         o.seed = try seed()
         o.maxLength = try integer("max_length", 128, min: 2)
         o.evalEverySteps = values["eval_steps"] == nil ? nil : try integer("eval_steps", 1, min: 1)
@@ -174,6 +169,49 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         o.selectionMetric = try choice("metric", Metric.loss)
         o.patience = values["patience"] == nil ? nil : try integer("patience", 1, min: 1)
         return o
+    }
+}
+
+extension TrainingSettings {
+    /// The loss for the task: `loss` with its parameters.
+    func loss(classCounts: [Int], examples: Int?) throws -> LossFunction {
+        let task = try self.task()
+        let choice = try choice("loss", LossChoice.crossEntropy)
+        func wrongTask() -> Invalid {
+            Invalid(description: "\"loss\" \(choice.rawValue) is not for \(task.rawValue) data (single-label: cross-entropy, weighted, focal; multi-label: bce, weighted, focal; regression: mse, huber)")
+        }
+        let smoothing = Float(try number("label_smoothing", 0, in: 0...0.99))
+        switch (task, choice) {
+        case (.singleLabel, .crossEntropy): return smoothing > 0 ? .labelSmoothing(epsilon: smoothing) : .crossEntropy
+        case (.singleLabel, .focal): return .focal(gamma: Float(try number("focal_gamma", 2, in: 0...100)))
+        case (.singleLabel, .weighted):
+            let weights = try string("class_weights", "balanced")
+            if weights == "balanced" {
+                let total = Float(classCounts.reduce(0, +))
+                return .weightedCrossEntropy(classWeights: classCounts.map { total / (Float(classCounts.count) * Float(max($0, 1))) })
+            }
+            let w = weights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard w.count == classCounts.count else { throw Invalid(description: "\"class_weights\" needs \(classCounts.count) numbers or \"balanced\"") }
+            return .weightedCrossEntropy(classWeights: w)
+        case (.multiLabel, .crossEntropy), (.multiLabel, .bce): return .binaryCrossEntropy(positiveWeights: nil)
+        case (.multiLabel, .weighted):
+            // pos_weight per label: "balanced" = negatives / positives in the training data.
+            let weights = try string("pos_weight", "balanced")
+            if weights == "balanced" {
+                let n = Float(examples ?? classCounts.max() ?? 1)
+                return .binaryCrossEntropy(positiveWeights: classCounts.map { (n - Float($0)) / Float(max($0, 1)) })
+            }
+            let w = weights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard w.count == classCounts.count, w.allSatisfy({ $0 > 0 }) else {
+                throw Invalid(description: "\"pos_weight\" needs \(classCounts.count) positive numbers or \"balanced\"")
+            }
+            return .binaryCrossEntropy(positiveWeights: w)
+        case (.multiLabel, .focal):
+            return .sigmoidFocal(alpha: Float(try number("focal_alpha", 0.25, in: -1...1)), gamma: Float(try number("focal_gamma", 2, in: 0...100)))
+        case (.regression, .crossEntropy), (.regression, .mse): return .meanSquaredError
+        case (.regression, .huber): return .huber(delta: Float(try number("huber_delta", 1, in: 1e-6...1e6)))
+        default: throw wrongTask()
+        }
     }
 }
 

@@ -8,7 +8,7 @@ struct ProgressBar {
 
     func show(_ p: FineTuneRun.Progress) {
         if let m = p.evaluation {
-            return evaluation(epoch: p.epoch, epochs: p.epochs, loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, rocAUC: m.rocAUC)
+            return write(String(format: "\r\u{1B}[K%@epoch %d/%d  validation: %@\n", label, p.epoch, p.epochs, m.summary))
         }
         step(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps, loss: p.loss,
              learningRate: p.learningRate, examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)

@@ -11,6 +11,7 @@ import Foundation
 extension MethodChoice: ExpressibleByArgument {}
 extension ScheduleChoice: ExpressibleByArgument {}
 extension LossChoice: ExpressibleByArgument {}
+extension TaskChoice: ExpressibleByArgument {}
 
 /// `--metric`: its raw values (loss, accuracy, macro_f1, …) are the spellings.
 extension Metric: ExpressibleByArgument {}

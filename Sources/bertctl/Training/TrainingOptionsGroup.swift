@@ -22,7 +22,11 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "Clip gradients to this global norm (0: no clipping).") var maxGradNorm: Float = 1
     @Option(help: "Layer-wise learning-rate decay, e.g. 0.9 (the head keeps --lr, each layer below gets ×decay).") var layerDecay: Float?
     @Option(help: "Dropout on hidden states, attention and the head.") var dropout: Float = 0.1
-    @Option(help: "The loss: cross-entropy, class-weighted cross-entropy (--class-weights) or focal (--focal-gamma).") var loss = LossChoice.crossEntropy
+    @Option(help: "The loss. Single-label: cross-entropy (--label-smoothing), weighted (--class-weights), focal (--focal-gamma). Multi-label: bce (the default), weighted (--pos-weight), focal (sigmoid; --focal-alpha). Regression: mse (the default), huber (--huber-delta).") var loss = LossChoice.crossEntropy
+    @Option(help: "With cross-entropy: label smoothing ε, as PyTorch's CrossEntropyLoss(label_smoothing=ε).") var labelSmoothing: Float = 0
+    @Option(help: "Multi-label, --loss weighted: \"balanced\" (negatives/positives per label) or one weight per label.") var posWeight = "balanced"
+    @Option(help: "Multi-label, --loss focal: alpha (negative: none).") var focalAlpha: Float = 0.25
+    @Option(help: "Regression, --loss huber: delta.") var huberDelta: Float = 1
     @Option(help: "With --loss weighted: \"balanced\" or one weight per label, comma-separated.") var classWeights = "balanced"
     @Option(help: "With --loss focal: gamma.") var focalGamma: Float = 2
     @Option(help: "Random seed (data order, dropout, new head).") var seed: UInt64 = 42
@@ -43,7 +47,8 @@ struct TrainingOptionsGroup: ParsableArguments {
             "weight_decay": .number(Double(weightDecay)), "max_grad_norm": .number(Double(maxGradNorm)),
             "dropout": .number(Double(dropout)), "loss": .string(loss.rawValue), "class_weights": .string(classWeights),
             "focal_gamma": .number(Double(focalGamma)), "seed": .integer(Int(seed)), "max_length": .integer(maxLength),
-            "metric": .string(metric.rawValue),
+            "metric": .string(metric.rawValue), "label_smoothing": .number(Double(labelSmoothing)), "pos_weight": .string(posWeight),
+            "focal_alpha": .number(Double(focalAlpha)), "huber_delta": .number(Double(huberDelta)),
         ]
         if let layerDecay { v["layer_decay"] = .number(Double(layerDecay)) }
         if let evalSteps { v["eval_steps"] = .integer(evalSteps) }
@@ -55,15 +60,18 @@ struct TrainingOptionsGroup: ParsableArguments {
     func validate() throws {
         do {
             _ = try settings.options(classCounts: [1, 1])
-        } catch let invalid as TrainingSettings.Invalid where !invalid.description.contains("class_weights") {
+        } catch let invalid as TrainingSettings.Invalid
+            where !["class_weights", "pos_weight", "is not for"].contains(where: invalid.description.contains) {
+            // (Weights need the data's counts, and whether the loss fits the task needs --task:
+            // both are checked when the data is read.)
             throw ValidationError(invalid.description)  // names the setting: "--x-y" is "x_y"
         } catch is TrainingSettings.Invalid {}
     }
 
     /// The run's options; class counts are needed for "balanced" weights.
-    func options(classCounts: [Int]) throws -> FineTuneOptions {
+    func options(classCounts: [Int], examples: Int? = nil, data: [String: TrainingSettings.Value] = [:]) throws -> FineTuneOptions {
         do {
-            return try settings.options(classCounts: classCounts)
+            return try TrainingSettings(settings.values.merging(data) { a, _ in a }).options(classCounts: classCounts, examples: examples)
         } catch let invalid as TrainingSettings.Invalid {
             throw ValidationError(invalid.description)
         }
