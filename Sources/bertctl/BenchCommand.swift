@@ -45,7 +45,8 @@ struct BenchCommand: ParsableCommand {
         ComputeThreads.set(n)
         let textModel = try model.load()
         let corpus = try texts.map { try TSVTexts.read(path: $0) }
-        var result: [(String, JSON)] = [("threads", .int(n))]
+        // The CPU first: a figure means nothing without the machine it was measured on.
+        var result: [(String, JSON)] = [("cpu", .object(CPUInfo().json)), ("threads", .int(n))]
         if !tokenizerOnly {
             let bench = EngineBench(textModel: textModel, threads: n)
             let sgemm = EngineBench.sgemmGFLOPS(threads: n)

@@ -45,6 +45,13 @@ final class OfflineCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
         XCTAssertGreaterThan(figures["sgemm_gflops"] as? Double ?? 0, 0)
+        // The machine is named beside the figures: the CPU model as /proc/cpuinfo says it.
+        let cpu = try XCTUnwrap(figures["cpu"] as? [String: Any], "cpu missing: \(figures)")
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        XCTAssertTrue(cpuinfo.contains("model name\t: \(cpu["model"] as? String ?? "?")"), "\(cpu)")
+        XCTAssertTrue(["AVX-512 (512-bit)", "AVX2 + FMA (256-bit)", "AVX2 (256-bit)", "SSE (128-bit)"].contains(cpu["vector_isa"] as? String ?? ""), "\(cpu)")
+        XCTAssertNotNil(cpu["avx2_half_width"] as? Bool)
+        XCTAssertFalse((cpu["openblas_core"] as? String ?? "").isEmpty)
         for workload in ["mixed", "mixed_batch1"] {
             let w = try XCTUnwrap(figures[workload] as? [String: Any], "\(workload) missing: \(figures)")
             XCTAssertEqual(w["texts"] as? Int, 40, workload)
