@@ -236,7 +236,7 @@ enum ConsoleScript {
       if (job.metrics) {
         const m = job.metrics;
         const rows = [element("p", { class: "final", text: `accuracy ${m.accuracy.toFixed(4)} · macro F1 ${m.macro_f1.toFixed(4)} · loss ${m.loss.toFixed(4)}${m.roc_auc == null ? "" : " · ROC-AUC " + m.roc_auc.toFixed(4)}` })];
-        if (m.confusion && m.labels) {
+        if (m.confusion && m.confusion.length && m.labels) {
           rows.push(element("table", { class: "confusion", "aria-label": "confusion matrix: rows true, columns predicted" },
             element("tr", {}, element("th", { text: "true \\ predicted" }), ...m.labels.map((l) => element("th", { scope: "col", text: l }))),
             ...m.confusion.map((row, i) => element("tr", {}, element("th", { scope: "row", text: m.labels[i] }), ...row.map((v) => element("td", { text: String(v) }))))));
