@@ -54,6 +54,11 @@ final class TaskTrainingTests: XCTestCase {
         XCTAssertEqual(config["problem_type"] as? String, "multi_label_classification")
         let thresholds = try XCTUnwrap(config["decision_thresholds"] as? [String: Double])
         XCTAssertEqual(Set(thresholds.keys), ["neg", "pos"])
+        // A model card: Hugging Face front matter, the labels with their thresholds, the evaluation.
+        let card = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(card.hasPrefix("---\nlibrary_name: transformers\npipeline_tag: text-classification\nbase_model: tiny-bert\n"), card)
+        XCTAssertTrue(card.contains("- multi-label-classification") && card.contains("(decision threshold "), card)
+        XCTAssertTrue(card.contains("| micro F1 |") && card.contains("At the tuned decision thresholds"), card)
         // The checkpoint loads and is served with a sigmoid and its thresholds.
         let model = try ModelLoader.load(directory: out)
         XCTAssertEqual(model.config.scoring, .sigmoid)
@@ -76,6 +81,8 @@ final class TaskTrainingTests: XCTestCase {
         XCTAssertEqual(model.config.problemType, "regression")
         XCTAssertEqual(model.numLabels, 1)
         XCTAssertEqual(model.config.scoring, .identity)
+        let card = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(card.contains("| pearson |") && card.contains("- regression"), card)
     }
 
     func testBadRowsNameTheirFileAndLine() throws {

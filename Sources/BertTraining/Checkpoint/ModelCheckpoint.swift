@@ -55,6 +55,9 @@ public struct ModelCheckpoint {
                 try AtomicDirectory.writeFile(data, to: dir.appendingPathComponent(name))
             }
             if let report {
+                try AtomicDirectory.writeFile(Data(ModelCard.markdown(report: report, baseModel: sourceDirectory.lastPathComponent,
+                                                                      labels: labels).utf8),
+                                              to: dir.appendingPathComponent(ModelCard.fileName))
                 try AtomicDirectory.writeFile(try report.json(), to: dir.appendingPathComponent(TrainingReport.jsonName))
                 try AtomicDirectory.writeFile(Data(ReportSVG.render(report).utf8), to: dir.appendingPathComponent(TrainingReport.svgName))
             }
