@@ -80,12 +80,12 @@ public final class Explainer {
         guard let first = all.first(where: { !$0.isFinished }) else { return }
         let runs = all.filter { ($0.similarity == nil) == (first.similarity == nil) }
         var tokens = 0, sequences = 0
-        func fits(_ length: Int) -> Bool {
-            sequences == 0 || (tokens + length <= maxTokens && sequences + 1 <= maxSequences)
+        func fits(_ length: Int, count: Int = 1) -> Bool {
+            sequences == 0 || (tokens + count * length <= maxTokens && sequences + count <= maxSequences)
         }
         // Endpoints: two sequences per run that has not started, forward only.
         var endpointRuns: [IntegratedGradientsRun] = []
-        for run in runs where run.logits == nil && fits(2 * run.length) {
+        for run in runs where run.logits == nil && fits(run.length, count: 2) {
             endpointRuns.append(run)
             tokens += 2 * run.length
             sequences += 2
