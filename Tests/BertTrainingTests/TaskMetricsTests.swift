@@ -1,4 +1,5 @@
 @testable import BertTraining
+import Foundation
 import XCTest
 
 /// Multi-label and regression metrics against scikit-learn and scipy on fixed numbers
@@ -64,5 +65,26 @@ final class TaskMetricsTests: XCTestCase {
         XCTAssertEqual(m.pearson, 0.9777034269158922, accuracy: 1e-12)
         XCTAssertEqual(m.spearman, 0.9665698144513026, accuracy: 1e-12, "ties (y[2] = y[5]) share their rank")
         XCTAssertEqual(RegressionMetrics(predictions: [1, 1, 1], targets: [1, 2, 3]).pearson, 0, "a constant column has no correlation")
+    }
+}
+
+/// ROC, precision–recall and reliability curves: areas as scikit-learn computes them
+/// (`roc_auc_score`, `average_precision_score`) on a small case worked by hand, and the ECE.
+final class EvaluationCurvesTests: XCTestCase {
+    func testBinaryCurvesAndCalibration() {
+        // p(class 1) = 0.9, 0.8, 0.3, 0.1 for labels 1, 0, 1, 0.
+        let p: [Double] = [0.9, 0.8, 0.3, 0.1]
+        let outputs = p.map { [Float(0), Float(log($0 / (1 - $0)))] }
+        let data = TokenizedDataset(ids: [[1], [1], [1], [1]], typeIds: [[0], [0], [0], [0]], labels: [1, 0, 1, 0])
+        let c = EvaluationCurves(outputs: outputs, data: data, labelNames: ["no", "yes"])
+        XCTAssertEqual(c.roc.map(\.label), ["yes"], "binary: the positive class only")
+        XCTAssertEqual(c.roc[0].area, 0.75, accuracy: 1e-12)
+        XCTAssertEqual(c.precisionRecall[0].area, 0.5 * 1 + 0.5 * (2.0 / 3), accuracy: 1e-12, "average precision")
+        XCTAssertEqual(c.roc[0].points.first, [0, 0])
+        XCTAssertEqual(c.roc[0].points.last!, [1, 1])
+        // Confidences of the predicted class: 0.9 (right), 0.8 (wrong), 0.7 (wrong: predicts 0), 0.9 (right).
+        XCTAssertEqual(c.reliability.map(\.count).reduce(0, +), 4)
+        let expected = 0.5 * abs(1 - 0.9) + 0.25 * abs(0 - 0.8) + 0.25 * abs(0 - 0.7)
+        XCTAssertEqual(c.expectedCalibrationError!, expected, accuracy: 1e-6)
     }
 }

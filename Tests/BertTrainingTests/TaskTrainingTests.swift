@@ -50,6 +50,9 @@ final class TaskTrainingTests: XCTestCase {
         let metrics = try XCTUnwrap(report.finalMetrics?.multiLabel)
         XCTAssertEqual(metrics.perLabel.map(\.label), ["neg", "pos"])
         XCTAssertNotNil(report.finalMetricsAtTunedThresholds?.multiLabel)
+        XCTAssertEqual(report.curves?.roc.map(\.label), ["neg", "pos"], "a ROC curve per label")
+        let svg = try String(contentsOf: out.appendingPathComponent("training_report.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains("ROC (validation)") && svg.contains("Precision–recall") && svg.contains("Reliability (ECE"))
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as! [String: Any]
         XCTAssertEqual(config["problem_type"] as? String, "multi_label_classification")
         let thresholds = try XCTUnwrap(config["decision_thresholds"] as? [String: Double])
@@ -83,6 +86,9 @@ final class TaskTrainingTests: XCTestCase {
         XCTAssertEqual(model.config.scoring, .identity)
         let card = try String(contentsOf: out.appendingPathComponent("README.md"), encoding: .utf8)
         XCTAssertTrue(card.contains("| pearson |") && card.contains("- regression"), card)
+        XCTAssertEqual(report.curves?.scatter.count, data.validation.count)
+        let svg = try String(contentsOf: out.appendingPathComponent("training_report.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains("Predicted against true"))
     }
 
     func testBadRowsNameTheirFileAndLine() throws {

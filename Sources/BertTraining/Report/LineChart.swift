@@ -54,7 +54,7 @@ struct LineChart {
             svg.polyline(points.map { (px($0.x), py($0.y)) }, stroke: s.color, width: s.width, opacity: s.opacity)
             guard s.dots else { continue }
             for p in points {
-                svg.circle(px(p.x), py(p.y), r: 3.5, fill: s.color, title: "\(s.name), epoch \(formatTick(p.x)): \(formatMetric(p.y))")
+                svg.circle(px(p.x), py(p.y), r: 3.5, fill: s.color, title: "\(s.name), \(xLabel) \(formatMetric(p.x)): \(formatMetric(p.y))")
                 if s.labelValues { svg.text(px(p.x), py(p.y) + 16, formatMetric(p.y), size: 10, anchor: .middle, fill: s.color) }
             }
         }

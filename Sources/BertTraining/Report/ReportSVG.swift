@@ -15,7 +15,10 @@ public enum ReportSVG {
         // The per-class table and the configuration sit right of the confusion matrix; a large
         // matrix widens the picture rather than overlapping them.
         let tableX = max(24 + (heatmap?.size().width ?? 0) + 30, 520)
-        var svg = SVGDocument(width: max(1000, tableX + 450), height: 90 + 330 + lowerHeight + 20)
+        // A third row of curves (ROC, precision–recall, reliability; a scatter for regression).
+        let curvesTop = 90 + 330 + lowerHeight + 10
+        let curvesHeight = report.curves == nil ? 0.0 : 340
+        var svg = SVGDocument(width: max(1000, tableX + 450), height: curvesTop + curvesHeight + 20)
 
         svg.text(24, 34, report.title, size: 20, bold: true)
         svg.text(24, 58, summary(report, final), size: 13, fill: "#444")
@@ -51,7 +54,39 @@ public enum ReportSVG {
         var y = lowerTop
         if let final { y = perClassTable(final, into: &svg, x: tableX, y: y) + 24 }
         configurationList(report, into: &svg, x: tableX, y: y)
+        if let curves = report.curves { drawCurves(curves, into: &svg, y: curvesTop) }
         return svg.rendered()
+    }
+
+    static let curveColors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+    /// ROC, precision–recall and reliability side by side (regression: predicted against true).
+    /// Many labels: the 8 best-supported curves are drawn (every area is in the JSON).
+    static func drawCurves(_ c: EvaluationCurves, into svg: inout SVGDocument, y: Double) {
+        func series(_ curves: [EvaluationCurves.Curve]) -> [LineChart.Series] {
+            curves.prefix(8).enumerated().map { n, curve in
+                LineChart.Series(name: "\(shortened(curve.label, toFit: 12)) \(formatMetric(curve.area))", color: curveColors[n % 8],
+                                 points: curve.points.map { (x: $0[0], y: $0[1]) }, width: 1.5, dots: false)
+            }
+        }
+        if !c.scatter.isEmpty {
+            var scatter = LineChart(title: "Predicted against true (validation)", xLabel: "predicted", series: [
+                .init(name: "examples", color: trainColor, points: c.scatter.map { (x: $0[0], y: $0[1]) }, width: 0, dots: true, opacity: 0.6),
+            ])
+            let values = c.scatter.flatMap { $0 }
+            if let low = values.min(), let high = values.max() {
+                scatter.series.append(.init(name: "y = x", color: "#8c8c8c", points: [(low, low), (high, high)], width: 1, dots: false))
+            }
+            scatter.draw(into: &svg, x: 20, y: y, width: 480, height: 330)
+            return
+        }
+        LineChart(title: "ROC (validation)", xLabel: "false positive rate", series: series(c.roc)).draw(into: &svg, x: 20, y: y, width: 320, height: 330)
+        LineChart(title: "Precision–recall", xLabel: "recall", series: series(c.precisionRecall)).draw(into: &svg, x: 350, y: y, width: 320, height: 330)
+        let ece = c.expectedCalibrationError.map { " (ECE \(formatMetric($0)))" } ?? ""
+        LineChart(title: "Reliability\(ece)", xLabel: "confidence", series: [
+            .init(name: "observed", color: metricColor, points: c.reliability.map { (x: $0.confidence, y: $0.accuracy) }),
+            .init(name: "perfect", color: "#8c8c8c", points: [(0, 0), (1, 1)], width: 1, dots: false),
+        ]).draw(into: &svg, x: 680, y: y, width: 320, height: 330)
     }
 
     /// The one-line result: the kept epoch's scores, the run's time and throughput.

@@ -116,6 +116,8 @@ public struct TrainingReport: Sendable, Codable, Equatable {
     /// those thresholds (finalMetrics are at 0.5).
     public var tunedThresholds: [String: Double]?
     public var finalMetricsAtTunedThresholds: ClassificationMetrics?
+    /// The kept checkpoint's curves on the validation set.
+    public var curves: EvaluationCurves?
 
     public init(title: String, configuration: [String: ReportValue] = [:], labels: [String], data: DataStatistics? = nil,
                 selectionMetric: Metric = .loss) {
@@ -134,7 +136,7 @@ public struct TrainingReport: Sendable, Codable, Equatable {
         case title, configuration, labels, data, epochs, steps, folds, timings
         case selectionMetric = "selection_metric", bestEpoch = "best_epoch", stoppedEarly = "stopped_early"
         case finalMetrics = "final_metrics", task, tunedThresholds = "tuned_thresholds"
-        case finalMetricsAtTunedThresholds = "final_metrics_at_tuned_thresholds"
+        case finalMetricsAtTunedThresholds = "final_metrics_at_tuned_thresholds", curves
     }
 
     public func json() throws -> Data {

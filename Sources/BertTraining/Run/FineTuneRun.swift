@@ -213,6 +213,7 @@ public final class FineTuneRun {
         if decision == .improved {
             run.report.bestEpoch = epoch + 1
             run.report.finalMetrics = metrics
+            run.report.curves = EvaluationCurves(outputs: outputs, data: run.validation, labelNames: data.labelSet.names)
             if data.train.task == .multiLabel { tuneThresholds(outputs: outputs, run) }
             try writeModel(trainer: run.trainer, report: run.report, to: output)
             betweenSteps()
