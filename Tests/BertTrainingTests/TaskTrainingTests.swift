@@ -1,4 +1,5 @@
 import BertCore
+import BertTokenizers
 @testable import BertTraining
 import Foundation
 import XCTest
@@ -89,6 +90,27 @@ final class TaskTrainingTests: XCTestCase {
         XCTAssertEqual(report.curves?.scatter.count, data.validation.count)
         let svg = try String(contentsOf: out.appendingPathComponent("training_report.svg"), encoding: .utf8)
         XCTAssertTrue(svg.contains("Predicted against true"))
+    }
+
+    /// A similarity score over sentence pairs (STS-style, 0–5): pairs load, train and evaluate.
+    func testRegressionOverSentencePairs() throws {
+        var rows = "first\tsecond\tsimilarity\n"
+        for i in 0..<24 { rows += "sentence \(i)\tanother sentence \(i % 3)\t\(Double(i % 6))\n" }
+        var datasetOptions = DatasetOptions(textColumn: "first", pairColumn: "second", labelColumn: "similarity")
+        datasetOptions.task = .regression
+        let data = try TrainingData.load(train: try file("pairs.tsv", rows), options: datasetOptions, validationFraction: 0.25)
+        XCTAssertTrue(data.train.examples.allSatisfy { $0.pair != nil })
+        let out = scratch.appendingPathComponent("run")
+        let report = try FineTuneRun(modelDirectory: tinyBertSource, data: data, options: options, output: out).run()
+        XCTAssertNotNil(report.finalMetrics?.regression)
+        // Served on a pair, the model answers one value.
+        let model = try ModelLoader.load(directory: out)
+        let tokenizer = try Tokenizer(directory: out)
+        let e = tokenizer.encode("sentence 1", pair: "another sentence 1")
+        XCTAssertTrue(e.typeIds.contains(1), "the pair's tokens have type 1")
+        let outputs = try model.classify(TokenBatch(sequences: [e.ids], typeIds: [e.typeIds]), workspace: model.makeWorkspace())
+        XCTAssertEqual(outputs[0].count, 1)
+        XCTAssertTrue(outputs[0][0].isFinite)
     }
 
     func testBadRowsNameTheirFileAndLine() throws {
