@@ -1,3 +1,4 @@
+import BertCore
 import BertPipeline
 import BertProtocol
 import BertTokenizers
@@ -11,16 +12,20 @@ public struct ExplanationJSON {
     public let encoding: Encoding
     public let texts: [String]
     public let labels: [String]
-    public let multiLabel: Bool
+    /// How the text's scores come from its logits (the model's config; softmax for zero-shot).
+    public let scoring: ModelConfig.Scoring
+    public let thresholds: [String: Float]
     /// The text's logits are the explained outputs times this: 1 for a head; for zero-shot the
     /// explained outputs are cosines and the logits, as classify reports them, 20 × cosine.
     public let logitScale: Float
 
-    public init(encoding: Encoding, texts: [String], labels: [String], multiLabel: Bool, logitScale: Float = 1) {
+    public init(encoding: Encoding, texts: [String], labels: [String], scoring: ModelConfig.Scoring,
+                thresholds: [String: Float] = [:], logitScale: Float = 1) {
         self.encoding = encoding
         self.texts = texts
         self.labels = labels
-        self.multiLabel = multiLabel
+        self.scoring = scoring
+        self.thresholds = thresholds
         self.logitScale = logitScale
     }
 
@@ -67,7 +72,8 @@ public struct ExplanationJSON {
 
     private func common(logits outputs: [Float], words: [WordSpan]) -> [(String, JSON)] {
         let logits = outputs.map { $0 * logitScale }
-        let c = Classification(labels: labels, logits: logits, multiLabel: multiLabel, truncatedTokens: encoding.truncatedTokenCount)
+        let c = Classification(labels: labels, logits: logits, scoring: scoring, thresholds: thresholds,
+                               truncatedTokens: encoding.truncatedTokenCount)
         let tokens = encoding.tokens
         return [
             ("label", .string(c.label)), ("score", .float(c.score)),

@@ -34,7 +34,6 @@ public final class InProcessExplainer {
     public func explain(_ texts: [String], pairs: [String]? = nil, settings s: Settings) throws -> [JSON] {
         let model = textModel.model
         let outputLabels = s.candidates ?? model.labels
-        let multiLabel = s.candidates == nil && model.config.problemType == "multi_label_classification"
         var targets = AttributionTargets.predicted
         if let names = s.labels {
             targets = .labels(try names.map { name in
@@ -54,7 +53,9 @@ public final class InProcessExplainer {
         return try texts.enumerated().map { i, text in
             let encoding = try textModel.prepare(text, pair: pairs?[i], truncate: s.truncate).encoding
             let view = ExplanationJSON(encoding: encoding, texts: [text] + (pairs.map { [$0[i]] } ?? []), labels: outputLabels,
-                                       multiLabel: multiLabel, logitScale: s.candidates == nil ? 1 : ZeroShotLabels.defaultScale)
+                                       scoring: s.candidates == nil ? model.config.scoring : .softmax,
+                                       thresholds: s.candidates == nil ? model.config.decisionThresholds : [:],
+                                       logitScale: s.candidates == nil ? 1 : ZeroShotLabels.defaultScale)
             switch s.method {
             case .integratedGradients:
                 let run = try explainer.makeRun(ids: encoding.ids, typeIds: encoding.typeIds, special: encoding.specialTokensMask,

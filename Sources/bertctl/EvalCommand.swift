@@ -150,10 +150,9 @@ enum Mistakes {
     /// The n mistakes whose wrong label had the highest probability, explained for that label.
     static func mostConfident(_ n: Int, logits: [[Float]], data: LabelledDataset, directory: URL, steps: Int) throws -> [Mistake] {
         let textModel = try TextModel(directory: directory)
-        let multiLabel = textModel.model.config.problemType == "multi_label_classification"
         var wrong: [(index: Int, predicted: Int, probability: Float)] = []
         for (i, row) in logits.enumerated() {
-            let c = Classification(labels: textModel.labels, logits: row, multiLabel: multiLabel, truncatedTokens: 0)
+            let c = Classification(logits: row, model: textModel.model, truncatedTokens: 0)
             if c.bestIndex != data.labels[i] { wrong.append((i, c.bestIndex, c.score)) }
         }
         let chosen = wrong.sorted { $0.probability > $1.probability }.prefix(n)

@@ -98,11 +98,13 @@ extension RequestHandler {
 
     func explanationResult(of p: PendingRequest) throws -> JSON {
         guard let request = p.explanation else { throw ProtocolError(.internal, "an explain request without its explanation") }
-        let multiLabel = p.model.textModel.model.config.problemType == "multi_label_classification"
+        let config = p.model.textModel.model.config
         let texts = try p.encodings.enumerated().map { i, encoding -> JSON in
             let candidates = p.inference.labels
             let view = ExplanationJSON(encoding: encoding, texts: [p.inference.texts[i]] + (p.inference.pairs.map { [$0[i]] } ?? []),
-                                       labels: candidates ?? p.model.labels, multiLabel: multiLabel && candidates == nil,
+                                       labels: candidates ?? p.model.labels,
+                                       scoring: candidates == nil ? config.scoring : .softmax,
+                                       thresholds: candidates == nil ? config.decisionThresholds : [:],
                                        logitScale: candidates == nil ? 1 : ZeroShotLabels.defaultScale)
             switch request.method {
             case .integratedGradients:

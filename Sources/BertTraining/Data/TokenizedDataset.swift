@@ -69,6 +69,11 @@ public struct TokenizedDataset: Sendable {
         return MiniBatch(tokens: tokens, labels: indices.map { labels[$0] }, indices: indices, targets: targets(indices))
     }
 
+    /// Multi-label: per example, whether each of the `outputs` labels is in its set (N, C).
+    public var labelSetTruth: [[Bool]] {
+        labelSets.map { set in (0..<outputs).map { set.contains($0) } }
+    }
+
     /// The training targets of these examples.
     public func targets(_ indices: [Int]) -> TrainingTargets {
         switch task {

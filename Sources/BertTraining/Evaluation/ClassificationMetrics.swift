@@ -47,8 +47,8 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         case .singleLabel:
             self.init(logits: outputs, labels: data.labels, labelNames: labelNames)
         case .multiLabel:
-            let probabilities = outputs.map { $0.map { 1 / (1 + Foundation.exp(-Double($0))) } }
-            let truth = data.labelSets.map { set in (0..<labelNames.count).map { set.contains($0) } }
+            let probabilities = sigmoid(outputs)
+            let truth = data.labelSetTruth
             let m = MultiLabelMetrics(probabilities: probabilities, truth: truth, labelNames: labelNames, thresholds: thresholds)
             var bce = 0.0
             for (row, actual) in zip(outputs, truth) {
@@ -156,6 +156,11 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
 
     /// Loss improves downwards, every other metric upwards.
     public var higherIsBetter: Bool { self != .loss }
+}
+
+/// A sigmoid per output, in Double: a multi-label model's probabilities (N, C).
+func sigmoid(_ outputs: [[Float]]) -> [[Double]] {
+    outputs.map { $0.map { 1 / (1 + Foundation.exp(-Double($0))) } }
 }
 
 /// Softmax of one row of logits, in Double (max subtracted for stability).

@@ -51,13 +51,14 @@ public struct EvaluationCurves: Sendable, Codable, Equatable {
             let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] }! }
             calibrate(confidences: zip(probabilities, predictions).map { $0[$1] }, correct: zip(predictions, data.labels).map { $0 == $1 })
         case .multiLabel:
-            let probabilities = outputs.map { $0.map { 1 / (1 + Foundation.exp(-Double($0))) } }
+            let probabilities = sigmoid(outputs)
+            let truth = data.labelSetTruth
             for c in labelNames.indices {
-                add(labelNames[c], scores: probabilities.map { $0[c] }, positives: data.labelSets.map { $0.contains(c) })
+                add(labelNames[c], scores: probabilities.map { $0[c] }, positives: truth.map { $0[c] })
             }
             // Every (text, label) probability against whether the label is there.
             calibrate(confidences: probabilities.flatMap { $0 },
-                      correct: data.labelSets.flatMap { set in labelNames.indices.map { set.contains($0) } })
+                      correct: truth.flatMap { $0 })
         }
     }
 

@@ -22,7 +22,8 @@ public final class Explainer {
     /// The most steps one explanation may ask for.
     public static let maxSteps = 1024
 
-    var multiLabel: Bool { model.config.problemType == "multi_label_classification" }
+    /// A sigmoid per label (the config's scoring): by default every label at or above 0.5 is explained.
+    var multiLabel: Bool { model.config.scoring == .sigmoid }
 
     // MARK: integrated gradients
 

@@ -271,9 +271,7 @@ public final class FineTuneRun {
     /// metrics at those thresholds; the checkpoint's config.json keeps them.
     private func tuneThresholds(outputs: [[Float]], _ run: RunState) {
         let names = data.labelSet.names
-        let probabilities = outputs.map { $0.map { 1 / (1 + Foundation.exp(-Double($0))) } }
-        let truth = run.validation.labelSets.map { set in names.indices.map { set.contains($0) } }
-        let thresholds = MultiLabelMetrics.tunedThresholds(probabilities: probabilities, truth: truth,
+        let thresholds = MultiLabelMetrics.tunedThresholds(probabilities: sigmoid(outputs), truth: run.validation.labelSetTruth,
                                                            minimumSupport: Self.minimumThresholdSupport)
         run.report.tunedThresholds = Dictionary(uniqueKeysWithValues: zip(names, thresholds))
         run.report.finalMetricsAtTunedThresholds = ClassificationMetrics(outputs: outputs, data: run.validation, labelNames: names,
