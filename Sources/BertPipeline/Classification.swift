@@ -11,6 +11,9 @@ public struct Classification: Sendable, Equatable {
     public let selected: [String]?
     /// Regression: the predicted value (the model's one output).
     public let value: Float?
+    /// How many windows of the text the logits aggregate (1 unless the model reads long
+    /// documents in windows and the text was longer than one).
+    public var windows = 1
 
     /// The most probable label and its probability.
     public var label: String { scores[bestIndex].label }

@@ -36,7 +36,7 @@ public struct TrainingRequest: Sendable, Equatable {
         "lora_targets": .string, "merge_lora": .bool, "text_column": .string, "pair_column": .string,
         "label_column": .string, "skip_bad_rows": .bool, "validation_fraction": .number, "labels": .string,
         "task": .string, "label_separator": .string, "label_smoothing": .number, "pos_weight": .string,
-        "focal_alpha": .number, "huber_delta": .number,
+        "focal_alpha": .number, "huber_delta": .number, "window": .integer, "stride": .integer, "aggregate": .string,
     ]
 
     var json: JSON {

@@ -26,6 +26,10 @@ extension BertServer {
             ("parameters", .int(m.parameterCount)), ("hidden_size", .int(config.hiddenSize)),
             ("layers", .int(config.numLayers)), ("max_length", .int(m.textModel.maxSequenceLength)),
             ("loaded_at", .string(ISO8601DateFormatter().string(from: m.loadedAt))),
+            ("scoring", .string(config.scoring.rawValue)),
+            ("long_documents", config.longDocuments.map { d in
+                .object([("window", .int(d.window)), ("stride", .int(d.overlap)), ("aggregate", .string(d.aggregation.rawValue))])
+            } ?? .null),
         ])
     }
 

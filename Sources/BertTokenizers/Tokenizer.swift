@@ -8,8 +8,8 @@ import Foundation
 public final class Tokenizer: @unchecked Sendable {
     private let pipeline: TokenizerDefinition.Pipeline
     private let addedTokens: AddedTokenMatcher
-    private let postProcessor: PostProcessor
-    private let vocabulary: TokenStrings
+    let postProcessor: PostProcessor
+    let vocabulary: TokenStrings
     public let padTokenId: Int32
 
     /// Model vocabulary plus added tokens (the size an embedding matrix must have at least).
@@ -56,7 +56,7 @@ public final class Tokenizer: @unchecked Sendable {
         return postProcessor.apply(first, second, truncated: truncated, vocabulary: vocabulary)
     }
 
-    private func encodeSequence(_ text: String, into sink: inout TokenSink) {
+    func encodeSequence(_ text: String, into sink: inout TokenSink) {
         var text = text
         text.withUTF8 { buffer in
             guard let bytes = buffer.baseAddress, buffer.count > 0 else { return }

@@ -22,6 +22,7 @@ struct ClassifyCommand: ParsableCommand {
     @OptionGroup var local: LocalModelOptions
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var windows: WindowOptions
 
     @Option(help: "The daemon's model to use (default: its default model).")
     var model: String?
@@ -69,15 +70,32 @@ struct ClassifyCommand: ParsableCommand {
         } else {
             throw CommandFailure(description: "\(local.directory!) has no classification head; give --labels for zero-shot classification, or use `bertctl embed`")
         }
+        let policy = try windows.policy(model: textModel.longDocuments, maxSequenceLength: textModel.maxSequenceLength)
         for start in stride(from: 0, to: all.count, by: compute.batchSize) {
             let chunk = Array(all[start..<min(start + compute.batchSize, all.count)])
-            let inputs = try chunk.map { try textModel.prepare($0, truncate: !noTruncate) }
-            let results = try zeroShot.map { try textModel.classify(inputs, zeroShot: $0, workspace: workspace) }
-                ?? textModel.classify(inputs, workspace: workspace)
+            let results: [Classification]
+            if let policy {
+                let documents = try chunk.map { try textModel.prepareWindows($0, policy: policy) }
+                if let zeroShot {
+                    let vectors = try textModel.embed(documents: documents, aggregation: policy.aggregation, workspace: workspace)
+                    results = zip(documents, vectors).map { document, vector in
+                        var c = zeroShot.classify(embedding: vector)
+                        c.windows = document.count
+                        return c
+                    }
+                } else {
+                    results = try textModel.classify(documents: documents, aggregation: policy.aggregation, workspace: workspace)
+                }
+            } else {
+                let inputs = try chunk.map { try textModel.prepare($0, truncate: !noTruncate) }
+                results = try zeroShot.map { try textModel.classify(inputs, zeroShot: $0, workspace: workspace) }
+                    ?? textModel.classify(inputs, workspace: workspace)
+            }
             for (text, r) in zip(chunk, results) {
                 let shown = topK.map { r.top($0) } ?? r.scores  // label-id order unless --top-k
                 print(render(Row(label: r.label, score: r.score, scores: shown.map { ($0.label, $0.probability) },
-                                 logits: r.logits, truncated: r.truncatedTokens > 0), text: text))
+                                 logits: r.logits, truncated: r.truncatedTokens > 0, selected: r.selected, value: r.value,
+                                 windows: policy == nil ? nil : r.windows), text: text))
             }
         }
     }
@@ -92,7 +110,8 @@ struct ClassifyCommand: ParsableCommand {
                 let scores = (r["scores"] as? [String: Any] ?? [:]).map { ($0.key, Float(($0.value as? Double) ?? 0)) }
                     .sorted { $0.1 > $1.1 }
                 print(render(Row(label: r["label"] as? String ?? "?", score: Float(r["score"] as? Double ?? 0), scores: scores,
-                                 logits: (r["logits"] as? [Double] ?? []).map(Float.init), truncated: r["truncated"] as? Bool ?? false),
+                                 logits: (r["logits"] as? [Double] ?? []).map(Float.init), truncated: r["truncated"] as? Bool ?? false,
+                                 selected: r["labels"] as? [String], value: (r["value"] as? Double).map(Float.init), windows: r["windows"] as? Int),
                              text: text))
             }
         }
@@ -104,19 +123,32 @@ struct ClassifyCommand: ParsableCommand {
         let scores: [(String, Float)]
         let logits: [Float]
         let truncated: Bool
+        /// Multi-label: the labels at or above their thresholds; regression: the value.
+        var selected: [String]? = nil
+        var value: Float? = nil
+        /// Long documents: the windows the text was read in (nil: the model truncates).
+        var windows: Int? = nil
     }
 
     private func render(_ r: Row, text: String) -> String {
         if json {
-            return JSON.object([
+            var fields: [(String, JSON)] = [
                 ("label", .string(r.label)),
                 ("score", .float(r.score)),
                 ("scores", .object(r.scores.map { ($0.0, JSON.float($0.1)) })),
                 ("logits", .floats(r.logits)),
                 ("truncated", .bool(r.truncated)),
-            ]).text
+            ]
+            if let selected = r.selected { fields.append(("labels", .array(selected.map { .string($0) }))) }
+            if let value = r.value { fields.append(("value", .float(value))) }
+            if let windows = r.windows { fields.append(("windows", .int(windows))) }
+            return JSON.object(fields).text
         }
         let scores = r.scores.map { "\($0.0)=\(String(format: "%.4f", $0.1))" }.joined(separator: " ")
-        return "\(r.label)\t\(String(format: "%.4f", r.score))\t\(scores)\t\(text)"
+        // The first column is what the model says: the value, the selected labels, or the label.
+        let answer = r.value.map { String(format: "%.4f", $0) } ?? r.selected.map { $0.isEmpty ? "-" : $0.joined(separator: "|") }
+            ?? "\(r.label)\t\(String(format: "%.4f", r.score))"
+        let windows = r.windows.map { "\t\($0) window\($0 == 1 ? "" : "s")" } ?? ""
+        return "\(answer)\t\(scores)\(windows)\t\(text)"
     }
 }

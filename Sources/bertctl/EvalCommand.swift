@@ -25,6 +25,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Tokens per text, special tokens included.") var maxLength = 512
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @OptionGroup var columns: DataOptions
+    @OptionGroup var windows: WindowOptions
     @Flag(help: "Print the metrics as JSON.") var json = false
     @Option(help: "Also show the N most confident mistakes, with their words highlighted by attribution.") var errors = 0
     @Option(help: "Write the mistakes as a self-contained HTML page (with --errors).") var errorsHtml: String?
@@ -51,8 +52,18 @@ struct EvalCommand: ParsableCommand {
             let labelled = try Dataset.load(URL(fileURLWithPath: data), options: datasetOptions)
                 .labelled(with: try LabelSet(names: model.labels, minimum: 1), skipBadRows: columns.skipBadRows, task: task,
                           separator: columns.labelSeparator)
-            let tokenized = TokenizedDataset(labelled, tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxSequenceLength),
+            // Long documents: the model's windows (or --window's), else truncation at --max-length.
+            let tokenized: TokenizedDataset
+            if let policy = try windows.policy(model: model.config.longDocuments, maxSequenceLength: model.config.maxSequenceLength) {
+                tokenized = try TokenizedDataset(labelled, tokenizer: tokenizer, windows: policy, threads: ComputeThreads.current)
+                if !json {
+                    print(String(format: "windows of %d tokens (overlap %d, %@): %.2f per text", policy.window, policy.overlap,
+                                 policy.aggregation.rawValue, Double(tokenized.sequenceCount) / Double(max(tokenized.count, 1))))
+                }
+            } else {
+                tokenized = TokenizedDataset(labelled, tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxSequenceLength),
                                              threads: ComputeThreads.current)
+            }
             let (metrics, logits) = try Evaluation.run(tokenized, model: model)
             // A multi-label model with decision thresholds: its metrics at them as well as at 0.5.
             let configured = model.config.decisionThresholds

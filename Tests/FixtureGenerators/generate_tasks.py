@@ -30,6 +30,11 @@ and 2 padded after 7 and 4 tokens), one forward and one backward of the mean los
   label_smoothing         single-label, labels [0, 2, 1]; CrossEntropyLoss(label_smoothing=0.1) (mean)
   focal_sigmoid           multi_label's labels; torchvision.ops.sigmoid_focal_loss's formula,
                           alpha 0.25, gamma 2.0, mean over all 9 elements
+  windows_mean            long documents: the batch's 3 sequences are the windows of 2 documents
+  windows_max             (rows 0 and 1 → document 0, row 2 → document 1); each document's logits
+  windows_weighted        aggregate its windows' (mean; max per label; mean weighted by the windows'
+                          token counts 11 and 7), CrossEntropyLoss on the 2 documents with labels
+                          [2, 1]; output.document_logits holds the aggregates
 Each loss is also recomputed from its written-out formula (asserted equal in float64) and in
 float32 (printed, and recorded in tasks.json as float32_check). label_smoothing is also compared with
 plain cross-entropy (tasks.json contrast): on tiny-bert's near-uniform logits the two losses differ
@@ -214,6 +219,41 @@ CASES = [
                                "p_t = p y + (1 - p)(1 - y), alpha_t = alpha y + (1 - alpha)(1 - y)",
                     "reduction": "mean over all B x C = 9 elements", "source": "by hand on HF's logits"}),
 ]
+WINDOW_GROUPS = [[0, 1], [2]]
+WINDOW_LABELS = [2, 1]
+
+
+def aggregate(logits, mode, lengths):
+    """Documents' logits (D, C) from their windows' (S, C), as bertd's WindowAggregation."""
+    rows = []
+    for group in WINDOW_GROUPS:
+        w = logits[group]
+        if mode == "mean":
+            rows.append(w.mean(0))
+        elif mode == "max":
+            rows.append(w.max(0).values)
+        else:
+            t = torch.tensor([float(lengths[i]) for i in group], dtype=logits.dtype)
+            rows.append((w * (t / t.sum())[:, None]).sum(0))
+    return torch.stack(rows)
+
+
+def window_case(mode):
+    def loss(logits, y, lengths):
+        return plain_ce(aggregate(logits, mode, lengths), y)
+
+    def formula(logits, y, lengths):
+        return -F.log_softmax(aggregate(logits, mode, lengths), -1).gather(1, y[:, None]).mean()
+
+    return dict(name="windows_" + mode, problem_type="single_label_classification", num_labels=3, head="classifier3",
+                labels=WINDOW_LABELS, labels_dtype="I64", probs="softmax", loss=loss, formula_check=formula,
+                hf_loss=False, windows=mode,
+                loss_info={"name": "cross_entropy_on_windows", "torch": f"CrossEntropyLoss() on the {mode} of each document's windows",
+                           "params": {"groups": WINDOW_GROUPS, "aggregate": mode}, "formula": "see aggregate()",
+                           "reduction": "mean over D = 2 documents", "source": "by hand on HF's logits"})
+
+
+CASES += [window_case(m) for m in ("mean", "max", "weighted")]
 PROBS = {"sigmoid": sigmoid, "softmax": softmax, "identity": identity}
 
 
@@ -239,6 +279,9 @@ def run_case(d, batch, case, dtype):
         loss = out.loss
         mine = case["loss"](out.logits, labels)
         assert abs(loss.item() - mine.item()) <= (1e-15 if dtype == torch.float64 else 1e-6), (case["name"], loss, mine)
+    elif "windows" in case:
+        out = model(**batch)
+        loss = case["loss"](out.logits, labels, batch["attention_mask"].sum(1).tolist())
     else:
         out = model(**batch)
         loss = case["loss"](out.logits, labels)
@@ -255,7 +298,12 @@ def case_tensors(case, batch, model, labels, logits, loss, init):
     t = {"input." + k: v.contiguous() for k, v in batch.items()}
     t["input.labels"] = labels.contiguous()
     t["output.logits"] = logits.contiguous()
-    t["output.probs"] = PROBS[case["probs"]](logits).contiguous()
+    if "windows" in case:
+        lengths = batch["attention_mask"].sum(1).tolist()
+        t["output.document_logits"] = aggregate(logits, case["windows"], lengths).contiguous()
+        t["output.probs"] = PROBS[case["probs"]](t["output.document_logits"]).contiguous()
+    else:
+        t["output.probs"] = PROBS[case["probs"]](logits).contiguous()
     t["output.loss"] = loss.reshape(1).contiguous()
     if case["name"] == "multi_label_pos_weight":
         t["loss.pos_weight"] = torch.tensor(POS_WEIGHT, dtype=torch.float64)
@@ -318,7 +366,10 @@ def generate(fixtures, out):
         model, labels, logits, loss, init = run_case(d, batch, case, torch.float64)
         if case["head"] == "classifier3":
             assert torch.equal(logits, logits3), "every 3-label case has the same logits"
-        check = case["formula_check"](logits, labels).item()
+        if "windows" in case:
+            check = case["formula_check"](logits, labels, batch["attention_mask"].sum(1).tolist()).item()
+        else:
+            check = case["formula_check"](logits, labels).item()
         assert abs(check - loss.item()) < 1e-14, (case["name"], check, loss.item())
         t = case_tensors(case, batch, model, labels, logits, loss, init)
         save_file(t, os.path.join(od, case["name"] + ".safetensors"))

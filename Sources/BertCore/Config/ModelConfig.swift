@@ -32,6 +32,9 @@ public struct ModelConfig: Sendable, Equatable {
     /// with a tuned threshold) says yes: config.json's `decision_thresholds` ({label: p}); a label
     /// without one uses 0.5.
     public var decisionThresholds: [String: Float] = [:]
+    /// Texts longer than a window are read as overlapping windows whose logits are aggregated
+    /// (config.json's `long_documents`, which training with windows writes); nil: truncated.
+    public var longDocuments: LongDocumentPolicy?
     /// The standard deviation Hugging Face initialises new weights with (a fresh head).
     public var initializerRange: Float
     /// DistilBERT's sinusoidal_pos_embds: the position table is fixed (HF sets requires_grad
@@ -104,6 +107,7 @@ public struct ModelConfig: Sendable, Equatable {
         }
         labels = try Self.decodeLabels(json, source: source)
         decisionThresholds = try Self.decodeThresholds(json, labels: labels, source: source)
+        longDocuments = try LongDocumentPolicy.decode(json, maxSequenceLength: maxSequenceLength, source: source)
     }
 
     /// How scores come from the logits, as transformers' text-classification pipeline decides:

@@ -1,3 +1,4 @@
+import BertCore
 import BertProtocol
 import BertTokenizers
 import BertTraining
@@ -19,6 +20,13 @@ final class PendingRequest {
     let queuedLabels: [String]
     /// Zero-shot: label embeddings that were cached when the request arrived.
     let knownLabels: [String: [Float]]
+    /// Long documents: how many windows (slots) each text has, and how they aggregate; nil:
+    /// one slot per text.
+    let windows: (counts: [Int], aggregation: WindowAggregation)?
+    /// Slots that hold the texts' windows (the queued labels follow them).
+    let textSlots: Int
+    /// Long documents: each window's token count (the weighted mean's weights).
+    var windowTokens: [Int] = []
 
     /// explain: the request, each text's encoding (tokens and offsets for the words), and what
     /// the compute thread produced per text.
@@ -33,7 +41,7 @@ final class PendingRequest {
 
     init(id: JSON, op: Op, inference: Inference, origin: Origin, model: LoadedModel, startedAt: Double,
          tokenCounts: [Int], truncated: [Bool], zeroShotLabels: [String]?, queuedLabels: [String],
-         knownLabels: [String: [Float]]) {
+         knownLabels: [String: [Float]], windows: (counts: [Int], aggregation: WindowAggregation)? = nil, textSlots: Int? = nil) {
         self.id = id
         self.op = op
         self.inference = inference
@@ -45,7 +53,9 @@ final class PendingRequest {
         self.zeroShotLabels = zeroShotLabels
         self.queuedLabels = queuedLabels
         self.knownLabels = knownLabels
-        outputs = Array(repeating: nil, count: tokenCounts.count + queuedLabels.count)
+        self.windows = windows
+        self.textSlots = textSlots ?? tokenCounts.count
+        outputs = Array(repeating: nil, count: self.textSlots + queuedLabels.count)
         remaining = outputs.count
     }
 }

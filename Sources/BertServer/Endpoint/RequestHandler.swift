@@ -41,14 +41,28 @@ struct RequestHandler {
             throw ProtocolError(.internal, "prepare called for \(op.rawValue)")
         }
 
+        // A model that reads long documents (config.json's long_documents) gets every window of a
+        // long text as a work item of its own; the reply aggregates them per text.
+        let policy = textModel.longDocuments
         var encodings: [(ids: [Int32], types: [Int32], truncated: Bool)] = []
+        var windowCounts: [Int] = []
         for (i, text) in request.texts.enumerated() {
             do {
-                let input = try textModel.prepare(text, pair: request.pairs?[i], truncate: request.truncate)
-                encodings.append((input.encoding.ids, input.encoding.typeIds, input.truncatedTokens > 0))
+                let windows = try textModel.prepareWindows(text, pair: request.pairs?[i], truncate: request.truncate, policy: policy)
+                encodings += windows.map { ($0.encoding.ids, $0.encoding.typeIds, $0.truncatedTokens > 0) }
+                windowCounts.append(windows.count)
             } catch let error as BertError {
                 throw ProtocolError(.tooLarge, "text \(i): \(error.message)")
             }
+        }
+        let textSlots = encodings.count
+        var tokenCounts: [Int] = [], truncated: [Bool] = []
+        var slot = 0
+        for count in windowCounts {
+            let windows = encodings[slot..<(slot + count)]
+            tokenCounts.append(windows.reduce(0) { $0 + $1.ids.count })
+            truncated.append(windows.contains { $0.truncated })
+            slot += count
         }
         // Cached label embeddings are copied into the request now, so that evictions by later
         // requests cannot take them away; the others are computed with the texts.
@@ -63,9 +77,10 @@ struct RequestHandler {
         }
         let deadline = request.deadlineMs.map { now + Double($0) / 1000 }
         let pending = PendingRequest(id: id, op: op, inference: request, origin: origin, model: model,
-                                     startedAt: now, tokenCounts: encodings.prefix(request.texts.count).map { $0.ids.count },
-                                     truncated: encodings.prefix(request.texts.count).map(\.truncated),
-                                     zeroShotLabels: zeroShot, queuedLabels: missingLabels, knownLabels: knownLabels)
+                                     startedAt: now, tokenCounts: tokenCounts, truncated: truncated,
+                                     zeroShotLabels: zeroShot, queuedLabels: missingLabels, knownLabels: knownLabels,
+                                     windows: policy.map { (windowCounts, $0.aggregation) }, textSlots: textSlots)
+        pending.windowTokens = encodings.prefix(textSlots).map(\.ids.count)
         let items = encodings.enumerated().map { slot, e in
             WorkItem(model: model, kind: kind, ids: e.ids, typeIds: e.types, deadline: deadline, enqueuedAt: now,
                      owner: pending, slot: slot)
@@ -95,27 +110,36 @@ struct RequestHandler {
         if let failure = p.failure { throw failure }
         let n = p.inference.texts.count
         let outputs = p.outputs.map { $0 ?? [] }
+        // One row per text: its windows' outputs aggregated (embeddings normalised again).
+        var textOutputs = Array(outputs.prefix(p.textSlots))
+        if let (counts, aggregation) = p.windows {
+            let groups = WindowGroups(counts: counts, tokens: p.windowTokens)
+            textOutputs = p.op == .embed || p.zeroShotLabels != nil
+                ? aggregateWindowEmbeddings(textOutputs, groups: groups, aggregation: aggregation)
+                : aggregateWindows(textOutputs, groups: groups, aggregation: aggregation)
+        }
+        let windowFields: (Int) -> [(String, JSON)] = { i in p.windows.map { [("windows", .int($0.counts[i]))] } ?? [] }
         let modelFields: [(String, JSON)] = [("model", .string(p.model.name)), ("version", .int(p.model.version))]
         switch p.op {
         case .embed:
             return .object(modelFields + [
                 ("dimension", .int(outputs.first?.count ?? 0)),
-                ("embeddings", .array(outputs.prefix(n).map { JSON.floats($0) })),
+                ("embeddings", .array(textOutputs.map { JSON.floats($0) })),
                 ("tokens", .array(p.tokenCounts.map { .int($0) })),
                 ("truncated", .array(p.truncated.map { .bool($0) })),
-            ])
+            ] + (p.windows.map { [("windows", .array($0.counts.map { .int($0) }))] } ?? []))
         case .classify:
             let results: [Classification]
             if let labels = p.zeroShotLabels {
                 var vectors = p.knownLabels
-                for (label, vector) in zip(p.queuedLabels, outputs[n...]) {
+                for (label, vector) in zip(p.queuedLabels, outputs[p.textSlots...]) {
                     vectors[label] = vector
                     p.model.labelEmbeddings.insert(label, vector)
                 }
                 let table = ZeroShotLabels(labels: labels, embeddings: labels.map { vectors[$0] ?? [] })
-                results = outputs.prefix(n).map { table.classify(embedding: $0) }
+                results = textOutputs.map { table.classify(embedding: $0) }
             } else {
-                results = outputs.prefix(n).map { Classification(logits: $0, model: p.model.textModel.model, truncatedTokens: 0) }
+                results = textOutputs.map { Classification(logits: $0, model: p.model.textModel.model, truncatedTokens: 0) }
             }
             let rendered = results.enumerated().map { i, r -> JSON in
                 let shown = p.inference.topK.map { r.top($0) } ?? r.scores
@@ -126,7 +150,7 @@ struct RequestHandler {
                 ]
                 if let selected = r.selected { fields.append(("labels", .array(selected.map { .string($0) }))) }
                 if let value = r.value { fields.append(("value", .float(value))) }
-                return .object(fields)
+                return .object(fields + windowFields(i))
             }
             return .object(modelFields + [("results", .array(rendered))])
         case .explain:

@@ -6,7 +6,7 @@ import Foundation
 /// (dropout rates, vocab, position type, …) survives.
 enum HuggingFaceConfig {
     static func classification(source: URL, family: ModelFamily, labels: [String], task: Task = .singleLabel,
-                               thresholds: [String: Double]? = nil) throws -> Data {
+                               thresholds: [String: Double]? = nil, longDocuments: LongDocumentPolicy? = nil) throws -> Data {
         guard let data = FileManager.default.contents(atPath: source.path),
               let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TrainingDataError(.invalidCheckpoint, "\(source.path) is missing or is not a JSON object")
@@ -20,6 +20,8 @@ enum HuggingFaceConfig {
         // value), whatever the base said.
         config["problem_type"] = task.rawValue
         config["decision_thresholds"] = thresholds.map { $0 as Any } ?? nil
+        // Trained on windows → served on windows; trained on truncated texts → truncated.
+        config[LongDocumentPolicy.configKey] = longDocuments.map { $0.json as Any } ?? nil
         return try prettyJSON(config)
     }
 }

@@ -20,6 +20,8 @@ public struct ModelCheckpoint {
     public var report: TrainingReport?
     public var resume: ResumeState?
     public var adapter: PEFTAdapter?
+    /// How the model was trained to read long documents (config.json's `long_documents`).
+    public var longDocuments: LongDocumentPolicy?
 
     /// The tokenizer files transformers' AutoTokenizer reads, for WordPiece and BPE models.
     public static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -45,7 +47,8 @@ public struct ModelCheckpoint {
         try AtomicDirectory.write(directory) { dir in
             try AtomicDirectory.writeFile(try HuggingFaceConfig.classification(
                 source: sourceDirectory.appendingPathComponent("config.json"), family: model.family, labels: labels,
-                task: report?.task ?? .singleLabel, thresholds: report?.tunedThresholds),
+                task: report?.task ?? .singleLabel, thresholds: report?.tunedThresholds,
+                longDocuments: longDocuments),
                 to: dir.appendingPathComponent("config.json"))
             try writeWeights(to: dir.appendingPathComponent("model.safetensors"))
             betweenFiles()

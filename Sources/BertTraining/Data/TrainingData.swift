@@ -85,11 +85,14 @@ public struct DataStatistics: Sendable, Codable, Equatable {
     public var meanTokens: Double?
     public var maxTokens: Int?
     public var truncatedSequences: Int?
+    /// Long documents: the mean number of windows per training example.
+    public var meanWindows: Double?
 
     enum CodingKeys: String, CodingKey {
         case trainExamples = "train_examples", validationExamples = "validation_examples"
         case trainClassCounts = "train_class_counts", validationClassCounts = "validation_class_counts"
         case skippedRows = "skipped_rows", validationWasSplit = "validation_was_split"
         case meanTokens = "mean_tokens", maxTokens = "max_tokens", truncatedSequences = "truncated_sequences"
+        case meanWindows = "mean_windows"
     }
 }

@@ -2,7 +2,8 @@ import BertCore
 
 /// Runs a classifier over a tokenized dataset in inference mode and scores it.
 public enum Evaluation {
-    /// `logitsOf` gives the logits (B, C) of one batch: `model.classify` for a plain model, or a
+    /// `logitsOf` gives the logits (B, C) of one batch's sequences (windows of long documents are
+    /// aggregated here): `model.classify` for a plain model, or a
     /// trainer's inference forward for one with adapters. Batches keep file order.
     public static func run(_ data: TokenizedDataset, labelNames: [String], batchSize: Int = 64, thresholds: [Double]? = nil,
                            logitsOf: (TokenBatch) throws -> [[Float]]) throws -> (metrics: ClassificationMetrics, logits: [[Float]]) {
@@ -11,7 +12,10 @@ public enum Evaluation {
         logits.reserveCapacity(data.count)
         for start in stride(from: 0, to: data.count, by: batchSize) {
             let batch = data.batch(Array(start..<min(start + batchSize, data.count)))
-            let rows = try logitsOf(batch.tokens)
+            var rows = try logitsOf(batch.tokens)
+            if let windows = batch.windows, rows.count == windows.windows {
+                rows = aggregateWindows(rows, groups: windows, aggregation: batch.aggregation)
+            }
             guard rows.count == batch.labels.count, rows.allSatisfy({ $0.count == labelNames.count }) else {
                 throw TrainingDataError(.invalidOption, "the model gives \(rows.first?.count ?? 0) scores per text but the data has \(labelNames.count) labels")
             }

@@ -28,6 +28,9 @@ public struct FineTuneOptions: Sendable {
     public var loss: LossFunction = .crossEntropy
     public var seed: UInt64 = 42
     public var maxLength = 128
+    /// Long documents: train (and evaluate) on overlapping windows of every text, the loss on
+    /// each document's aggregated logits (nil: texts are truncated to `maxLength`).
+    public var windows: LongDocumentPolicy?
     /// Evaluate every N optimizer steps as well as at every epoch's end (nil: epochs only).
     public var evalEverySteps: Int?
     /// The metric that picks the checkpoint kept, and early stopping's patience (nil: never stop).
@@ -86,6 +89,7 @@ public struct FineTuneOptions: Sendable {
             "dropout": .number(Double(dropout.hidden)), "loss": .string("\(loss)"), "seed": .number(Double(seed)),
             "max_length": .number(Double(maxLength)), "selection_metric": .string(selectionMetric.rawValue),
             "patience": patience.map { .number(Double($0)) } ?? .string("none"),
+            "windows": windows.map { .string("\($0.window) tokens, overlap \($0.overlap), \($0.aggregation.rawValue)") } ?? .string("none"),
         ]
     }
 }

@@ -38,6 +38,8 @@ public final class FineTuneRun {
     private let progress: (Progress) -> Void
     private let stopRequested: () -> Bool
     private let betweenSteps: () -> Void
+    /// `options.windows` for this model (the model's maximum filled in), once prepared.
+    private var resolvedWindows: LongDocumentPolicy?
 
     public static let lastCheckpointName = "last-checkpoint"
 
@@ -68,7 +70,7 @@ public final class FineTuneRun {
         let run = try prepare(from: resuming ? last : modelDirectory)
         if resuming { try restore(run, from: last) }
         // Head-only: the frozen encoder's outputs never change, so compute them once.
-        if options.method == .headOnly, data.train.task == .singleLabel {
+        if options.method == .headOnly, data.train.task == .singleLabel, options.windows == nil {
             run.headFeatures = try Self.firstTokenFeatures(run.train, model: run.trainer.model)
         }
 
@@ -130,11 +132,23 @@ public final class FineTuneRun {
 
         let tokenizeStart = monotonicSeconds()
         let threads = ComputeThreads.current
-        let train = TokenizedDataset(data.train, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
-        betweenSteps()
-        let validation = TokenizedDataset(data.validation, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        let train: TokenizedDataset, validation: TokenizedDataset
+        if let windows = options.windows?.resolved(maxSequenceLength: model.config.maxSequenceLength) {
+            do { try windows.validate(maxSequenceLength: model.config.maxSequenceLength) } catch let e as BertError {
+                throw TrainingDataError(.invalidOption, e.message)
+            }
+            resolvedWindows = windows
+            train = try TokenizedDataset(data.train, tokenizer: tokenizer, windows: windows, threads: threads)
+            betweenSteps()
+            validation = try TokenizedDataset(data.validation, tokenizer: tokenizer, windows: windows, threads: threads)
+        } else {
+            train = TokenizedDataset(data.train, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+            betweenSteps()
+            validation = TokenizedDataset(data.validation, tokenizer: tokenizer, maxLength: maxLength, threads: threads)
+        }
         betweenSteps()
         report.timings.tokenization = monotonicSeconds() - tokenizeStart
+        if report.data != nil { train.record(into: &report.data!) }
 
         var trainingOptions = options.trainingOptions
         trainingOptions.loss = try options.loss(for: data.train.task)
@@ -237,7 +251,8 @@ public final class FineTuneRun {
         if let features = run.headFeatures, options.gradientAccumulation == 1 {
             out = try run.trainer.headForwardBackward(features: indices.map { features[$0] }, labels: batch.labels)
         } else {
-            out = try run.trainer.forwardBackward(batch.tokens, targets: batch.targets, zeroingGradients: accumulateIndex == 0,
+            out = try run.trainer.forwardBackward(batch.tokens, targets: batch.targets, windows: batch.windows,
+                                                  aggregation: batch.aggregation, zeroingGradients: accumulateIndex == 0,
                                                   lossScale: 1 / Float(groupSize))
         }
         run.examplesDone += batch.labels.count
@@ -285,6 +300,7 @@ public final class FineTuneRun {
     private func writeModel(trainer: Trainer, report: TrainingReport, to directory: URL) throws {
         var checkpoint = try ModelCheckpoint(model: trainer.model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
         checkpoint.report = report
+        checkpoint.longDocuments = resolvedWindows
         if let adapters = trainer.lora {
             checkpoint.adapter = PEFTAdapter(lora: adapters, model: trainer.model, baseModelNameOrPath: modelDirectory.path)
         }
@@ -313,7 +329,9 @@ public final class FineTuneRun {
         let adapters = try LoRAAdapters(model: model, config: config, seed: options.seed)
         try PEFTAdapter.read(from: kept, into: adapters, model: model)
         try adapters.merge(into: model)
-        try ModelCheckpoint(model: model, labels: data.labelSet.names, sourceDirectory: modelDirectory).write(to: directory)
+        var checkpoint = try ModelCheckpoint(model: model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
+        checkpoint.longDocuments = resolvedWindows
+        try checkpoint.write(to: directory)
     }
 
     /// `epoch`: epochs completed; `stepInEpoch`: batches of the next one already taken.
@@ -321,6 +339,7 @@ public final class FineTuneRun {
                                   epochLossSum: Double?, stopping: EarlyStopping, to directory: URL) throws {
         var checkpoint = try ModelCheckpoint(model: trainer.model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
         checkpoint.report = report
+        checkpoint.longDocuments = resolvedWindows
         checkpoint.resume = ResumeState(
             trainer: TrainerState(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: optimizer.stepCount, seed: options.seed,
                                   dropoutPass: trainer.dropoutPass, earlyStopping: stopping, bestMetric: stopping.best,

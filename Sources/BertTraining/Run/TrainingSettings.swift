@@ -164,6 +164,7 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         o.loss = try loss(classCounts: classCounts, examples: examples)
         o.seed = try seed()
         o.maxLength = try integer("max_length", 128, min: 2)
+        o.windows = try windows()
         o.evalEverySteps = values["eval_steps"] == nil ? nil : try integer("eval_steps", 1, min: 1)
         o.checkpointEverySteps = values["checkpoint_every"] == nil ? nil : try integer("checkpoint_every", 1, min: 1)
         o.selectionMetric = try choice("metric", Metric.loss)
@@ -173,6 +174,19 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
 }
 
 extension TrainingSettings {
+    /// Long documents: any of `window` (tokens; 0 = the model's maximum), `stride` (the overlap;
+    /// default a quarter of the window) or `aggregate` turns windows on.
+    func windows() throws -> LongDocumentPolicy? {
+        guard values["window"] != nil || values["stride"] != nil || values["aggregate"] != nil else { return nil }
+        let window = try integer("window", 0, min: 0)
+        if window > 0, window < 8 { throw Invalid(description: "\"window\" must be 0 (the model's maximum) or at least 8 tokens") }
+        let overlap = values["stride"] == nil ? LongDocumentPolicy.quarterOverlap : try integer("stride", 0, min: 0)
+        if window > 0, overlap != LongDocumentPolicy.quarterOverlap, overlap >= window - 4 {
+            throw Invalid(description: "\"stride\" (the overlap of consecutive windows) must be below the window minus its special tokens (got \(overlap) for a window of \(window))")
+        }
+        return LongDocumentPolicy(window: window, overlap: overlap, aggregation: try choice("aggregate", WindowAggregation.mean))
+    }
+
     /// The loss for the task: `loss` with its parameters.
     func loss(classCounts: [Int], examples: Int?) throws -> LossFunction {
         let task = try self.task()

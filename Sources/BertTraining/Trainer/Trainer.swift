@@ -89,9 +89,12 @@ public final class Trainer {
 
     /// `forwardBackward` towards any kind of targets: classes, label sets or values.
     @discardableResult
-    public func forwardBackward(_ batch: TokenBatch, targets: TrainingTargets, zeroingGradients: Bool = true,
+    /// With `windows`, the batch's sequences are the windows of documents and the targets are the
+    /// documents': the loss is on the aggregated logits, and its gradient flows to every window.
+    public func forwardBackward(_ batch: TokenBatch, targets: TrainingTargets, windows: WindowGroups? = nil,
+                                aggregation: WindowAggregation = .mean, zeroingGradients: Bool = true,
                                 lossScale: Float = 1) throws -> TrainingOutput {
-        let output = try forwardLoss(batch, targets: targets)
+        let output = try forwardLoss(batch, targets: targets, windows: windows.map { ($0, aggregation) })
         if zeroingGradients { zeroGradients() }
         if lossScale != 1 {
             for i in 0..<(batch.count * numLabels) { cache.gradLogits.pointer[i] *= lossScale }
@@ -110,14 +113,20 @@ public final class Trainer {
         try forwardLoss(batch, targets: .classes(labels))
     }
 
-    public func loss(_ batch: TokenBatch, targets: TrainingTargets) throws -> TrainingOutput {
-        try forwardLoss(batch, targets: targets)
+    public func loss(_ batch: TokenBatch, targets: TrainingTargets, windows: WindowGroups? = nil,
+                     aggregation: WindowAggregation = .mean) throws -> TrainingOutput {
+        try forwardLoss(batch, targets: targets, windows: windows.map { ($0, aggregation) })
     }
 
-    private func forwardLoss(_ batch: TokenBatch, targets: TrainingTargets) throws -> TrainingOutput {
+    private func forwardLoss(_ batch: TokenBatch, targets: TrainingTargets,
+                             windows: (groups: WindowGroups, aggregation: WindowAggregation)? = nil) throws -> TrainingOutput {
         try model.validate(batch)
-        guard targets.count(classes: numLabels) == batch.count else {
-            throw BertError(.invalidInput, "\(targets.count(classes: numLabels)) targets for \(batch.count) sequences")
+        let rows = windows?.groups.documents ?? batch.count
+        guard targets.count(classes: numLabels) == rows else {
+            throw BertError(.invalidInput, "\(targets.count(classes: numLabels)) targets for \(rows) \(windows == nil ? "sequences" : "documents")")
+        }
+        if let windows, windows.groups.windows != batch.count || windows.groups.counts.contains(where: { $0 < 1 }) {
+            throw BertError(.invalidInput, "window groups of \(windows.groups.windows) sequences for a batch of \(batch.count), or a document without windows")
         }
         try options.loss.validate(targets: targets, classes: numLabels)
         let c = model.config
@@ -131,9 +140,21 @@ public final class Trainer {
         embeddingsForward(batch, pass: pass)
         for l in 0..<c.numLayers { layerForward(l, batch: batch, pass: pass) }
         headForward(batch, pass: pass)
-        let loss = options.loss.evaluate(logits: cache.logits.pointer, targets: targets, classes: numLabels,
-                                         probs: cache.probs.pointer, dLogits: cache.gradLogits.pointer)
-        let logits = (0..<batch.count).map { Array(UnsafeBufferPointer(start: cache.logits.pointer + $0 * numLabels, count: numLabels)) }
+        guard let windows else {
+            let loss = options.loss.evaluate(logits: cache.logits.pointer, targets: targets, classes: numLabels,
+                                             probs: cache.probs.pointer, dLogits: cache.gradLogits.pointer)
+            let logits = (0..<batch.count).map { Array(UnsafeBufferPointer(start: cache.logits.pointer + $0 * numLabels, count: numLabels)) }
+            return TrainingOutput(loss: loss, logits: logits)
+        }
+        // Windows (S, C) → documents (D, C) → loss; ∂loss/∂documents back to every window.
+        let k = numLabels
+        var documents = [Float](repeating: 0, count: rows * k), dDocuments = documents
+        windowAggregationForward(out: &documents, rows: cache.logits.pointer, groups: windows.groups, classes: k,
+                                 aggregation: windows.aggregation)
+        let loss = options.loss.evaluate(logits: documents, targets: targets, classes: k, probs: cache.probs.pointer, dLogits: &dDocuments)
+        windowAggregationBackward(dRows: cache.gradLogits.pointer, dOut: dDocuments, rows: cache.logits.pointer,
+                                  groups: windows.groups, classes: k, aggregation: windows.aggregation)
+        let logits: [[Float]] = (0..<rows).map { d in Array(documents[(d * k)..<((d + 1) * k)]) }
         return TrainingOutput(loss: loss, logits: logits)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertCore
 import BertTraining
 import Foundation
 
@@ -15,6 +16,9 @@ extension TaskChoice: ExpressibleByArgument {}
 
 /// `--metric`: its raw values (loss, accuracy, macro_f1, …) are the spellings.
 extension Metric: ExpressibleByArgument {}
+
+/// `--aggregate mean|max|weighted`: how a long text's windows combine (BertCore's spellings).
+extension WindowAggregation: ExpressibleByArgument {}
 
 /// `--lora-targets query,value`: projections by their snake_case (attention_output) or case
 /// name (attentionOutput), comma-separated.

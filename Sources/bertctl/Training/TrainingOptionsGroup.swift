@@ -31,6 +31,9 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "With --loss focal: gamma.") var focalGamma: Float = 2
     @Option(help: "Random seed (data order, dropout, new head).") var seed: UInt64 = 42
     @Option(help: "Tokens per text, special tokens included.") var maxLength = 128
+    @Option(help: "Long documents: train and evaluate on overlapping windows of this many tokens (0: the model's maximum), the loss on each text's aggregated logits; the checkpoint then serves long texts the same way.") var window: Int?
+    @Option(help: "With windows: tokens consecutive windows share (default: a quarter of the window).") var stride: Int?
+    @Option(help: "With windows: how a text's logits come from its windows' (implies windows).") var aggregate: WindowAggregation?
     @Option(help: "Also evaluate every N optimizer steps.") var evalSteps: Int?
     @Option(help: "Also write last-checkpoint/ every N optimizer steps (default: at the end of each epoch).") var checkpointEvery: Int?
     @Option(help: "The metric that picks the kept checkpoint (and that --patience watches).") var metric = Metric.loss
@@ -54,6 +57,9 @@ struct TrainingOptionsGroup: ParsableArguments {
         if let evalSteps { v["eval_steps"] = .integer(evalSteps) }
         if let checkpointEvery { v["checkpoint_every"] = .integer(checkpointEvery) }
         if let patience { v["patience"] = .integer(patience) }
+        if let window { v["window"] = .integer(window) }
+        if let stride { v["stride"] = .integer(stride) }
+        if let aggregate { v["aggregate"] = .string(aggregate.rawValue) }
         return TrainingSettings(v)
     }
 
