@@ -132,3 +132,32 @@ def test_admin_listener_trains_and_draws_the_live_curve(console):
     assert len(confusion) == 9 and sum(confusion) > 0
     b.screenshot(os.path.join(ARTIFACTS, "training.png"))
     assert b.console == []
+
+
+def test_a_multi_label_job_shows_its_own_metrics(console):
+    """A job on multi-label data (started through the admin API, as a script would) appears on
+    the open page with the multi-label scores — micro F1, Hamming loss — not an accuracy line
+    that means something else there."""
+    import json
+    import urllib.request
+    b = console["browser"]
+    b.navigate(console["admin"] + "/")
+    b.wait_for("!document.querySelector('#train-form').hidden && state.streaming", what="the event stream")
+    train = os.path.join(os.path.dirname(console["train"]), "multi.tsv")
+    with open(train, "w") as f:
+        f.write("text\tlabel\n")
+        for i in range(24):
+            f.write(f"sample number {i} with words\t{'|'.join(LABELS[j] for j in range(3) if (i >> j) & 1)}\n")
+    body = json.dumps({"name": "console-multi", "model": "tiny", "train": train,
+                       "options": {"task": "multi-label", "epochs": 2, "batch_size": 4}}).encode()
+    request = urllib.request.Request(console["admin"] + "/v1/train", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        job = json.load(response)["job"]["id"]
+    b.wait_for(f"document.querySelector('.job[data-job=\"{job}\"] .state') && document.querySelector('.job[data-job=\"{job}\"] .state').textContent === 'finished'",
+               timeout_s=120, what="the multi-label job to finish")
+    line = b.wait_for(f"(document.querySelector('.job[data-job=\"{job}\"] .final') || {{}}).textContent", what="the final metrics")
+    assert line.startswith("micro F1 ") and "Hamming loss" in line and "accuracy" in line, line
+    assert b.evaluate(f"document.querySelector('.job[data-job=\"{job}\"] canvas.curve').dataset.points") != "0"
+    b.screenshot(os.path.join(ARTIFACTS, "training-multi-label.png"))
+    assert b.console == []

@@ -68,7 +68,15 @@ extension BertServer {
     private func metricsJSON(_ m: TrainingJob.Metrics) -> JSON {
         var fields: [(String, JSON)] = [("loss", .number(m.loss)), ("accuracy", .number(m.accuracy)), ("macro_f1", .number(m.macroF1)),
                                         ("roc_auc", m.rocAUC.map { .number($0) } ?? .null)]
-        if let labels = m.labels, let confusion = m.confusion {
+        if let t = m.multiLabel {
+            fields.append(("multi_label", .object([("micro_f1", .number(t.microF1)), ("hamming_loss", .number(t.hammingLoss)),
+                                                   ("label_ranking_average_precision", .number(t.labelRankingAveragePrecision))])))
+        }
+        if let r = m.regression {
+            fields.append(("regression", .object([("mse", .number(r.mse)), ("mae", .number(r.mae)),
+                                                  ("pearson", .number(r.pearson)), ("spearman", .number(r.spearman))])))
+        }
+        if let labels = m.labels, let confusion = m.confusion, !confusion.isEmpty {
             fields += [("labels", .array(labels.map { .string($0) })),
                        ("confusion", .array(confusion.map { .array($0.map { .int($0) }) }))]
         }

@@ -5,7 +5,9 @@ enum ConsoleScript {
     static let js = #"""
     "use strict";
     const $ = (selector) => document.querySelector(selector);
-    const state = { models: [], admin: false, jobs: new Map(), streaming: false };
+    // early: events of a job the page does not know yet (they can overtake the reply that
+    // created the job), replayed when it arrives.
+    const state = { models: [], admin: false, jobs: new Map(), streaming: false, early: new Map() };
 
     function token() { return sessionStorage.getItem("bertd-token") || ""; }
     function headers(json) {
@@ -106,7 +108,8 @@ enum ConsoleScript {
           : [element("span", { class: "label", text: r.label }), " ", element("span", { class: "score", text: `${(r.score * 100).toFixed(1)}%` })];
       const body = element("div", { class: "body" },
         element("p", { class: "text", text }),
-        element("p", {}, ...headline, " ", element("span", { class: "time", text: `· ${ms.toFixed(0)} ms` })),
+        element("p", {}, ...headline, " ", element("span", { class: "time", text: `· ${ms.toFixed(0)} ms` }),
+          ...(r.windows > 1 ? [" ", element("span", { class: "windows", text: `· read in ${r.windows} windows` })] : [])),
         ...(r.value !== undefined ? [] : bars));
       const result = element("article", { class: "result", "data-label": r.label }, body);
       labelImage(model.name, r.label).then((img) => { if (img) result.append(img); });
@@ -226,7 +229,25 @@ enum ConsoleScript {
         state.jobs.set(job.id, entry);
       }
       entry.job = Object.assign(entry.job || {}, job);
+      const early = state.early.get(job.id);
+      state.early.delete(job.id);
+      for (const [topic, e] of early || []) onEvent(topic, e);
       render(entry);
+    }
+
+    // One line per task: what a person checks first.
+    function metricsLine(m) {
+      const f = (v) => (v == null ? "–" : v.toFixed(4));
+      if (m.regression) return `MSE ${f(m.regression.mse)} · MAE ${f(m.regression.mae)} · Pearson ${f(m.regression.pearson)} · Spearman ${f(m.regression.spearman)}`;
+      if (m.multi_label) return `micro F1 ${f(m.multi_label.micro_f1)} · macro F1 ${f(m.macro_f1)} · subset accuracy ${f(m.accuracy)} · Hamming loss ${f(m.multi_label.hamming_loss)}${m.roc_auc == null ? "" : " · ROC-AUC " + f(m.roc_auc)}`;
+      return `accuracy ${f(m.accuracy)} · macro F1 ${f(m.macro_f1)} · loss ${f(m.loss)}${m.roc_auc == null ? "" : " · ROC-AUC " + f(m.roc_auc)}`;
+    }
+
+    // The validation score the curve plots: accuracy, micro F1 (multi-label) or Pearson's r.
+    function curveScore(m) {
+      if (m.regression) return { name: "Pearson r", value: m.regression.pearson };
+      if (m.multi_label) return { name: "micro F1", value: m.multi_label.micro_f1 };
+      return { name: "accuracy", value: m.accuracy };
     }
 
     function render(entry) {
@@ -235,7 +256,7 @@ enum ConsoleScript {
       entry.box.querySelector(".progress").textContent = p ? `epoch ${p.epoch}/${p.epochs}, step ${p.step}/${p.total_steps}, loss ${p.loss.toFixed(4)}` : "";
       if (job.metrics) {
         const m = job.metrics;
-        const rows = [element("p", { class: "final", text: `accuracy ${m.accuracy.toFixed(4)} · macro F1 ${m.macro_f1.toFixed(4)} · loss ${m.loss.toFixed(4)}${m.roc_auc == null ? "" : " · ROC-AUC " + m.roc_auc.toFixed(4)}` })];
+        const rows = [element("p", { class: "final", text: metricsLine(m) })];
         if (m.confusion && m.confusion.length && m.labels) {
           rows.push(element("table", { class: "confusion", "aria-label": "confusion matrix: rows true, columns predicted" },
             element("tr", {}, element("th", { text: "true \\ predicted" }), ...m.labels.map((l) => element("th", { scope: "col", text: l }))),
@@ -254,7 +275,7 @@ enum ConsoleScript {
       g.strokeStyle = "#ccc"; g.strokeRect(0.5, 0.5, w - 1, h - 1);
       g.fillStyle = "#444"; g.font = "12px system-ui, sans-serif";
       g.fillText("training loss", pad, 14);
-      g.fillStyle = "#a50e0e"; g.fillText("■ validation accuracy (0–1)", w - 190, 14);
+      g.fillStyle = "#a50e0e"; g.fillText(`■ validation ${entry.scoreName || "accuracy"} (0–1)`, w - 190, 14);
       if (points.length === 0) return;
       const losses = points.map((q) => q.loss);
       let low = Math.min(...losses), high = Math.max(...losses);
@@ -268,7 +289,7 @@ enum ConsoleScript {
       points.forEach((q, i) => (i ? g.lineTo(x(q.step), y(q.loss, low, high)) : g.moveTo(x(q.step), y(q.loss, low, high))));
       g.stroke();
       g.fillStyle = "#a50e0e";
-      for (const e of evals) g.fillRect(x(e.step) - 3, y(e.accuracy, 0, 1) - 3, 6, 6);
+      for (const e of evals) g.fillRect(x(e.step) - 3, y(Math.max(0, Math.min(1, e.accuracy)), 0, 1) - 3, 6, 6);
     }
 
     async function followEvents() {
@@ -296,13 +317,21 @@ enum ConsoleScript {
 
     function onEvent(topic, e) {
       const entry = state.jobs.get(e.job);
-      if (!entry) { api("GET", `/v1/jobs/${encodeURIComponent(e.job)}`).then((r) => upsertJob(r.job)).catch(() => {}); return; }
+      if (!entry) {
+        const early = state.early.get(e.job);
+        if (early) return void early.push([topic, e]);
+        state.early.set(e.job, [[topic, e]]);
+        api("GET", `/v1/jobs/${encodeURIComponent(e.job)}`).then((r) => upsertJob(r.job)).catch(() => {});
+        return;
+      }
       if (topic === "job.step") {
         entry.points.push({ step: e.step, loss: e.loss });
         entry.job.state = "running";
         entry.job.progress = e;
       } else if (topic === "job.eval") {
-        entry.evals.push({ step: entry.points.length ? entry.points[entry.points.length - 1].step : 0, accuracy: e.metrics.accuracy });
+        const score = curveScore(e.metrics);
+        entry.scoreName = score.name;
+        entry.evals.push({ step: entry.points.length ? entry.points[entry.points.length - 1].step : 0, accuracy: score.value });
         entry.job.metrics = e.metrics;
       } else {
         api("GET", `/v1/jobs/${encodeURIComponent(e.job)}`).then((r) => upsertJob(r.job)).catch(() => {});

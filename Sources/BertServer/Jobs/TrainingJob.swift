@@ -32,6 +32,23 @@ struct TrainingJob: Codable, Sendable, Equatable {
         /// written before they were kept).
         var labels: [String]?
         var confusion: [[Int]]?
+        /// The task's own scores: multi-label (then accuracy is the subset accuracy and there is
+        /// no confusion matrix) or regression (then loss is the mean squared error).
+        var multiLabel: MultiLabelSummary?
+        var regression: RegressionSummary?
+    }
+
+    struct MultiLabelSummary: Codable, Sendable, Equatable {
+        var microF1: Double
+        var hammingLoss: Double
+        var labelRankingAveragePrecision: Double
+    }
+
+    struct RegressionSummary: Codable, Sendable, Equatable {
+        var mse: Double
+        var mae: Double
+        var pearson: Double
+        var spearman: Double
     }
 
     let id: String
@@ -66,6 +83,9 @@ struct TrainingJob: Codable, Sendable, Equatable {
 extension TrainingJob.Metrics {
     init(_ m: ClassificationMetrics) {
         self.init(loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, rocAUC: m.rocAUC,
-                  labels: m.perClass.map(\.label), confusion: m.confusion)
+                  labels: m.perClass.map(\.label), confusion: m.confusion,
+                  multiLabel: m.multiLabel.map { TrainingJob.MultiLabelSummary(microF1: $0.microF1, hammingLoss: $0.hammingLoss,
+                                                                   labelRankingAveragePrecision: $0.labelRankingAveragePrecision) },
+                  regression: m.regression.map { TrainingJob.RegressionSummary(mse: $0.mse, mae: $0.mae, pearson: $0.pearson, spearman: $0.spearman) })
     }
 }

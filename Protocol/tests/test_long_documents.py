@@ -1,0 +1,125 @@
+"""Long documents over the wire: a model whose config.json says `long_documents` reads a text
+longer than its window as overlapping windows and answers the aggregate, saying how many
+windows it used; `truncate: false` no longer refuses such a text. Models without the key keep
+truncating (or refusing). Made from the tiny BERT classifier (64 positions) here."""
+
+import json
+import math
+
+import pytest
+
+from conftest import Daemon, check_reply, expect_error, req, stop_and_check
+from test_tasks import model_copy
+
+WINDOW, STRIDE = 16, 4
+BUDGET = WINDOW - 2  # [CLS] … [SEP]
+
+
+def expected_windows(tokens):
+    """Windows of a text of `tokens` tokens (special tokens included) when read whole."""
+    content = tokens - 2
+    if content <= BUDGET:
+        return 1
+    return math.ceil((content - BUDGET) / (BUDGET - STRIDE)) + 1
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("long")
+    policy = {"window": WINDOW, "stride": STRIDE}
+    mean = model_copy(tmp, "mean", long_documents=dict(policy, aggregate="mean"))
+    top = model_copy(tmp, "max", long_documents=dict(policy, aggregate="max"))
+    plain = model_copy(tmp, "plain")
+    d = Daemon(sets=[f"models.mean.path={mean}", f"models.max.path={top}", f"models.plain.path={plain}"], name="bertd-long")
+    yield d
+    stop_and_check(d)
+
+
+def call(daemon, op, model, texts, **fields):
+    reply = json.loads(req(daemon.tcp, {"id": "x", "op": op, "model": model, "texts": texts, **fields}))
+    check_reply(reply, op, "x")
+    return reply["result"]
+
+
+def words(n):
+    return " ".join(f"w{i % 10}" for i in range(n))
+
+
+def test_a_long_text_is_read_in_windows(served):
+    text = words(40)
+    plain = call(served, "classify", "plain", [text], truncate=False)["results"][0]
+    assert "windows" not in plain
+    n = plain["tokens"]
+    assert 30 < n <= 64, "the text fits the plain model whole, so its token count is known"
+    r = call(served, "classify", "mean", [text])["results"][0]
+    w = expected_windows(n)
+    assert w >= 3 and r["windows"] == w
+    # Every window carries its special tokens and shares STRIDE tokens with the next.
+    assert r["tokens"] == (n - 2) + (w - 1) * STRIDE + 2 * w
+    assert r["truncated"] is False
+
+
+def test_max_is_at_least_the_mean_per_label(served):
+    text = words(50)
+    mean = call(served, "classify", "mean", [text])["results"][0]
+    top = call(served, "classify", "max", [text])["results"][0]
+    assert mean["windows"] == top["windows"] > 1
+    assert all(m <= t + 1e-6 for m, t in zip(mean["logits"], top["logits"]))
+    assert any(t - m > 1e-6 for m, t in zip(mean["logits"], top["logits"]))
+
+
+def test_a_text_that_fits_is_one_window_with_the_plain_answer(served):
+    text = words(6)
+    r = call(served, "classify", "mean", [text])["results"][0]
+    plain = call(served, "classify", "plain", [text])["results"][0]
+    assert r["windows"] == 1
+    assert r["tokens"] == plain["tokens"]
+    assert r["logits"] == pytest.approx(plain["logits"], abs=1e-6)
+
+
+def test_truncate_false_refuses_only_without_windows(served):
+    long = words(200)  # far beyond the model's 64 positions
+    reply = json.loads(req(served.tcp, {"id": "t", "op": "classify", "model": "plain", "texts": [long], "truncate": False}))
+    expect_error(reply, "too_large", "t")
+    r = call(served, "classify", "mean", [long], truncate=False)["results"][0]
+    assert r["windows"] > 10 and r["truncated"] is False
+    # The plain model truncates by default; the windowed one reads everything.
+    assert call(served, "classify", "plain", [long])["results"][0]["truncated"] is True
+
+
+def test_texts_of_one_request_keep_their_own_windows(served):
+    texts = [words(6), words(60), words(25)]
+    together = call(served, "classify", "mean", texts)["results"]
+    for text, r in zip(texts, together):
+        alone = call(served, "classify", "mean", [text])["results"][0]
+        assert r["windows"] == alone["windows"]
+        assert r["logits"] == pytest.approx(alone["logits"], abs=1e-5)
+
+
+def test_embeddings_and_zero_shot_aggregate_windows(served):
+    texts = [words(60), words(5)]
+    e = call(served, "embed", "mean", texts)
+    assert e["windows"][0] > 1 and e["windows"][1] == 1
+    for v in e["embeddings"]:
+        assert sum(x * x for x in v) == pytest.approx(1, abs=1e-5)
+    z = call(served, "classify", "mean", texts, labels=["w1 w2", "w3"])["results"]
+    assert [r["windows"] for r in z] == e["windows"]
+
+
+def test_models_report_the_policy(served):
+    reply = json.loads(req(served.tcp, {"id": "m", "op": "models"}))
+    check_reply(reply, "models", "m")
+    by_name = {m["name"]: m for m in reply["result"]["models"]}
+    assert by_name["mean"]["long_documents"] == {"window": WINDOW, "stride": STRIDE, "aggregate": "mean"}
+    assert by_name["max"]["long_documents"]["aggregate"] == "max"
+    assert by_name["plain"]["long_documents"] is None
+
+
+def test_a_bad_policy_is_a_load_error(tmp_path, served):
+    for name, policy, mention in [("wide", {"window": 65}, "window"), ("overlap", {"window": 16, "stride": 12}, "stride"),
+                                  ("agg", {"aggregate": "median"}, "aggregate")]:
+        bad = model_copy(tmp_path, name, long_documents=policy)
+        reply = json.loads(req(served.admin, {"id": "l", "op": "load", "name": name, "path": str(bad)}))
+        expect_error(reply, "load_failed", "l")
+        assert "long_documents" in reply["error"]["message"] and mention in reply["error"]["message"], reply
+    served.assert_serving()
