@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "BertTraining", targets: ["BertTraining"]),
         .library(name: "BertTokenizers", targets: ["BertTokenizers"]),
         .library(name: "BertPipeline", targets: ["BertPipeline"]),
+        .library(name: "BertBaselines", targets: ["BertBaselines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +44,9 @@ let package = Package(
         .target(name: "BertCore", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
         // Fine-tuning: backward passes, losses, AdamW, LoRA over BertCore's kernels.
         .target(name: "BertTraining", dependencies: ["BertCore", "BertTokenizers", "COpenBLAS"], swiftSettings: kernelFlags),
+        // The linear baseline a transformer is compared with: TF-IDF word and char n-grams and an
+        // L2-regularised logistic regression fitted by L-BFGS, matching scikit-learn.
+        .target(name: "BertBaselines", dependencies: ["BertTraining", "BertCore"], swiftSettings: kernelFlags),
         // libzmq for Swift: context, sockets, multipart messages, poll, CURVE.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         // The wire protocol shared by the daemon and its clients: requests, replies, error codes.
@@ -87,6 +91,8 @@ let package = Package(
         .testTarget(name: "BertCoreTests", dependencies: ["BertCore", "BertPipeline"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertTraining", "BertCore", "BertTokenizers"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "BertBaselinesTests", dependencies: ["BertBaselines", "BertTraining", "BertCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTokenizersTests", dependencies: ["BertTokenizers"],
                     resources: [.copy("Fixtures")]),
