@@ -61,7 +61,7 @@ let package = Package(
 
         // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
         .target(name: "BertServer", dependencies: [
-            "BertPipeline", "BertProtocol", "BertTokenizers", "BertTraining", "BertExplanations", "ZeroMQ", "CSystemd",
+            "BertPipeline", "BertProtocol", "BertTokenizers", "BertTraining", "BertExplanations", "BertBaselines", "ZeroMQ", "CSystemd",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "bertctl",
             dependencies: [
-                "BertPipeline", "BertProtocol", "BertTraining", "BertExplanations", "ZeroMQ",
+                "BertPipeline", "BertProtocol", "BertTraining", "BertExplanations", "BertBaselines", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

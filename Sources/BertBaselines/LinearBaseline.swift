@@ -42,6 +42,9 @@ public final class LinearBaseline: Sendable {
         public var gradientNorm: Double?
     }
 
+    /// Weights and biases of the classifier (what `models` reports as its size).
+    public var parameterCount: Int { scores.weights.count + scores.bias.count }
+
     /// Terms in the word and char vocabularies (the columns of a text's feature row).
     public var featureCounts: (word: Int, char: Int) {
         (features.word.vocabulary.count, features.char?.vocabulary.count ?? 0)

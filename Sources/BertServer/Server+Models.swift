@@ -16,7 +16,7 @@ extension BertServer {
     struct LoadOutcome {
         let name: String
         let path: String
-        let result: Result<TextModel, Error>
+        let result: Result<ServedEngine, Error>
         let reply: ReplyTarget?
         let seconds: Double
     }
@@ -26,7 +26,7 @@ extension BertServer {
             notifier.extendTimeout(seconds: 120)
             let started = monotonicSeconds()
             do {
-                let model = registry.install(name: entry.name, path: entry.path, textModel: try ModelRegistry.load(name: entry.name, path: entry.path))
+                let model = registry.install(name: entry.name, path: entry.path, engine: try ModelRegistry.load(name: entry.name, path: entry.path))
                 metrics.modelLoaded(seconds: monotonicSeconds() - started, ok: true, models: registry.models.count)
                 log.info("loaded model \(entry.name) from \(entry.path) (\(model.family), \(model.parameterCount) parameters) in \(Int((monotonicSeconds() - started) * 1000)) ms")
             } catch {
@@ -41,7 +41,7 @@ extension BertServer {
     func loadJobModels() {
         for (name, path) in jobs.servedModels() {
             do {
-                let model = registry.install(name: name, path: path, textModel: try ModelRegistry.load(name: name, path: path))
+                let model = registry.install(name: name, path: path, engine: try ModelRegistry.load(name: name, path: path))
                 log.info("serving \(model.name) from a finished training job (\(path))")
             } catch {
                 log.warning("cannot serve the training job model \(name) from \(path): \(error)")
@@ -73,8 +73,8 @@ extension BertServer {
             }
         }
         switch outcome.result {
-        case .success(let textModel):
-            let model = registry.install(name: outcome.name, path: outcome.path, textModel: textModel)
+        case .success(let engine):
+            let model = registry.install(name: outcome.name, path: outcome.path, engine: engine)
             jobs.unserve(model.name, except: model.path)  // another directory under a job's name replaces its model
             log.notice("loaded model \(model.name) v\(model.version) from \(model.path)")
             publish(.modelLoaded, [("model", .string(model.name)), ("version", .int(model.version)), ("path", .string(model.path))])

@@ -17,17 +17,19 @@ extension BertServer {
         try? publisher.send([Array(topic.rawValue.utf8), body.bytes], dontWait: true)
     }
 
+    /// A model as `models` lists it. A linear baseline has no encoder: hidden size, layers and
+    /// max_length 0 (any length), no zero-shot.
     func modelJSON(_ m: LoadedModel) -> JSON {
-        let config = m.textModel.model.config
+        let config = m.textModel?.model.config
         return .object([
             ("name", .string(m.name)), ("version", .int(m.version)), ("family", .string(m.family)),
             ("path", .string(m.path)), ("labels", .array(m.labels.map { .string($0) })),
-            ("can_classify", .bool(m.textModel.canClassify)), ("zero_shot", .bool(true)),
-            ("parameters", .int(m.parameterCount)), ("hidden_size", .int(config.hiddenSize)),
-            ("layers", .int(config.numLayers)), ("max_length", .int(m.textModel.maxSequenceLength)),
+            ("can_classify", .bool(m.canClassify)), ("zero_shot", .bool(m.textModel != nil)),
+            ("parameters", .int(m.parameterCount)), ("hidden_size", .int(config?.hiddenSize ?? 0)),
+            ("layers", .int(config?.numLayers ?? 0)), ("max_length", .int(m.textModel?.maxSequenceLength ?? 0)),
             ("loaded_at", .string(ISO8601DateFormatter().string(from: m.loadedAt))),
-            ("scoring", .string(config.scoring.rawValue)),
-            ("long_documents", config.longDocuments.map { d in
+            ("scoring", .string(m.scoring.rawValue)),
+            ("long_documents", config?.longDocuments.map { d in
                 .object([("window", .int(d.window)), ("stride", .int(d.overlap)), ("aggregate", .string(d.aggregation.rawValue))])
             } ?? .null),
         ])

@@ -1,7 +1,9 @@
 import ArgumentParser
+import BertBaselines
 import BertCore
 import BertPipeline
 import BertProtocol
+import BertTraining
 import Foundation
 
 struct ClassifyCommand: ParsableCommand {
@@ -60,6 +62,9 @@ struct ClassifyCommand: ParsableCommand {
 
     private func runLocally(_ all: [String]) throws {
         compute.apply()
+        if let directory = local.directory, LinearBaseline.isBaselineDirectory(URL(fileURLWithPath: directory)) {
+            return try classifyWithBaseline(all, directory: URL(fileURLWithPath: directory))
+        }
         let textModel = try local.load()
         let workspace = textModel.makeWorkspace()
         let zeroShot: ZeroShotLabels?
@@ -96,6 +101,25 @@ struct ClassifyCommand: ParsableCommand {
                 print(render(Row(label: r.label, score: r.score, scores: shown.map { ($0.label, $0.probability) },
                                  logits: r.logits, truncated: r.truncatedTokens > 0, selected: r.selected, value: r.value,
                                  windows: policy == nil ? nil : r.windows), text: text))
+            }
+        }
+    }
+
+    /// A linear baseline directory: its logits, scored as its task says (no zero-shot).
+    private func classifyWithBaseline(_ all: [String], directory: URL) throws {
+        if labelList != nil { throw CommandFailure(description: "\(directory.path) is a linear baseline: it has no zero-shot --labels") }
+        let baseline: LinearBaseline
+        do { baseline = try LinearBaseline(directory: directory) } catch let e as TrainingDataError {
+            throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
+        }
+        let scoring: ModelConfig.Scoring = baseline.task == .multiLabel ? .sigmoid : .softmax
+        for start in stride(from: 0, to: all.count, by: compute.batchSize) {
+            let chunk = Array(all[start..<min(start + compute.batchSize, all.count)])
+            for (text, logits) in zip(chunk, baseline.logits(chunk)) {
+                let r = Classification(labels: baseline.labels, logits: logits, scoring: scoring, truncatedTokens: 0)
+                let shown = topK.map { r.top($0) } ?? r.scores
+                print(render(Row(label: r.label, score: r.score, scores: shown.map { ($0.label, $0.probability) },
+                                 logits: r.logits, truncated: false, selected: r.selected), text: text))
             }
         }
     }

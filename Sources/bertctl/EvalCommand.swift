@@ -1,5 +1,6 @@
 import ArgumentParser
 import BertCore
+import BertBaselines
 import BertExplanations
 import BertPipeline
 import BertProtocol
@@ -42,6 +43,7 @@ struct EvalCommand: ParsableCommand {
         ComputeThreads.set(threads ?? ComputeThreads.cores)
         do {
             let url = URL(fileURLWithPath: directory)
+            if LinearBaseline.isBaselineDirectory(url) { return try evaluateBaseline(url) }
             let model = try ModelLoader.load(directory: url)
             guard model.hasClassificationHead else { throw CommandFailure(description: "\(directory) has no classification head to evaluate") }
             let tokenizer = try Tokenizer(directory: url)
@@ -76,35 +78,8 @@ struct EvalCommand: ParsableCommand {
             }
             let mistakes = errors > 0 ? try Mistakes.mostConfident(errors, logits: logits, data: labelled, directory: url, steps: steps) : []
             if errors > 0 { try writeReports(mistakes) }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                var object = try JSONSerialization.jsonObject(with: try encoder.encode(metrics)) as? [String: Any] ?? [:]
-                if errors > 0 { object["errors"] = mistakes.map(\.json) }
-                if let atThresholds {
-                    object["at_decision_thresholds"] = try JSONSerialization.jsonObject(with: try encoder.encode(atThresholds))
-                }
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-                return print(String(decoding: data, as: UTF8.self))
-            }
-            if task == .singleLabel {
-                print(String(format: "%d examples  accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f  loss %.4f%@", metrics.examples, metrics.accuracy,
-                             metrics.macroPrecision, metrics.macroRecall, metrics.macroF1, metrics.loss,
-                             metrics.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
-            } else {
-                print("\(metrics.examples) examples (\(task.rawValue))\(task == .multiLabel ? " at 0.5" : ""): \(metrics.summary)")
-                if let atThresholds { print("\(metrics.examples) examples at the model's decision thresholds: \(atThresholds.summary)") }
-            }
-            guard task != .regression else { return }
-            print("")
-            printTable(header: ["LABEL", "PRECISION", "RECALL", "F1", "SUPPORT"],
-                       rows: (atThresholds ?? metrics).perClass.map { [$0.label, String(format: "%.4f", $0.precision), String(format: "%.4f", $0.recall),
-                                                                     String(format: "%.4f", $0.f1), "\($0.support)"] })
-            if task == .singleLabel {
-                print("\nconfusion (rows: true, columns: predicted)")
-                printTable(header: [""] + model.labels,
-                           rows: zip(model.labels, metrics.confusion).map { [$0] + $1.map(String.init) })
-            }
+            if try printMetrics(metrics, atThresholds: atThresholds, task: task, labels: model.labels,
+                                extraJSON: errors > 0 ? ["errors": mistakes.map(\.json)] : [:]) { return }
             if errors > 0 {
                 print("\nthe \(mistakes.count) most confident mistakes (words shaded by their attribution to the predicted label)")
                 let view = TerminalView(colour: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
@@ -122,6 +97,58 @@ struct EvalCommand: ParsableCommand {
         } catch let e as TokenizerError {
             throw CommandFailure(description: "cannot load the tokenizer of \(directory): \(e.description)")
         }
+    }
+
+    /// The metrics as JSON (then true) or as the text report: summary, per-label table, confusion.
+    private func printMetrics(_ metrics: ClassificationMetrics, atThresholds: ClassificationMetrics?, task: Task, labels: [String],
+                              extraJSON: [String: Any]) throws -> Bool {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var object = try JSONSerialization.jsonObject(with: try encoder.encode(metrics)) as? [String: Any] ?? [:]
+            object.merge(extraJSON) { _, new in new }
+            if let atThresholds {
+                object["at_decision_thresholds"] = try JSONSerialization.jsonObject(with: try encoder.encode(atThresholds))
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return true
+        }
+        if task == .singleLabel {
+            print(String(format: "%d examples  accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f  loss %.4f%@", metrics.examples, metrics.accuracy,
+                         metrics.macroPrecision, metrics.macroRecall, metrics.macroF1, metrics.loss,
+                         metrics.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
+        } else {
+            print("\(metrics.examples) examples (\(task.rawValue))\(task == .multiLabel ? " at 0.5" : ""): \(metrics.summary)")
+            if let atThresholds { print("\(metrics.examples) examples at the model's decision thresholds: \(atThresholds.summary)") }
+        }
+        guard task != .regression else { return false }
+        print("")
+        printTable(header: ["LABEL", "PRECISION", "RECALL", "F1", "SUPPORT"],
+                   rows: (atThresholds ?? metrics).perClass.map { [$0.label, String(format: "%.4f", $0.precision), String(format: "%.4f", $0.recall),
+                                                                 String(format: "%.4f", $0.f1), "\($0.support)"] })
+        if task == .singleLabel {
+            print("\nconfusion (rows: true, columns: predicted)")
+            printTable(header: [""] + labels, rows: zip(labels, metrics.confusion).map { [$0] + $1.map(String.init) })
+        }
+        return false
+    }
+
+    /// A linear baseline directory: its metrics on the data, reported as a transformer's are.
+    private func evaluateBaseline(_ url: URL) throws {
+        guard errors == 0 else { throw CommandFailure(description: "--errors explains a transformer's mistakes; \(directory) is a linear baseline") }
+        let baseline = try LinearBaseline(directory: url)
+        var datasetOptions = columns.datasetOptions
+        datasetOptions.task = baseline.task
+        let labelled = try Dataset.load(URL(fileURLWithPath: data), options: datasetOptions)
+            .labelled(with: try LabelSet(names: baseline.labels, minimum: 1), skipBadRows: columns.skipBadRows, task: baseline.task,
+                      separator: columns.labelSeparator)
+        let started = Date()
+        let metrics = baseline.evaluate(labelled)
+        let seconds = Date().timeIntervalSince(started)
+        if try printMetrics(metrics, atThresholds: nil, task: baseline.task, labels: baseline.labels,
+                            extraJSON: ["seconds": seconds, "model_kind": LinearBaseline.kind]) { return }
+        print(String(format: "\n%d texts in %.2f s (%.3f ms a text), linear baseline", labelled.count, seconds, seconds * 1000 / Double(max(labelled.count, 1))))
     }
 
     private func writeReports(_ mistakes: [Mistakes.Mistake]) throws {

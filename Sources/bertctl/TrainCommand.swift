@@ -43,7 +43,8 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if local {
-            if model == nil || out == nil { throw ValidationError("--local needs --model DIR and --out DIR") }
+            if out == nil { throw ValidationError("--local needs --out DIR") }
+            if model == nil && hyper.method != .baselineLinear { throw ValidationError("--local needs --model DIR (the base model) and --out DIR") }
         } else {
             if name == nil { throw ValidationError("a job in bertd needs --name, the name to serve the result under (or train here with --local)") }
             if kfold != nil { throw ValidationError("--kfold runs with --local only") }
@@ -57,6 +58,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         guard local else { return try submitJob() }
+        if hyper.method == .baselineLinear { return try LinearBaselineTraining(command: self).run() }
         guard let model, let out else { return }
         ComputeThreads.set(threads ?? ComputeThreads.cores)
         let signals = StopSignals()

@@ -11,7 +11,9 @@ extension RequestHandler {
     func prepareExplanation(id: JSON, _ request: ExplainRequest, model: LoadedModel, origin: Origin) throws -> (PendingRequest, [WorkItem]) {
         let inference = request.inference
         try checkTexts(inference)
-        let textModel = model.textModel
+        guard let textModel = model.textModel else {
+            throw ProtocolError(.unsupported, "model \"\(model.name)\" is a linear baseline: explanations are for transformers")
+        }
         let candidates = inference.labels  // zero-shot
         if request.method != .integratedGradients {
             guard candidates == nil else {
@@ -98,7 +100,7 @@ extension RequestHandler {
 
     func explanationResult(of p: PendingRequest) throws -> JSON {
         guard let request = p.explanation else { throw ProtocolError(.internal, "an explain request without its explanation") }
-        let config = p.model.textModel.model.config
+        guard let config = p.model.textModel?.model.config else { throw ProtocolError(.internal, "an explanation of a linear baseline") }
         let texts = try p.encodings.enumerated().map { i, encoding -> JSON in
             let candidates = p.inference.labels
             let view = ExplanationJSON(encoding: encoding, texts: [p.inference.texts[i]] + (p.inference.pairs.map { [$0[i]] } ?? []),

@@ -16,8 +16,8 @@ struct RequestHandler {
     /// Validates and tokenizes a classify/embed request; throws the error to reply with.
     func prepare(id: JSON, op: Op, _ request: Inference, model: LoadedModel, origin: Origin) throws -> (PendingRequest, [WorkItem]) {
         let now = origin.receivedAt
-        let textModel = model.textModel
         try checkTexts(request)
+        guard let textModel = model.textModel else { return try prepareLinear(id: id, op: op, request, model: model, origin: origin) }
         let zeroShot: [String]?
         let kind: WorkItem.Kind
         switch op {
@@ -88,6 +88,30 @@ struct RequestHandler {
         return (pending, items)
     }
 
+    /// classify on a linear baseline: one work item per text, the text itself (no tokens,
+    /// nothing truncated); no zero-shot, no pairs, no embeddings.
+    private func prepareLinear(id: JSON, op: Op, _ request: Inference, model: LoadedModel, origin: Origin) throws -> (PendingRequest, [WorkItem]) {
+        guard op == .classify else {
+            throw ProtocolError(.unsupported, "model \"\(model.name)\" is a linear baseline: it classifies, it does not \(op.rawValue)")
+        }
+        guard request.labels == nil else {
+            throw ProtocolError(.unsupported, "model \"\(model.name)\" is a linear baseline: it has no zero-shot \"labels\"")
+        }
+        guard request.pairs == nil else {
+            throw ProtocolError(.unsupported, "model \"\(model.name)\" is a linear baseline trained on single texts: it takes no \"pairs\"")
+        }
+        let now = origin.receivedAt
+        let deadline = request.deadlineMs.map { now + Double($0) / 1000 }
+        let pending = PendingRequest(id: id, op: op, inference: request, origin: origin, model: model, startedAt: now,
+                                     tokenCounts: request.texts.map { _ in 0 }, truncated: request.texts.map { _ in false },
+                                     zeroShotLabels: nil, queuedLabels: [], knownLabels: [:])
+        let items = request.texts.enumerated().map { slot, text in
+            WorkItem(model: model, kind: .linear, ids: [], typeIds: [], deadline: deadline, enqueuedAt: now, owner: pending, slot: slot,
+                     text: text)
+        }
+        return (pending, items)
+    }
+
     /// The limits on a request's texts: how many, how long, none empty.
     func checkTexts(_ request: Inference) throws {
         let labelCount = request.labels?.count ?? 0
@@ -139,7 +163,7 @@ struct RequestHandler {
                 let table = ZeroShotLabels(labels: labels, embeddings: labels.map { vectors[$0] ?? [] })
                 results = textOutputs.map { table.classify(embedding: $0) }
             } else {
-                results = textOutputs.map { Classification(logits: $0, model: p.model.textModel.model, truncatedTokens: 0) }
+                results = textOutputs.map { p.model.classification(logits: $0) }
             }
             let rendered = results.enumerated().map { i, r -> JSON in
                 let shown = p.inference.topK.map { r.top($0) } ?? r.scores

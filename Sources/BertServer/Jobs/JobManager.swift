@@ -49,7 +49,14 @@ final class JobManager {
         let settings = TrainingSettings(request.options.mapValues(TrainingSettings.Value.init))
         do {
             // Everything that does not depend on the data is checked now, not when the job runs.
-            _ = try settings.options(classCounts: [1, 1])
+            if try settings.method() == .baselineLinear {
+                _ = try settings.linearBaseline()
+            } else {
+                _ = try settings.options(classCounts: [1, 1])
+                if base.textModel == nil {
+                    throw ProtocolError(.badRequest, "model \"\(base.name)\" is a linear baseline: fine-tuning starts from a transformer")
+                }
+            }
             _ = try settings.datasetOptions()
             _ = try settings.labels()
             _ = try settings.validationFraction()

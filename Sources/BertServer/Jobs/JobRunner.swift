@@ -1,3 +1,4 @@
+import BertBaselines
 import BertCore
 import BertTraining
 import Foundation
@@ -35,6 +36,9 @@ enum JobRunner {
                                              validation: job.validation.map { URL(fileURLWithPath: $0) },
                                              options: try s.datasetOptions(), labels: try s.labels(),
                                              validationFraction: try s.validationFraction(), seed: try s.seed())
+            if try s.method() == .baselineLinear {
+                return try runLinearBaseline(job, data: data, output: output, context: context, post: post)
+            }
             var options = try s.options(classCounts: data.statistics.trainClassCounts, examples: data.train.count)
             // A LoRA result is served merged: a plain model directory, no adapter to apply.
             if case .lora = options.method { options.mergeLoRA = true }
@@ -62,6 +66,19 @@ enum JobRunner {
         } catch {
             post(.failed(job.id, describe(error)))
         }
+    }
+
+    /// A TF-IDF + logistic-regression baseline: seconds of work, served like any model. Waiting
+    /// requests are served between L-BFGS iterations; it has no resume point (a job interrupted
+    /// by a restart starts it again) and is not cancelled mid-fit.
+    private static func runLinearBaseline(_ job: TrainingJob, data: TrainingData, output: URL, context: Scheduler.TrainingContext,
+                                          post: @escaping @Sendable (JobEvent) -> Void) throws {
+        let options = LinearBaselineOptions(settings: try job.settings.linearBaseline(), threads: ComputeThreads.current)
+        let baseline = try LinearBaseline.train(data, options: options) { _ in context.serveWaiting() }
+        try baseline.save(to: output)
+        let metrics = (baseline.report?.validation ?? baseline.report?.train).map(TrainingJob.Metrics.init)
+        if let metrics { post(.evaluated(job.id, epoch: 1, epochs: 1, metrics)) }
+        post(.finished(job.id, metrics, served: output.path, seconds: baseline.report?.seconds.total ?? 0))
     }
 
     /// A finished or cancelled job will not resume: its resume point (the model again, and AdamW's

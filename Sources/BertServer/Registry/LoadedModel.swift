@@ -1,6 +1,20 @@
+import BertBaselines
 import BertCore
 import BertPipeline
 import Foundation
+
+/// What a served model directory holds: a transformer (a Hugging Face directory) or a linear
+/// baseline (`baseline.json`, BertBaselines' own format).
+public enum ServedEngine: Sendable {
+    case transformer(TextModel)
+    case linear(LinearBaseline)
+
+    /// Loads a directory of either kind (call off the I/O thread).
+    static func load(directory: URL) throws -> ServedEngine {
+        if LinearBaseline.isBaselineDirectory(directory) { return .linear(try LinearBaseline(directory: directory)) }
+        return .transformer(try TextModel(directory: directory))
+    }
+}
 
 /// A model the daemon serves under a name. Immutable: loading a new version under the same name
 /// makes a new LoadedModel, and work already queued finishes on the one it was queued with.
@@ -8,20 +22,45 @@ public final class LoadedModel: @unchecked Sendable {
     public let name: String
     public let path: String
     public let version: Int
-    public let textModel: TextModel
+    public let engine: ServedEngine
     public let loadedAt: Date
     /// Embeddings of zero-shot label texts, computed once per label. Touched by the I/O thread only.
     var labelEmbeddings = LabelEmbeddingCache()
 
-    init(name: String, path: String, version: Int, textModel: TextModel) {
+    init(name: String, path: String, version: Int, engine: ServedEngine) {
         self.name = name
         self.path = path
         self.version = version
-        self.textModel = textModel
+        self.engine = engine
         loadedAt = Date()
     }
 
-    public var family: String { textModel.model.family.modelType }
-    public var labels: [String] { textModel.labels }
-    public var parameterCount: Int { textModel.model.parameterCount }
+    /// The transformer, or nil for a linear baseline.
+    public var textModel: TextModel? {
+        if case .transformer(let model) = engine { return model }
+        return nil
+    }
+
+    /// The linear baseline, or nil for a transformer.
+    public var baseline: LinearBaseline? {
+        if case .linear(let model) = engine { return model }
+        return nil
+    }
+
+    public var family: String { textModel?.model.family.modelType ?? LinearBaseline.kind }
+    public var labels: [String] { textModel?.labels ?? baseline?.labels ?? [] }
+    public var parameterCount: Int { textModel?.model.parameterCount ?? baseline?.parameterCount ?? 0 }
+    public var canClassify: Bool { textModel?.canClassify ?? true }
+
+    /// How scores come from the logits.
+    public var scoring: ModelConfig.Scoring {
+        if let textModel { return textModel.model.config.scoring }
+        return baseline?.task == .multiLabel ? .sigmoid : .softmax
+    }
+
+    /// The scores of one text's logits, as this model's config says.
+    func classification(logits: [Float]) -> Classification {
+        if let textModel { return Classification(logits: logits, model: textModel.model, truncatedTokens: 0) }
+        return Classification(labels: labels, logits: logits, scoring: scoring, truncatedTokens: 0)
+    }
 }

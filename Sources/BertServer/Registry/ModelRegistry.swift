@@ -14,16 +14,16 @@ final class ModelRegistry {
     func resolve(_ name: String?) -> LoadedModel? { models[name ?? defaultName] }
 
     /// Loads a model directory (call off the I/O thread). The version is assigned on install.
-    static func load(name: String, path: String) throws -> TextModel {
-        try TextModel(directory: URL(fileURLWithPath: path))
+    static func load(name: String, path: String) throws -> ServedEngine {
+        try ServedEngine.load(directory: URL(fileURLWithPath: path))
     }
 
     /// Puts a freshly loaded model in place under its name; returns it.
     @discardableResult
-    func install(name: String, path: String, textModel: TextModel) -> LoadedModel {
+    func install(name: String, path: String, engine: ServedEngine) -> LoadedModel {
         let version = (versions[name] ?? 0) + 1
         versions[name] = version
-        let model = LoadedModel(name: name, path: path, version: version, textModel: textModel)
+        let model = LoadedModel(name: name, path: path, version: version, engine: engine)
         models[name] = model
         return model
     }

@@ -1,3 +1,4 @@
+import BertBaselines
 import BertCore
 import BertTraining
 import Foundation
@@ -346,7 +347,12 @@ final class Scheduler: @unchecked Sendable {
 
     /// Computes a batch; returns the attributions that have points left (the rest are done).
     private func run(_ batch: [WorkItem], limits: BatchLimits) -> [WorkItem] {
-        let model = batch[0].model.textModel.model
+        if let baseline = batch[0].model.baseline {
+            // Features and a sparse product: no workspace, no tokens.
+            for (item, output) in zip(batch, baseline.logits(batch.map { $0.text ?? "" })) { item.output = output }
+            return []
+        }
+        guard let model = batch[0].model.textModel?.model else { return [] }
         workspaces.removeAll { $0.model == nil }
         let slot = workspaces.first { $0.model === model } ?? WorkspaceSlot(model: model)
         if !workspaces.contains(where: { $0 === slot }) { workspaces.append(slot) }
@@ -362,6 +368,8 @@ final class Scheduler: @unchecked Sendable {
                 for (item, maps) in zip(batch, try slot.explainer(model).attention(tokens)) { item.maps = maps }
             case .attribution:
                 return try advance(batch, explainer: slot.explainer(model), workspace: slot.workspace, limits: limits)
+            case .linear:
+                for item in batch { item.failure = .computeError("a linear work item for a transformer") }
             }
         } catch {
             for item in batch { item.failure = .computeError("\(error)") }

@@ -10,6 +10,7 @@ final class WorkItem: @unchecked Sendable {
         case embedding   // mean-pooled, normalised sentence embedding
         case attention   // every layer's attention maps (explain)
         case attribution // integrated gradients (explain): many sequences per text, computed in chunks
+        case linear      // a linear baseline's logits, from the text itself
     }
 
     /// What integrated gradients needs besides the tokens.
@@ -35,6 +36,8 @@ final class WorkItem: @unchecked Sendable {
     let kind: Kind
     let ids: [Int32]
     let typeIds: [Int32]
+    /// `.linear`: the text (a baseline reads characters, not token ids).
+    let text: String?
     /// Monotonic seconds after which the work is dropped unserved (nil: no deadline).
     let deadline: Double?
     let enqueuedAt: Double
@@ -54,13 +57,15 @@ final class WorkItem: @unchecked Sendable {
     var tokenCount: Int
 
     init(model: LoadedModel, kind: Kind, ids: [Int32], typeIds: [Int32], deadline: Double?, enqueuedAt: Double,
-         owner: AnyObject, slot: Int, attribution: Attribution? = nil) {
+         owner: AnyObject, slot: Int, attribution: Attribution? = nil, text: String? = nil) {
         self.model = model
         self.kind = kind
         self.ids = ids
         self.typeIds = typeIds
         self.attribution = attribution
-        tokenCount = ids.count * (attribution?.sequences ?? 1)
+        self.text = text
+        // A text for a baseline counts as its bytes / 4 (about its tokens) in the queue's budget.
+        tokenCount = text.map { max(1, $0.utf8.count / 4) } ?? ids.count * (attribution?.sequences ?? 1)
         self.deadline = deadline
         self.enqueuedAt = enqueuedAt
         self.owner = owner

@@ -8,6 +8,8 @@ public enum MethodChoice: String, Sendable, CaseIterable {
     case headOnly = "head-only"
     case lora
     case freezeLower = "freeze-lower"
+    /// Not fine-tuning: TF-IDF features + logistic regression (BertBaselines), in seconds.
+    case baselineLinear = "baseline-linear"
 }
 
 /// `schedule`: the learning rate after warm-up.

@@ -124,11 +124,38 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
 
     public func seed() throws -> UInt64 { UInt64(try integer("seed", 42, min: 0)) }
 
+    /// `method`: what trains (fine-tuning of some kind, or a baseline).
+    public func method() throws -> MethodChoice { try choice("method", MethodChoice.full) }
+
+    /// A linear baseline's settings (`method` baseline-linear): sklearn's `C`, `min_df`,
+    /// `max_features` (per vectorizer; 0: no limit), `char_ngrams` (the char_wb 3–5-gram block on
+    /// or off), and class weights "balanced" with `loss` weighted.
+    public struct LinearBaselineSettings: Sendable, Equatable {
+        public var c: Double
+        public var minDF: Int
+        public var maxFeatures: Int?
+        public var charNgrams: Bool
+        public var balanced: Bool
+    }
+
+    public func linearBaseline() throws -> LinearBaselineSettings {
+        let maxFeatures = try integer("max_features", 200_000, min: 0)
+        let loss = try choice("loss", LossChoice.crossEntropy)
+        guard loss == .crossEntropy || loss == .weighted else {
+            throw Invalid(description: "\"loss\" \(loss.rawValue) is not for a linear baseline (cross-entropy, or weighted for balanced class weights)")
+        }
+        return LinearBaselineSettings(c: try number("c", 1, in: 1e-6...1e6), minDF: try integer("min_df", 2, min: 1),
+                                      maxFeatures: maxFeatures == 0 ? nil : maxFeatures, charNgrams: try bool("char_ngrams", true),
+                                      balanced: loss == .weighted)
+    }
+
     /// The run's options; class counts (multi-label: positives per label) and the number of
     /// training examples are needed for "balanced" class and positive weights.
     public func options(classCounts: [Int], examples: Int? = nil) throws -> FineTuneOptions {
         var o = FineTuneOptions()
-        switch try choice("method", MethodChoice.full) {
+        switch try method() {
+        case .baselineLinear:
+            throw Invalid(description: "\"method\" baseline-linear trains a TF-IDF + logistic-regression baseline, not a fine-tuning run")
         case .full: o.method = .full
         case .headOnly: o.method = .headOnly
         case .freezeLower: o.method = .freezeLower(try integer("freeze_layers", 0, min: 0))

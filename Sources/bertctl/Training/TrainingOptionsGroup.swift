@@ -34,6 +34,10 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "Long documents: train and evaluate on overlapping windows of this many tokens (0: the model's maximum), the loss on each text's aggregated logits; the checkpoint then serves long texts the same way.") var window: Int?
     @Option(help: "With windows: tokens consecutive windows share (default: a quarter of the window).") var stride: Int?
     @Option(help: "With windows: how a text's logits come from its windows' (implies windows).") var aggregate: WindowAggregation?
+    @Option(name: .customLong("c"), help: "--method baseline-linear: sklearn's C, the inverse L2 strength.") var baselineC: Double = 1
+    @Option(help: "--method baseline-linear: keep n-grams in at least this many training texts.") var minDf = 2
+    @Option(help: "--method baseline-linear: at most this many n-grams per vectorizer, the most frequent (0: all).") var maxFeatures = 200_000
+    @Flag(help: "--method baseline-linear: word n-grams only, no character 3–5-grams.") var noCharNgrams = false
     @Option(help: "Also evaluate every N optimizer steps.") var evalSteps: Int?
     @Option(help: "Also write last-checkpoint/ every N optimizer steps (default: at the end of each epoch).") var checkpointEvery: Int?
     @Option(help: "The metric that picks the kept checkpoint (and that --patience watches).") var metric = Metric.loss
@@ -60,10 +64,20 @@ struct TrainingOptionsGroup: ParsableArguments {
         if let window { v["window"] = .integer(window) }
         if let stride { v["stride"] = .integer(stride) }
         if let aggregate { v["aggregate"] = .string(aggregate.rawValue) }
+        if method == .baselineLinear {
+            v["c"] = .number(baselineC)
+            v["min_df"] = .integer(minDf)
+            v["max_features"] = .integer(maxFeatures)
+            v["char_ngrams"] = .bool(!noCharNgrams)
+        }
         return TrainingSettings(v)
     }
 
     func validate() throws {
+        if method == .baselineLinear {
+            do { _ = try settings.linearBaseline() } catch let invalid as TrainingSettings.Invalid { throw ValidationError(invalid.description) }
+            return
+        }
         do {
             _ = try settings.options(classCounts: [1, 1])
         } catch let invalid as TrainingSettings.Invalid

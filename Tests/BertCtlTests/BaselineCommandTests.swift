@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+
+/// `bertctl train --method baseline-linear` end to end: a TF-IDF + logistic-regression model
+/// trained in this process in well under a second, saved as a baseline directory that `eval`
+/// and `classify --local` read like any model; what it cannot do is refused clearly.
+final class BaselineCommandTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bertctl-baseline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    /// Sentences built from two word lists; the label says which list the adjective came from (three
+    /// adjectives of each list occur with each seed).
+    private func writeData(_ name: String, count: Int, seed: Int) throws -> String {
+        let good = ["wonderful", "great", "lovely", "excellent", "delightful", "superb"]
+        let bad = ["awful", "terrible", "dreadful", "horrible", "boring", "dismal"]
+        let nouns = ["film", "meal", "concert", "book", "trip", "game", "show", "hotel"]
+        var lines = ["text\tlabel"]
+        for i in 0..<count {
+            let positive = (i * 7 + seed) % 2 == 0
+            lines.append("the \(nouns[(i * 3 + seed) % 8]) was \((positive ? good : bad)[(i * 5 + seed) % 6])\t\(positive ? "positive" : "negative")")
+        }
+        let url = scratch.appendingPathComponent(name)
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func testTrainEvaluateAndClassify() throws {
+        let train = try writeData("train.tsv", count: 120, seed: 1)
+        let test = try writeData("test.tsv", count: 40, seed: 4)
+        let out = scratch.appendingPathComponent("baseline").path
+        let trained = try BertCtl.run(["train", "--local", "--method", "baseline-linear", "--train", train, "--out", out, "--c", "10",
+                                       "--min-df", "1", "--json"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["kind"] as? String, "linear-tfidf")
+        for file in ["baseline.json", "vocabulary.json", "weights.safetensors", "training_report.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + file), file)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/config.json"), "not a Hugging Face directory")
+
+        let eval = try BertCtl.run(["eval", "--local", out, "--data", test, "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let metrics = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(metrics["accuracy"] as? Double, 1, "the adjectives decide the label: \(metrics)")
+        XCTAssertEqual(metrics["model_kind"] as? String, "linear-tfidf")
+
+        let classify = try BertCtl.run(["classify", "--local", out, "--json", "the hotel was wonderful", "the trip was horrible"])
+        XCTAssertEqual(classify.status, 0, classify.stderr)
+        let rows = classify.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(rows.map { $0["label"] as? String }, ["positive", "negative"])
+        for row in rows {
+            let scores = row["scores"] as! [String: Double]
+            XCTAssertEqual(scores.values.reduce(0, +), 1, accuracy: 1e-5)
+        }
+    }
+
+    func testWhatABaselineCannotDoIsRefused() throws {
+        let train = try writeData("train.tsv", count: 40, seed: 2)
+        let out = scratch.appendingPathComponent("baseline").path
+        XCTAssertEqual(try BertCtl.run(["train", "--local", "--method", "baseline-linear", "--train", train, "--out", out]).status, 0)
+        let zeroShot = try BertCtl.run(["classify", "--local", out, "--labels", "a,b", "text"])
+        XCTAssertNotEqual(zeroShot.status, 0)
+        XCTAssertTrue(zeroShot.stderr.contains("linear baseline"), zeroShot.stderr)
+        let bad = try BertCtl.run(["train", "--local", "--method", "baseline-linear", "--train", train, "--out", out, "--c", "0"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("\"c\""), bad.stderr)
+        let loss = try BertCtl.run(["train", "--local", "--method", "baseline-linear", "--train", train, "--out", out, "--loss", "focal"])
+        XCTAssertNotEqual(loss.status, 0)
+        XCTAssertTrue(loss.stderr.contains("not for a linear baseline"), loss.stderr)
+        let errors = try BertCtl.run(["eval", "--local", out, "--data", train, "--errors", "3"])
+        XCTAssertNotEqual(errors.status, 0)
+        XCTAssertTrue(errors.stderr.contains("linear baseline"), errors.stderr)
+    }
+}
