@@ -21,6 +21,7 @@ struct BertCtl: ParsableCommand {
         subcommands: [
             ClassifyCommand.self,
             ExplainCommand.self,
+            CompareCommand.self,
             EmbedCommand.self,
             TokenizeCommand.self,
             BenchCommand.self,

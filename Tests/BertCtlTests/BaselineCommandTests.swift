@@ -78,3 +78,46 @@ final class BaselineCommandTests: XCTestCase {
         XCTAssertTrue(errors.stderr.contains("linear baseline"), errors.stderr)
     }
 }
+
+/// `bertctl compare`: a baseline and a transformer scored on one file, one row each, best first.
+final class CompareCommandTests: XCTestCase {
+    func testOneTableForABaselineAndATransformer() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bertctl-compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // Three labels as tiny-bert has; the word after "was" decides.
+        var lines = ["text\tlabel"]
+        for i in 0..<90 {
+            let (word, label) = [("good", "pos"), ("bad", "neg"), ("okay", "neu")][i % 3]
+            lines.append("the \(["film", "meal", "trip"][(i / 3) % 3]) was \(word)\t\(label)")
+        }
+        let data = scratch.appendingPathComponent("data.tsv")
+        try (lines.joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
+        let baseline = scratch.appendingPathComponent("baseline").path
+        XCTAssertEqual(try BertCtl.run(["train", "--local", "--method", "baseline-linear", "--train", data.path, "--out", baseline,
+                                        "--min-df", "1", "--c", "10"]).status, 0)
+        let tiny = tinyModelPath("tiny-bert")
+        let markdown = scratch.appendingPathComponent("table.md").path
+        let result = try BertCtl.run(["compare", tiny, baseline, "--data", data.path, "--json", "--markdown", markdown])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let rows = report["models"] as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["directory"] as? String }, [baseline, tiny], "sorted by macro-F1: the baseline learned, tiny-bert did not")
+        XCTAssertEqual(rows[0]["kind"] as? String, "linear-tfidf")
+        XCTAssertEqual(rows[0]["accuracy"] as? Double, 1)
+        XCTAssertNotNil(rows[0]["training_seconds"])
+        XCTAssertEqual(rows[1]["parameters"] as? Int, 36803)
+        for row in rows {
+            XCTAssertEqual(row["examples"] as? Int, 90)
+            XCTAssertGreaterThan(row["ms_per_text"] as! Double, 0)
+            XCTAssertGreaterThan(row["bytes"] as! Int, 0)
+        }
+        let table = try String(contentsOfFile: markdown, encoding: .utf8)
+        XCTAssertTrue(table.hasPrefix("| MODEL | KIND | ACCURACY | MACRO F1 |"), table)
+        XCTAssertEqual(table.components(separatedBy: "\n").filter { $0.hasPrefix("| /") }.count, 2, table)
+
+        let missing = try BertCtl.run(["compare", scratch.appendingPathComponent("nothing").path, "--data", data.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("nothing"), missing.stderr)
+    }
+}
