@@ -15,10 +15,12 @@ public struct Classification: Sendable, Equatable {
     /// documents in windows and the text was longer than one).
     public var windows = 1
 
-    /// The most probable label and its probability.
+    /// The predicted label and its probability: the most probable one, or for a binary softmax
+    /// model with a decision threshold on label 1 (config.json `decision_thresholds`, tuned by
+    /// `--tune-threshold`), label 1 when its probability reaches the threshold.
     public var label: String { scores[bestIndex].label }
     public var score: Float { scores[bestIndex].probability }
-    public var bestIndex: Int { logits.indices.max { logits[$0] < logits[$1] } ?? 0 }
+    public private(set) var bestIndex = 0
 
     /// The k most probable labels, best first.
     public func top(_ k: Int) -> [(label: String, probability: Float)] {
@@ -34,11 +36,13 @@ public struct Classification: Sendable, Equatable {
                 truncatedTokens: Int) {
         self.logits = logits
         self.truncatedTokens = truncatedTokens
+        bestIndex = logits.indices.max { logits[$0] < logits[$1] } ?? 0
         switch scoring {
         case .softmax:
             scores = zip(labels, softmax(logits)).map { ($0, $1) }
             selected = nil
             value = nil
+            if labels.count == 2, let t = thresholds[labels[1]] { bestIndex = scores[1].probability >= t ? 1 : 0 }
         case .sigmoid:
             let probabilities = logits.map { 1 / (1 + Foundation.exp(-$0)) }
             scores = zip(labels, probabilities).map { ($0, $1) }

@@ -69,7 +69,7 @@ struct EvalCommand: ParsableCommand {
             let (metrics, logits) = try Evaluation.run(tokenized, model: model)
             // A multi-label model with decision thresholds: its metrics at them as well as at 0.5.
             let configured = model.config.decisionThresholds
-            let atThresholds = task == .multiLabel && !configured.isEmpty
+            let atThresholds = (task == .multiLabel || task == .singleLabel && model.labels.count == 2) && !configured.isEmpty
                 ? ClassificationMetrics(outputs: logits, data: tokenized, labelNames: model.labels,
                                         thresholds: model.labels.map { Double(configured[$0] ?? 0.5) })
                 : nil
@@ -118,6 +118,10 @@ struct EvalCommand: ParsableCommand {
             print(String(format: "%d examples  accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f  loss %.4f%@", metrics.examples, metrics.accuracy,
                          metrics.macroPrecision, metrics.macroRecall, metrics.macroF1, metrics.loss,
                          metrics.rocAUC.map { String(format: "  roc_auc %.4f", $0) } ?? ""))
+            if let atThresholds {
+                print(String(format: "at the model's decision threshold: accuracy %.4f  macro P %.4f  R %.4f  F1 %.4f", atThresholds.accuracy,
+                             atThresholds.macroPrecision, atThresholds.macroRecall, atThresholds.macroF1))
+            }
         } else {
             print("\(metrics.examples) examples (\(task.rawValue))\(task == .multiLabel ? " at 0.5" : ""): \(metrics.summary)")
             if let atThresholds { print("\(metrics.examples) examples at the model's decision thresholds: \(atThresholds.summary)") }

@@ -100,3 +100,20 @@ final class LongDocumentTests: XCTestCase {
         return dir
     }
 }
+
+/// A binary softmax model with a decision threshold on label 1 (`--tune-threshold`) predicts by
+/// it; without one, by the larger probability.
+final class DecisionThresholdTests: XCTestCase {
+    func testBinaryThresholdDecides() {
+        let logits: [Float] = [0.4, 0]  // p(pos) ≈ 0.401
+        let plain = Classification(labels: ["neg", "pos"], logits: logits, scoring: .softmax, truncatedTokens: 0)
+        XCTAssertEqual(plain.label, "neg")
+        let tuned = Classification(labels: ["neg", "pos"], logits: logits, scoring: .softmax, thresholds: ["pos": 0.35], truncatedTokens: 0)
+        XCTAssertEqual(tuned.label, "pos")
+        XCTAssertEqual(tuned.score, 1 / (1 + exp(0.4)), accuracy: 1e-6)
+        let strict = Classification(labels: ["neg", "pos"], logits: [0, 0.4], scoring: .softmax, thresholds: ["pos": 0.9], truncatedTokens: 0)
+        XCTAssertEqual(strict.label, "neg")
+        let three = Classification(labels: ["a", "b", "c"], logits: [0.1, 0.5, 0.2], scoring: .softmax, thresholds: ["b": 0.99], truncatedTokens: 0)
+        XCTAssertEqual(three.label, "b", "thresholds apply to binary models only")
+    }
+}

@@ -69,6 +69,26 @@ final class TaskTrainingTests: XCTestCase {
         XCTAssertEqual(Set(model.config.decisionThresholds.keys), ["neg", "pos"])
     }
 
+    /// `--tune-threshold` on a binary single-label run: label 1's threshold maximises its F1 on
+    /// the validation set, is reported with the metrics at it, and is written for serving.
+    func testBinaryRunTunesItsThreshold() throws {
+        var rows = "text\tlabel\n"
+        for i in 0..<48 { rows += "text number \(i) \(String(repeating: "word ", count: i % 7))\t\(["neg", "pos"][i % 3 == 0 ? 1 : 0])\n" }
+        let data = try TrainingData.load(train: try file("train.tsv", rows), validationFraction: 0.5)
+        var o = options
+        o.tuneThreshold = true
+        let out = scratch.appendingPathComponent("binary")
+        let report = try FineTuneRun(modelDirectory: tinyBertSource, data: data, options: o, output: out).run()
+        let threshold = try XCTUnwrap(report.tunedThresholds?["pos"])
+        XCTAssertEqual(report.tunedThresholds?.count, 1, "one threshold, on label 1")
+        let atThreshold = try XCTUnwrap(report.finalMetricsAtTunedThresholds)
+        let plain = try XCTUnwrap(report.finalMetrics)
+        XCTAssertGreaterThanOrEqual(atThreshold.perClass[1].f1, plain.perClass[1].f1, "the tuned threshold is the F1-best one")
+        let config = try ModelConfig(contentsOf: out.appendingPathComponent("config.json"))
+        XCTAssertEqual(Double(try XCTUnwrap(config.decisionThresholds["pos"])), threshold, accuracy: 1e-6)
+        XCTAssertEqual(config.scoring, .softmax, "still a softmax model")
+    }
+
     func testRegressionRunServesAValue() throws {
         var rows = "text\tscore\n"
         for i in 0..<32 { rows += "sample \(i)\t\(Double(i % 5) * 0.75 - 1)\n" }

@@ -40,12 +40,14 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
     }
 
     /// The metrics of any task from a model's outputs (N, C) on a tokenized dataset: softmax for
-    /// single-label data, a sigmoid per label (at `thresholds`, default 0.5) for multi-label, the
-    /// outputs themselves for regression.
+    /// single-label data (a binary model with `thresholds` predicts label 1 when its probability
+    /// is at least thresholds[1]), a sigmoid per label (at `thresholds`, default 0.5) for
+    /// multi-label, the outputs themselves for regression.
     public init(outputs: [[Float]], data: TokenizedDataset, labelNames: [String], thresholds: [Double]? = nil) {
         switch data.task {
         case .singleLabel:
-            self.init(logits: outputs, labels: data.labels, labelNames: labelNames)
+            self.init(probabilities: outputs.map(softmax), labels: data.labels, labelNames: labelNames,
+                      positiveThreshold: labelNames.count == 2 ? thresholds?[1] : nil)
         case .multiLabel:
             let probabilities = sigmoid(outputs)
             let truth = data.labelSetTruth
@@ -80,8 +82,9 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
     }
 
     /// From probabilities (B, C) that sum to one per row. The prediction is the arg-max (the first
-    /// class on a tie, as numpy's argmax).
-    public init(probabilities: [[Double]], labels gold: [Int], labelNames: [String]) {
+    /// class on a tie, as numpy's argmax), or for two classes with `positiveThreshold`, class 1
+    /// when its probability is at least that.
+    public init(probabilities: [[Double]], labels gold: [Int], labelNames: [String], positiveThreshold: Double? = nil) {
         let classes = labelNames.count
         precondition(probabilities.count == gold.count, "\(probabilities.count) predictions for \(gold.count) labels")
         precondition(probabilities.allSatisfy { $0.count == classes }, "every prediction needs \(classes) scores")
@@ -92,7 +95,11 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         var totalLoss = 0.0
         for (row, y) in zip(probabilities, gold) {
             var best = 0
-            for c in 1..<classes where row[c] > row[best] { best = c }
+            if let t = positiveThreshold, classes == 2 {
+                best = row[1] >= t ? 1 : 0
+            } else {
+                for c in 1..<classes where row[c] > row[best] { best = c }
+            }
             confusion[y][best] += 1
             // Clipped as sklearn's log_loss clips, so a confident mistake costs a finite amount.
             totalLoss -= Foundation.log(min(max(row[y], 1e-15), 1))

@@ -31,6 +31,9 @@ public struct FineTuneOptions: Sendable {
     /// Long documents: train (and evaluate) on overlapping windows of every text, the loss on
     /// each document's aggregated logits (nil: texts are truncated to `maxLength`).
     public var windows: LongDocumentPolicy?
+    /// Binary single-label: tune the decision threshold of label 1 on the validation set and
+    /// store it in config.json (multi-label runs always tune theirs).
+    public var tuneThreshold = false
     /// Evaluate every N optimizer steps as well as at every epoch's end (nil: epochs only).
     public var evalEverySteps: Int?
     /// The metric that picks the checkpoint kept, and early stopping's patience (nil: never stop).

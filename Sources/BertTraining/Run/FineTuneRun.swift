@@ -229,6 +229,7 @@ public final class FineTuneRun {
             run.report.finalMetrics = metrics
             run.report.curves = EvaluationCurves(outputs: outputs, data: run.validation, labelNames: data.labelSet.names)
             if data.train.task == .multiLabel { tuneThresholds(outputs: outputs, run) }
+            if data.train.task == .singleLabel, options.tuneThreshold { tuneBinaryThreshold(outputs: outputs, run) }
             try writeModel(trainer: run.trainer, report: run.report, to: output)
             betweenSteps()
         }
@@ -291,6 +292,20 @@ public final class FineTuneRun {
         run.report.tunedThresholds = Dictionary(uniqueKeysWithValues: zip(names, thresholds))
         run.report.finalMetricsAtTunedThresholds = ClassificationMetrics(outputs: outputs, data: run.validation, labelNames: names,
                                                                          thresholds: thresholds)
+    }
+
+    /// A binary single-label model (`tuneThreshold`): the threshold on label 1's probability that
+    /// maximises label 1's F1 on the validation set, as a multi-label label's (0.5 with fewer than
+    /// `minimumThresholdSupport` positives); served from config.json like a multi-label model's.
+    private func tuneBinaryThreshold(outputs: [[Float]], _ run: RunState) {
+        let names = data.labelSet.names
+        guard names.count == 2 else { return }
+        let positive = outputs.map { [Double(softmax($0)[1])] }
+        let t = MultiLabelMetrics.tunedThresholds(probabilities: positive, truth: run.validation.labels.map { [$0 == 1] },
+                                                  minimumSupport: Self.minimumThresholdSupport)[0]
+        run.report.tunedThresholds = [names[1]: t]
+        run.report.finalMetricsAtTunedThresholds = ClassificationMetrics(outputs: outputs, data: run.validation, labelNames: names,
+                                                                         thresholds: [1 - t, t])
     }
 
     /// Positives a label needs in the validation set for its threshold to be tuned.

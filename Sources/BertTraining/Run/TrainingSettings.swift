@@ -192,6 +192,7 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         o.seed = try seed()
         o.maxLength = try integer("max_length", 128, min: 2)
         o.windows = try windows()
+        o.tuneThreshold = try bool("tune_threshold", false)
         o.evalEverySteps = values["eval_steps"] == nil ? nil : try integer("eval_steps", 1, min: 1)
         o.checkpointEverySteps = values["checkpoint_every"] == nil ? nil : try integer("checkpoint_every", 1, min: 1)
         o.selectionMetric = try choice("metric", Metric.loss)

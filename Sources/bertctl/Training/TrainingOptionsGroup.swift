@@ -38,6 +38,7 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "--method baseline-linear: keep n-grams in at least this many training texts.") var minDf = 2
     @Option(help: "--method baseline-linear: at most this many n-grams per vectorizer, the most frequent (0: all).") var maxFeatures = 200_000
     @Flag(help: "--method baseline-linear: word n-grams only, no character 3–5-grams.") var noCharNgrams = false
+    @Flag(help: "Binary single-label: tune label 1's decision threshold on the validation set (F1), stored in config.json and used when serving.") var tuneThreshold = false
     @Option(help: "Also evaluate every N optimizer steps.") var evalSteps: Int?
     @Option(help: "Also write last-checkpoint/ every N optimizer steps (default: at the end of each epoch).") var checkpointEvery: Int?
     @Option(help: "The metric that picks the kept checkpoint (and that --patience watches).") var metric = Metric.loss
@@ -61,6 +62,7 @@ struct TrainingOptionsGroup: ParsableArguments {
         if let evalSteps { v["eval_steps"] = .integer(evalSteps) }
         if let checkpointEvery { v["checkpoint_every"] = .integer(checkpointEvery) }
         if let patience { v["patience"] = .integer(patience) }
+        if tuneThreshold { v["tune_threshold"] = .bool(true) }
         if let window { v["window"] = .integer(window) }
         if let stride { v["stride"] = .integer(stride) }
         if let aggregate { v["aggregate"] = .string(aggregate.rawValue) }
