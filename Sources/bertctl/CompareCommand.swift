@@ -125,7 +125,10 @@ struct ComparedModel {
             metrics = ClassificationMetrics(outputs: logits, data: tokenized, labelNames: model.labels,
                                             thresholds: model.labels.map { Double(model.config.decisionThresholds[$0] ?? 0.5) })
         }
-        let report = try? TrainingReport.decode(Data(contentsOf: url.appendingPathComponent(TrainingReport.jsonName)))
+        // A LoRA run's merged/ model has its report one level up, in the run's directory.
+        let reportURL = [url, url.deletingLastPathComponent()].map { $0.appendingPathComponent(TrainingReport.jsonName) }
+            .first { FileManager.default.fileExists(atPath: $0.path) && (url.lastPathComponent == FineTuneRun.mergedName || $0.deletingLastPathComponent() == url) }
+        let report = try reportURL.flatMap { try? TrainingReport.decode(Data(contentsOf: $0)) }
         let kind = report.flatMap { $0.configuration["method"] }.map { "\(model.family.modelType) \($0.description)" } ?? model.family.modelType
         return ComparedModel(name: url.path, kind: kind, task: task, metrics: metrics, trainingSeconds: report?.timings.total,
                              millisecondsPerText: seconds * 1000 / Double(max(labelled.count, 1)), parameters: model.parameterCount, bytes: bytes)
