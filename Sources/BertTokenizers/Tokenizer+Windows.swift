@@ -11,14 +11,7 @@ extension Tokenizer {
     /// the text, or when `overlap` is not below the budget.
     /// Windows' `offsets` stay offsets into the whole text.
     public func encodeWindows(_ text: String, pair: String? = nil, maxLength: Int, overlap: Int) -> [Encoding]? {
-        var first = TokenSink()
-        encodeSequence(text, into: &first)
-        var second: TokenSink?
-        if let pair {
-            var sink = TokenSink()
-            encodeSequence(pair, into: &sink)
-            second = sink
-        }
+        let (first, second) = sequences(text, pair: pair)
         let budget = maxLength - postProcessor.addedTokenCount(isPair: second != nil) - (second?.ids.count ?? 0)
         guard overlap >= 0, budget > overlap else { return nil }
         let n = first.ids.count

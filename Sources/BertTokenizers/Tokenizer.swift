@@ -40,14 +40,7 @@ public final class Tokenizer: @unchecked Sendable {
     /// - Parameter maxLength: the most tokens of the result, special tokens included; 0 means no
     ///   truncation. A pair is truncated longest-first, as HF's `TruncationStrategy::LongestFirst`.
     public func encode(_ text: String, pair: String? = nil, maxLength: Int = 0) -> Encoding {
-        var first = TokenSink()
-        encodeSequence(text, into: &first)
-        var second: TokenSink?
-        if let pair {
-            var sink = TokenSink()
-            encodeSequence(pair, into: &sink)
-            second = sink
-        }
+        var (first, second) = sequences(text, pair: pair)
         var truncated = 0
         if maxLength > 0 {
             let budget = max(0, maxLength - postProcessor.addedTokenCount(isPair: second != nil))
@@ -56,7 +49,17 @@ public final class Tokenizer: @unchecked Sendable {
         return postProcessor.apply(first, second, truncated: truncated, vocabulary: vocabulary)
     }
 
-    func encodeSequence(_ text: String, into sink: inout TokenSink) {
+    /// The tokens of the text and of its pair, before post-processing.
+    func sequences(_ text: String, pair: String?) -> (TokenSink, TokenSink?) {
+        var first = TokenSink()
+        encodeSequence(text, into: &first)
+        guard let pair else { return (first, nil) }
+        var second = TokenSink()
+        encodeSequence(pair, into: &second)
+        return (first, second)
+    }
+
+    private func encodeSequence(_ text: String, into sink: inout TokenSink) {
         var text = text
         text.withUTF8 { buffer in
             guard let bytes = buffer.baseAddress, buffer.count > 0 else { return }

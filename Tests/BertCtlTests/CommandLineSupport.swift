@@ -75,3 +75,20 @@ func miniLMPath() throws -> String {
 func tinyModelPath(_ name: String) -> String {
     packageRoot.appendingPathComponent("Tests/BertCoreTests/Fixtures/\(name)").path
 }
+
+/// Sentences built from two word lists, the label saying which list the adjective came from
+/// (three adjectives of each list occur with each seed); written as a TSV in `directory`.
+func writeAdjectiveData(_ name: String, count: Int, seed: Int, in directory: URL) throws -> String {
+    let good = ["wonderful", "great", "lovely", "excellent", "delightful", "superb"]
+    let bad = ["awful", "terrible", "dreadful", "horrible", "boring", "dismal"]
+    let nouns = ["film", "meal", "concert", "book", "trip", "game", "show", "hotel"]
+    var lines = ["text\tlabel"]
+    for i in 0..<count {
+        let positive = (i * 7 + seed) % 2 == 0
+        let adjective = (positive ? good : bad)[(i * 5 + seed) % 6]
+        lines.append("the \(nouns[(i * 3 + seed) % 8]) was \(adjective)\t\(positive ? "positive" : "negative")")
+    }
+    let url = directory.appendingPathComponent(name)
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+}

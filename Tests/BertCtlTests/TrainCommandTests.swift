@@ -14,20 +14,8 @@ final class TrainCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
-    /// Sentences built from two word lists; the label says which list the adjective came from.
     private func writeData(_ name: String, count: Int, seed: Int) throws -> String {
-        let good = ["wonderful", "great", "lovely", "excellent", "delightful", "superb"]
-        let bad = ["awful", "terrible", "dreadful", "horrible", "boring", "dismal"]
-        let nouns = ["film", "meal", "concert", "book", "trip", "game", "show", "hotel"]
-        var lines = ["text\tlabel"]
-        for i in 0..<count {
-            let positive = (i * 7 + seed) % 2 == 0
-            let adjective = (positive ? good : bad)[(i * 5 + seed) % 6]
-            lines.append("the \(nouns[(i * 3 + seed) % 8]) was \(adjective)\t\(positive ? "positive" : "negative")")
-        }
-        let url = scratch.appendingPathComponent(name)
-        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-        return url.path
+        try writeAdjectiveData(name, count: count, seed: seed, in: scratch)
     }
 
     func testTrainEvalAndResume() throws {
