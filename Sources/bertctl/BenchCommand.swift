@@ -2,6 +2,7 @@ import BertProtocol
 import ArgumentParser
 import BertCore
 import BertPipeline
+import BertTraining
 import Foundation
 
 struct BenchCommand: ParsableCommand {
@@ -16,6 +17,8 @@ struct BenchCommand: ParsableCommand {
           mixed_batch1  the same texts one at a time: what batching gains on them
           single        one 12-token sentence, batch 1, tokenization included: p50/p90/p99 latency
           tokenizer     (--tokenizer) every text of --texts: texts/s and tokens/s, 1 and N threads
+          training      (--training) full fine-tuning and LoRA steps, 32 × 64 tokens: GFLOP/s,
+                        efficiency against sgemm, and LoRA's step time over full's
         Run it on an otherwise idle machine, from a release build:
           swift build -c release && .build/release/bertctl bench --local models/all-MiniLM-L6-v2 --texts ../shared/data/sst2/dev.tsv
         """)
@@ -34,6 +37,9 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Only the tokenizer benchmark.")
     var tokenizerOnly = false
+
+    @Flag(help: "Also measure training steps: full fine-tuning and LoRA.")
+    var training = false
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -57,6 +63,7 @@ struct BenchCommand: ParsableCommand {
                 result.append(("mixed_batch1", .object(try bench.mixed(texts: corpus, batchSize: 1))))
             }
             result.append(("single", .object(try bench.single())))
+            if training { result.append(("training", .object(try TrainingBench(directory: model.url).run(sgemm: sgemm)))) }
         }
         if tokenizer || tokenizerOnly, let corpus {
             result.append(("tokenizer", tokenizerBenchJSON(tokenizer: textModel.tokenizer, texts: corpus, threads: n)))

@@ -41,7 +41,7 @@ final class OfflineCommandTests: XCTestCase {
         try ("sentence\tlabel\n" + (0..<40).map { "benchmark sentence \($0) with a few words\t1" }.joined(separator: "\n") + "\n")
             .write(toFile: texts, atomically: true, encoding: .utf8)
         defer { unlink(texts) }
-        let result = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--texts", texts], timeout: 300)
+        let result = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--texts", texts, "--training"], timeout: 300)
         XCTAssertEqual(result.status, 0, result.stderr)
         let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
         XCTAssertGreaterThan(figures["sgemm_gflops"] as? Double ?? 0, 0)
@@ -60,6 +60,13 @@ final class OfflineCommandTests: XCTestCase {
         XCTAssertEqual((figures["mixed"] as? [String: Any])?["tokens"] as? Int, (figures["mixed_batch1"] as? [String: Any])?["tokens"] as? Int)
         XCTAssertGreaterThan((figures["single"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0)
         XCTAssertNotNil(figures["fixed"] as? [String: Any])
+        // Training: full and LoRA steps, each with its efficiency against the same run's sgemm.
+        let training = try XCTUnwrap(figures["training"] as? [String: Any], "training missing: \(figures)")
+        for method in ["full", "lora_r8_query_value"] {
+            let m = try XCTUnwrap(training[method] as? [String: Any], method)
+            for key in ["examples_per_s", "ms_per_step", "gflops", "efficiency"] { XCTAssertGreaterThan(m[key] as? Double ?? 0, 0, "\(method).\(key)") }
+        }
+        XCTAssertGreaterThan(training["lora_to_full_step_ratio"] as? Double ?? 0, 0)
     }
 
     func testClassifyWithHeadUsesConfigLabels() throws {
