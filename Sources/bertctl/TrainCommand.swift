@@ -67,6 +67,7 @@ struct TrainCommand: ParsableCommand {
                                                options: data.datasetOptions,
                                                labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                                validationFraction: validationFraction, seed: hyper.seed)
+            loaded.stateDetectedTask(separator: data.labelSeparator)
             let options = try hyper.options(classCounts: loaded.statistics.trainClassCounts, examples: loaded.train.count,
                                             data: data.settings)
             let outURL = URL(fileURLWithPath: out)

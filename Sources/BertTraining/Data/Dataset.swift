@@ -45,6 +45,10 @@ public struct DatasetOptions: Sendable, Equatable {
     /// JSON list; empty for none), or a number.
     public var task: Task = .singleLabel
     public var labelSeparator: String = "|"
+    /// No task was named: `TrainingData.load` decides between single- and multi-label from the
+    /// training file (rows with several labels, joined by the separator or as JSON lists, make it
+    /// multi-label) and says so in `detectedTask`. Regression is never guessed.
+    public var detectTask = false
 
     public init(textColumn: String = "text", pairColumn: String? = nil, labelColumn: String = "label",
                 format: DatasetFormat? = nil, skipBadRows: Bool = false) {

@@ -8,6 +8,8 @@ public struct TrainingData: Sendable {
     public var labelSet: LabelSet { train.labelSet }
     /// true when the validation part was carved out of the training file.
     public var validationWasSplit: Bool
+    /// The task read from the data when none was named (`DatasetOptions.detectTask`).
+    public var detectedTask: Task?
 
     /// Reads the training file (and the validation file, if any). The label set is `labels`
     /// when given, else the sorted labels of the training file; an unknown label in either file
@@ -15,6 +17,15 @@ public struct TrainingData: Sendable {
     /// held out, stratified by label, with `seed`.
     public static func load(train: URL, validation: URL? = nil, options: DatasetOptions = DatasetOptions(),
                             labels: [String]? = nil, validationFraction: Double = 0.1, seed: UInt64 = 0) throws -> TrainingData {
+        var options = options
+        if options.detectTask {
+            options.task = try detectTask(train, options: options)
+            options.detectTask = false
+            var data = try load(train: train, validation: validation, options: options, labels: labels,
+                                validationFraction: validationFraction, seed: seed)
+            data.detectedTask = options.task
+            return data
+        }
         let trainSet = try Dataset.load(train, options: options)
         let task = options.task
         let labelSet: LabelSet
@@ -44,6 +55,17 @@ public struct TrainingData: Sendable {
         trainPart.dataset.skippedRows = labelledTrain.dataset.skippedRows
         trainPart.dataset.skippedReasons = labelledTrain.dataset.skippedReasons
         return TrainingData(train: trainPart, validation: labelledTrain.subset(split.validation), validationWasSplit: true)
+    }
+
+    /// Multi-label when some row of the training file has several labels (read as multi-label
+    /// data, a row with two or more after splitting), else single-label.
+    static func detectTask(_ train: URL, options: DatasetOptions) throws -> Task {
+        var probe = options
+        probe.task = .multiLabel
+        probe.detectTask = false
+        guard let rows = try? Dataset.load(train, options: probe) else { return .singleLabel }
+        let several = rows.examples.contains { LabelSet.split($0.label, by: options.labelSeparator).count > 1 }
+        return several ? .multiLabel : .singleLabel
     }
 
     /// The k folds of cross-validation over the training file (the validation file, if the run

@@ -100,6 +100,7 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
                                pairColumn: values["pair_column"] == nil ? nil : try string("pair_column", ""),
                                labelColumn: try string("label_column", "label"), skipBadRows: try bool("skip_bad_rows", false))
         o.task = try task()
+        o.detectTask = values["task"] == nil
         o.labelSeparator = try string("label_separator", "|")
         guard !o.labelSeparator.isEmpty else { throw Invalid(description: "\"label_separator\" must not be empty") }
         return o

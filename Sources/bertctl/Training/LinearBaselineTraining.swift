@@ -20,6 +20,7 @@ struct LinearBaselineTraining {
                                              options: command.data.datasetOptions,
                                              labels: command.labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
                                              validationFraction: command.validationFraction, seed: command.hyper.seed)
+            data.stateDetectedTask(separator: command.data.labelSeparator)
             let settings = try command.hyper.settings.linearBaseline()
             let options = LinearBaselineOptions(settings: settings, threads: threads)
             let terminal = isatty(STDERR_FILENO) == 1
