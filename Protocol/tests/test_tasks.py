@@ -117,3 +117,26 @@ def test_a_bad_threshold_is_a_load_error(tmp_path, served):
         expect_error(reply, "load_failed", "l")
         assert mention in reply["error"]["message"], reply
     served.assert_serving()
+
+
+def test_a_job_without_a_task_reads_it_from_the_data(bertd, tmp_path):
+    """Rows with several labels make a multi-label job even when `task` is not named: the job's
+    metrics are multi-label ones and its model answers a sigmoid per label."""
+    from test_jobs import admin, classify_when_served, wait_until_done
+    path = tmp_path / "emotions.tsv"
+    with open(path, "w") as f:
+        f.write("text\tlabel\n")
+        for i in range(24):
+            f.write(f"sample {i}\t{['anger|disgust', 'joy', '', 'anger'][i % 4]}\n")
+    admin(bertd, {"id": "l", "op": "load", "name": "tiny-detect", "path": TINY}, "load")
+    try:
+        job = admin(bertd, {"id": "t", "op": "train", "name": "detected", "model": "tiny-detect", "train": str(path),
+                            "options": {"epochs": 1, "batch_size": 8}}, "train")["result"]["job"]["id"]
+        record = wait_until_done(bertd, job)
+        assert record["state"] == "finished", record
+        assert "multi_label" in record["metrics"], record["metrics"]
+        r = classify_when_served(bertd, "detected")["result"]["results"][0]
+        assert "labels" in r and sorted(r["scores"]) == ["anger", "disgust", "joy"]
+    finally:
+        admin(bertd, {"id": "u", "op": "unload", "name": "tiny-detect"}, "unload")
+        admin(bertd, {"id": "u2", "op": "unload", "name": "detected"}, "unload")
