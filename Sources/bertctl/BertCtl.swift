@@ -33,6 +33,7 @@ struct BertCtl: ParsableCommand {
             WatchCommand.self,
             LoadtestCommand.self,
             TrainCommand.self,
+            SweepCommand.self,
             JobsCommand.self,
             CancelCommand.self,
             EvalCommand.self,

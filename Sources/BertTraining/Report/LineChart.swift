@@ -16,6 +16,8 @@ struct LineChart {
     var xLabel = "epoch"
     var series: [Series]
     var marker: (x: Double, label: String)?
+    /// Off where a table beside the chart names the series (a sweep's many runs).
+    var showsLegend = true
 
     func draw(into svg: inout SVGDocument, x: Double, y: Double, width: Double, height: Double) {
         svg.text(x, y + 14, title, size: 15, bold: true)
@@ -59,6 +61,7 @@ struct LineChart {
             }
         }
         // Legend under the x label, one entry per series.
+        guard showsLegend else { return }
         var lx = plot.x
         for s in series {
             svg.line(lx, y + height - 6, lx + 18, y + height - 6, stroke: s.color, width: 3)
