@@ -37,7 +37,8 @@ public struct TrainingRequest: Sendable, Equatable {
         "label_column": .string, "skip_bad_rows": .bool, "validation_fraction": .number, "labels": .string,
         "task": .string, "label_separator": .string, "label_smoothing": .number, "pos_weight": .string,
         "focal_alpha": .number, "huber_delta": .number, "window": .integer, "stride": .integer, "aggregate": .string,
-        "tune_threshold": .bool, "c": .number, "min_df": .integer, "max_features": .integer, "char_ngrams": .bool,
+        "tune_threshold": .bool, "sweep_grid": .string, "sweep_ranges": .string, "sweep_random": .integer,
+        "sweep_seeds": .integer, "sweep_halving": .bool, "sweep_max_minutes": .number, "c": .number, "min_df": .integer, "max_features": .integer, "char_ngrams": .bool,
     ]
 
     var json: JSON {

@@ -22,12 +22,16 @@ struct SweepCommand: ParsableCommand {
           bertctl sweep --model models/all-MiniLM-L6-v2 --train train.tsv --out runs/halving --grid lr=2e-5,5e-5,1e-4 --grid method=full,lora --epochs 4 --halving --max-minutes 60
         """)
 
-    @Option(help: "The base model directory.") var model: String
+    @Option(help: "The base model: a directory, or with --name the name of a model bertd serves (default: its default model).") var model: String?
     @Option(help: "Training data: .tsv, .csv or .jsonl with a header.") var train: String
     @Option(help: "Validation data (default: a stratified split of --train).") var validation: String?
     @Option(help: "Fraction of --train held out when there is no --validation.") var validationFraction = 0.1
     @Option(help: "Labels in id order, comma-separated (default: those in the data, sorted).") var labels: String?
-    @Option(help: "The sweep's directory; the same command continues the sweep in it.") var out: String
+    @Option(help: "The sweep's directory; the same command continues the sweep in it.") var out: String?
+    @Option(help: "Run the sweep as a bertd job instead, its best run served under this name (bertd keeps its directory and resumes it after a restart).") var name: String?
+    @Flag(help: "With --name: submit the job and return.") var detach = false
+    @Option(help: "With --name: bertd's events endpoint, to follow the job.") var events: String?
+    @OptionGroup var daemon: DaemonOptions
     @Option(name: .customLong("grid"), help: ArgumentHelp("An axis and its values (repeat it: the grid is the product of the axes).", valueName: "name=v1,v2,…"))
     var grid: [String] = []
     @Option(help: "Random search: this many points drawn from the --range axes (and --grid lists), seeded by --seed.") var random: Int?
@@ -42,9 +46,26 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var hyper: TrainingOptionsGroup
 
     func validate() throws {
+        if name == nil && (model == nil || out == nil) { throw ValidationError("a sweep here needs --model DIR and --out DIR (or --name NAME to run it in bertd)") }
+        if name != nil && out != nil { throw ValidationError("bertd keeps a job's directory; --out is for a sweep run here") }
         if let maxMinutes, !(maxMinutes > 0) { throw ValidationError("--max-minutes must be above 0") }
         if !(0.01...0.5).contains(validationFraction) { throw ValidationError("--validation-fraction must be between 0.01 and 0.5") }
         do { _ = try definition() } catch let e as TrainingDataError { throw ValidationError(e.message) }
+    }
+
+    /// The sweep as a bertd job: the axes as `sweep_*` options beside every point's base settings.
+    private func submit(name: String) throws {
+        var settings = hyper.settings.values.merging(data.settings) { a, _ in a }
+        settings["validation_fraction"] = .number(validationFraction)
+        if let labels { settings["labels"] = .string(labels) }
+        if !grid.isEmpty { settings["sweep_grid"] = .string(grid.joined(separator: ";")) }
+        if !ranges.isEmpty { settings["sweep_ranges"] = .string(ranges.joined(separator: ";")) }
+        if let random { settings["sweep_random"] = .integer(random) }
+        if seeds != 1 { settings["sweep_seeds"] = .integer(seeds) }
+        if halving { settings["sweep_halving"] = .bool(true) }
+        if let maxMinutes { settings["sweep_max_minutes"] = .number(maxMinutes) }
+        try JobSubmission(name: name, train: train, validation: validation, baseModel: model, settings: settings,
+                          daemon: daemon, events: events, detach: detach, json: json).run()
     }
 
     /// The sweep as the library keeps it: the axes, and every other option as the base settings.
@@ -52,13 +73,15 @@ struct SweepCommand: ParsableCommand {
         var base = hyper.settings.values.merging(data.settings) { a, _ in a }
         base["validation_fraction"] = .number(validationFraction)
         if let labels { base["labels"] = .string(labels) }
-        return try SweepDefinition(model: model, train: train, validation: validation, base: TrainingSettings(base),
+        return try SweepDefinition(model: model ?? ".", train: train, validation: validation, base: TrainingSettings(base),
                                    grid: try grid.map(SweepDefinition.GridAxis.init(parsing:)),
                                    ranges: try ranges.map(SweepDefinition.RangeAxis.init(parsing:)),
                                    randomPoints: random, seeds: seeds, halving: halving)
     }
 
     func run() throws {
+        if let name { return try submit(name: name) }
+        guard let out else { return }
         ComputeThreads.set(threads ?? ComputeThreads.cores)
         let signals = StopSignals()
         do {

@@ -49,7 +49,15 @@ final class JobManager {
         let settings = TrainingSettings(request.options.mapValues(TrainingSettings.Value.init))
         do {
             // Everything that does not depend on the data is checked now, not when the job runs.
-            if try settings.method() == .baselineLinear {
+            if SweepDefinition.isSweep(settings) {
+                // Every point's settings are checked with the definition (the paths are checked below).
+                let definition = try SweepDefinition.fromJob(model: base.path, train: request.train, validation: request.validation,
+                                                             settings: settings).definition
+                for point in definition.points() { _ = try point.settings(base: definition.base).options(classCounts: [1, 1]) }
+                if base.textModel == nil {
+                    throw ProtocolError(.badRequest, "model \"\(base.name)\" is a linear baseline: a sweep fine-tunes a transformer")
+                }
+            } else if try settings.method() == .baselineLinear {
                 _ = try settings.linearBaseline()
             } else {
                 _ = try settings.options(classCounts: [1, 1])
@@ -62,6 +70,8 @@ final class JobManager {
             _ = try settings.validationFraction()
         } catch let invalid as TrainingSettings.Invalid {
             if !invalid.description.contains("class_weights") { throw ProtocolError(.badRequest, invalid.description) }
+        } catch let e as TrainingDataError {
+            throw ProtocolError(.badRequest, e.message)
         }
         for (field, path) in [("train", request.train), ("validation", request.validation)] {
             guard let path else { continue }

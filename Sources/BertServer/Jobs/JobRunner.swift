@@ -32,6 +32,7 @@ enum JobRunner {
         post(.started(job.id))
         do {
             let s = job.settings
+            if SweepDefinition.isSweep(s) { return try runSweep(job, output: output, control: control, context: context, post: post) }
             let data = try TrainingData.load(train: URL(fileURLWithPath: job.train),
                                              validation: job.validation.map { URL(fileURLWithPath: $0) },
                                              options: try s.datasetOptions(), labels: try s.labels(),
@@ -65,6 +66,38 @@ enum JobRunner {
             post(.stopped(job.id, cancelled: control.isCancelled))
         } catch {
             post(.failed(job.id, describe(error)))
+        }
+    }
+
+    /// A sweep: every point a FineTuneRun in OUT/points (waiting requests served between steps),
+    /// progress reported as a plain job's, `best/` served under the job's name. Resuming after a
+    /// restart is the sweep's own: finished points are never trained again, the interrupted one
+    /// continues from its resume point.
+    private static func runSweep(_ job: TrainingJob, output: URL, control: JobControl, context: Scheduler.TrainingContext,
+                                 post: @escaping @Sendable (JobEvent) -> Void) throws {
+        let (definition, maxSeconds) = try SweepDefinition.fromJob(model: job.basePath, train: job.train, validation: job.validation,
+                                                                   settings: job.settings)
+        let id = job.id
+        let run = SweepRun(definition: definition, output: output, maxSeconds: maxSeconds, events: { event in
+            guard case .progress(_, let p) = event else { return }
+            if let m = p.evaluation {
+                post(.evaluated(id, epoch: p.epoch, epochs: p.epochs, TrainingJob.Metrics(m)))
+            } else {
+                post(.progress(id, TrainingJob.Progress(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps,
+                                                        loss: p.loss, learningRate: p.learningRate,
+                                                        examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)))
+            }
+        }, stopRequested: { control.isCancelled || context.isStopping }, betweenSteps: { context.serveWaiting() })
+        do {
+            let report = try run.run()
+            let best = output.appendingPathComponent(SweepRun.bestName)
+            guard report.best != nil, FileManager.default.fileExists(atPath: best.path) else {
+                throw TrainingDataError(.notEnoughData, "the sweep finished without a best run (\(report.skipped.count) runs skipped by the time budget)")
+            }
+            let kept = try? TrainingReport.decode(Data(contentsOf: best.appendingPathComponent(TrainingReport.jsonName)))
+            post(.finished(id, kept?.finalMetrics.map(TrainingJob.Metrics.init), served: best.path, seconds: report.seconds))
+        } catch is SweepRun.Interrupted {
+            post(.stopped(id, cancelled: control.isCancelled))
         }
     }
 

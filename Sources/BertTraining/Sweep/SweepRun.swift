@@ -43,6 +43,7 @@ public final class SweepRun {
     public let maxSeconds: Double?
     let events: (Event) -> Void
     private let stopRequested: () -> Bool
+    private let betweenSteps: () -> Void
     private let clock: () -> Double
 
     // The session's state.
@@ -59,9 +60,12 @@ public final class SweepRun {
     ///   - stopRequested: asked after every optimizer step and before every run: true stops the
     ///     sweep (`Interrupted`) with the current run's resume point written.
     ///   - clock: seconds, for the budget (tests move time).
+    ///   - betweenSteps: passed to every run (the daemon serves waiting requests there).
     public init(definition: SweepDefinition, output: URL, maxSeconds: Double? = nil, events: @escaping (Event) -> Void = { _ in },
-                stopRequested: @escaping () -> Bool = { false }, clock: @escaping () -> Double = monotonicSeconds) {
+                stopRequested: @escaping () -> Bool = { false }, betweenSteps: @escaping () -> Void = {},
+                clock: @escaping () -> Double = monotonicSeconds) {
         self.definition = definition
+        self.betweenSteps = betweenSteps
         self.output = output
         self.maxSeconds = maxSeconds
         self.events = events
@@ -153,7 +157,8 @@ public final class SweepRun {
         let begin = clock()
         let run = FineTuneRun(modelDirectory: URL(fileURLWithPath: definition.model), data: data, options: options, output: dir,
                               progress: { [events] p in pause?.observe(p); events(.progress(point, p)) },
-                              stopRequested: { [stopRequested] in stopRequested() || pause?.reached == true })
+                              stopRequested: { [stopRequested] in stopRequested() || pause?.reached == true },
+                              betweenSteps: betweenSteps)
         do {
             let report = try run.run(resume: true)
             // point.json first: a crash between the two loses nothing.
