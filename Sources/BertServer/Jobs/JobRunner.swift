@@ -46,15 +46,7 @@ enum JobRunner {
             let id = job.id
             let run = FineTuneRun(
                 modelDirectory: URL(fileURLWithPath: job.basePath), data: data, options: options, output: output,
-                progress: { p in
-                    if let m = p.evaluation {
-                        post(.evaluated(id, epoch: p.epoch, epochs: p.epochs, TrainingJob.Metrics(m)))
-                    } else {
-                        post(.progress(id, TrainingJob.Progress(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps,
-                                                                loss: p.loss, learningRate: p.learningRate,
-                                                                examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)))
-                    }
-                },
+                progress: { Self.post($0, job: id, to: post) },
                 stopRequested: { control.isCancelled || context.isStopping },
                 betweenSteps: { context.serveWaiting() })
             let report = try run.run(resume: job.resume)
@@ -69,6 +61,17 @@ enum JobRunner {
         }
     }
 
+    /// A run's progress as the job's events: a step, or an evaluation.
+    private static func post(_ p: FineTuneRun.Progress, job id: String, to post: @Sendable (JobEvent) -> Void) {
+        if let m = p.evaluation {
+            post(.evaluated(id, epoch: p.epoch, epochs: p.epochs, TrainingJob.Metrics(m)))
+        } else {
+            post(.progress(id, TrainingJob.Progress(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps,
+                                                    loss: p.loss, learningRate: p.learningRate,
+                                                    examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)))
+        }
+    }
+
     /// A sweep: every point a FineTuneRun in OUT/points (waiting requests served between steps),
     /// progress reported as a plain job's, `best/` served under the job's name. Resuming after a
     /// restart is the sweep's own: finished points are never trained again, the interrupted one
@@ -79,14 +82,7 @@ enum JobRunner {
                                                                    settings: job.settings)
         let id = job.id
         let run = SweepRun(definition: definition, output: output, maxSeconds: maxSeconds, events: { event in
-            guard case .progress(_, let p) = event else { return }
-            if let m = p.evaluation {
-                post(.evaluated(id, epoch: p.epoch, epochs: p.epochs, TrainingJob.Metrics(m)))
-            } else {
-                post(.progress(id, TrainingJob.Progress(epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps,
-                                                        loss: p.loss, learningRate: p.learningRate,
-                                                        examplesPerSecond: p.examplesPerSecond, secondsLeft: p.secondsLeft)))
-            }
+            if case .progress(_, let p) = event { Self.post(p, job: id, to: post) }
         }, stopRequested: { control.isCancelled || context.isStopping }, betweenSteps: { context.serveWaiting() })
         do {
             let report = try run.run()
