@@ -5,15 +5,19 @@
 # and the same model with the same seeded two-label head; prints the CPU, the sgemm peak and one
 # Markdown table per model, and agreement of every engine's logits with PyTorch's.
 #
-#   bash Deploy/peerbench.sh [--bert-base] [--json OUT] [--threads N]
+#   bash Deploy/peerbench.sh [--bert-base] [--training] [--json OUT] [--threads N]
 #
 # BERTD_PEER_PYTHON: the peers' Python (default /tmp/peers/bin/python). When it is missing, a venv
 # is made at /tmp/peers; missing packages are installed into it (PyPI, about 6 GB, a few minutes):
 #   python3 -m venv /tmp/peers && /tmp/peers/bin/pip install torch transformers onnxruntime onnx
 # BERTD_BERTCTL: the bertctl to measure (default .build/release/bertctl, swift build -c release).
 # Defaults: models/all-MiniLM-L6-v2 and ../shared/data/sst2/dev.tsv (--model, --texts change them).
-# --bert-base adds a random-weight BERT-base: several times longer. Not for CI; keep the machine
-# otherwise idle. Nothing is asserted: it prints what it measured.
+# --bert-base adds a random-weight BERT-base: several times longer. --training adds, per model,
+# full fine-tuning and LoRA steps (32 × 64 tokens, AdamW, dropout 0.1): `bertctl bench --training`
+# beside PyTorch + peft (installed into the venv when missing) on the same shape, one table with
+# ms/step, examples/s, GFLOP/s (one FLOP count for both), efficiency against the run's sgemm and
+# LoRA's step over full's. Not for CI; keep the machine otherwise idle. Nothing is asserted: it
+# prints what it measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +36,11 @@ if ! "$python" -c 'import torch, transformers, onnxruntime, onnx' 2>/dev/null; t
     echo "peerbench: installing torch transformers onnxruntime onnx into $("$python" -c 'import sys; print(sys.prefix)')" >&2
     "$python" -m pip install --quiet torch transformers onnxruntime onnx
 fi
+for arg in "$@"; do
+    if [ "$arg" = --training ] && ! "$python" -c 'import peft' 2>/dev/null; then
+        echo "peerbench: installing peft into $("$python" -c 'import sys; print(sys.prefix)')" >&2
+        "$python" -m pip install --quiet peft
+    fi
+done
 
 exec "$python" Deploy/peers/compare.py --bertctl "$bertctl" "$@"

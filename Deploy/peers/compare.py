@@ -2,7 +2,8 @@
 """bertd beside its peers, in one run on this machine: one Markdown table per model, so that
 figures quoted together were measured together (issue 13). Not for CI; run it on an idle machine.
 
-usage: compare.py --bertctl BERTCTL [--model MINILM_DIR] [--texts TSV] [--threads N] [--bert-base] [--json OUT]
+usage: compare.py --bertctl BERTCTL [--model MINILM_DIR] [--texts TSV] [--threads N] [--bert-base] [--training]
+                  [--json OUT]
 (Deploy/peerbench.sh runs it with the repository's defaults.)
 
 Models, each given the same two-label classification head for every engine:
@@ -41,6 +42,21 @@ Agreement, on the mixed texts: every variant's logits against PyTorch fp32's, th
 difference and the share of texts with the same argmax label. bertd's logits come from
 `bertctl classify --local DIR --json` (batches of 32). The heads are random, so logits are small
 and close to each other: a label can flip on a tiny difference; |dlogit| is the stricter check.
+Training (--training), per model, in the same run: `bertctl bench --training` (Sources/bertctl/
+Bench/TrainingBench.swift) and PyTorch on its shape and recipe, each method on a fresh copy of the
+model: batch 32 x 64 tokens ([101] + 62 seeded random ids in 1000..20000 + [102], no padding),
+labels i % 2, cross-entropy, dropout 0.1 (hidden, attention, classifier), AdamW lr 5e-5, weight
+decay 0.01 except biases and LayerNorm, gradients clipped at norm 1 (as bertd's step does).
+  PyTorch full  BertForSequenceClassification.from_pretrained(DIR, num_labels=2), train mode;
+                a step is forward, loss, backward, clip, AdamW step, zero_grad; median of 5 after
+                1 warm-up (bertd's count)
+  PyTorch LoRA  the same through peft: LoraConfig(task_type=SEQ_CLS, r=8, lora_alpha=16,
+                target_modules=["query", "value"], lora_dropout=0): base frozen (pooler too), the
+                classifier trained through PEFT's modules_to_save, as bertd's LoRA does
+One FLOP count for both engines, bertd's TrainingBenchmark.trainingFlops: 3x the forward count
+above for full, 2x for LoRA (the frozen weights get no gradient; the adapters are negligible);
+efficiency = GFLOP/s / that engine's sgemm in this run (bertd: its OpenBLAS, PyTorch: torch).
+PyTorch's ids come from torch's generator, not bertd's: the same shape, not the same ids.
 Prints the CPU (lscpu), the sgemm figures, then the tables; --json OUT writes every figure.
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile, time
@@ -54,6 +70,8 @@ ap.add_argument("--model", default="models/all-MiniLM-L6-v2")
 ap.add_argument("--texts", default="../shared/data/sst2/dev.tsv")
 ap.add_argument("--threads", type=int, default=os.cpu_count())
 ap.add_argument("--bert-base", action="store_true", help="also a random-weight BERT-base (slow)")
+ap.add_argument("--training", action="store_true",
+                help="also training steps, full and LoRA, bertd (bertctl bench --training) beside PyTorch + peft")
 ap.add_argument("--json", dest="json_out", help="write every figure here as JSON")
 args = ap.parse_args()
 N = args.threads
@@ -66,6 +84,9 @@ import onnx
 import onnxruntime as ort
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from onnxruntime.transformers.optimizer import optimize_model
+if args.training:
+    import peft
+    from peft import LoraConfig, TaskType, get_peft_model
 
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]
 SENTENCE = "The film was a delight from start to finish."
@@ -122,8 +143,8 @@ def make_bert_base(tok_src, dst):
 
 
 def run_bertd(d, texts):
-    out = subprocess.run([args.bertctl, "bench", "--local", d, "--texts", args.texts, "--threads", str(N)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([args.bertctl, "bench", "--local", d, "--texts", args.texts, "--threads", str(N)]
+                         + (["--training"] if args.training else []), capture_output=True, text=True, check=True).stdout
     bench_json = json.loads(out)
     cls = subprocess.run([args.bertctl, "classify", "--local", d, "--json", "--threads", str(N), "--batch-size", "32"],
                          input="\n".join(texts) + "\n", capture_output=True, text=True, check=True).stdout
@@ -132,13 +153,93 @@ def run_bertd(d, texts):
     return bench_json, logits
 
 
+TRAIN_BATCH, TRAIN_LEN, TRAIN_STEPS = 32, 64, 5
+
+
+def training_forward_flops(cfg):  # ref_peers.py's forward count over the training batch
+    L, H, I, T = cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size, TRAIN_LEN
+    return L * (2 * (4 * H * H + 2 * H * I) + 4 * T * H) * T * TRAIN_BATCH
+
+
+def torch_training(name, d, cfg):
+    """PyTorch (+ peft for LoRA) on bertctl bench --training's shape and recipe: ms per step."""
+    torch.manual_seed(3)
+    lo, hi = min(1000, cfg.vocab_size // 2), min(20000, cfg.vocab_size)
+    ids = torch.cat([torch.full((TRAIN_BATCH, 1), 101), torch.randint(lo, hi, (TRAIN_BATCH, TRAIN_LEN - 2)),
+                     torch.full((TRAIN_BATCH, 1), 102)], 1)
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
+    labels = torch.arange(TRAIN_BATCH) % 2
+    res = {}
+    for method in ("full", "lora"):
+        log(f"{name}: PyTorch training, {method}")
+        torch.manual_seed(1)
+        model = BertForSequenceClassification.from_pretrained(d, num_labels=2, hidden_dropout_prob=0.1,
+                                                               attention_probs_dropout_prob=0.1, classifier_dropout=0.1)
+        if method == "lora":
+            model = get_peft_model(model, LoraConfig(task_type=TaskType.SEQ_CLS, r=8, lora_alpha=16,
+                                                     target_modules=["query", "value"], lora_dropout=0.0))
+        model.train()
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        params = [p for _, p in named]
+        no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n
+        opt = torch.optim.AdamW([{"params": [p for n, p in named if not no_decay(n)], "weight_decay": 0.01},
+                                 {"params": [p for n, p in named if no_decay(n)], "weight_decay": 0.0}], lr=5e-5)
+
+        def step():
+            model(**batch, labels=labels).loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            opt.zero_grad()
+        med, _ = bench(step, TRAIN_STEPS, warm=1)
+        res[method] = {"ms_per_step": med * 1e3, "trainable_parameters": int(sum(p.numel() for p in params)),
+                       "attn_implementation": getattr(model.config, "_attn_implementation", None)}
+        del model, opt
+    return res
+
+
+def training_summary(res, cfg, bertd_sgemm, torch_sgemm):
+    """Both engines' steps under one FLOP count: 3x forward for full, 2x for LoRA."""
+    fwd = training_forward_flops(cfg)
+    bt = res["bertd"]["training"]
+    engines = {"bertd": ({"full": bt["full"]["ms_per_step"], "lora": bt["lora_r8_query_value"]["ms_per_step"]}, bertd_sgemm,
+                         "bertd's OpenBLAS"),
+               "pytorch": ({m: r["ms_per_step"] for m, r in res["pytorch_training"].items()}, torch_sgemm, "torch")}
+    out = {"shape": f"{TRAIN_BATCH} × {TRAIN_LEN} tokens, AdamW, dropout 0.1", "forward_flops": fwd}
+    for e, (ms, sg, sg_name) in engines.items():
+        r = {"sgemm_gflops": sg, "sgemm": sg_name}
+        for m, mult in (("full", 3), ("lora", 2)):
+            s = ms[m] / 1e3
+            r[m] = {"ms_per_step": ms[m], "examples_per_s": TRAIN_BATCH / s, "gflops": mult * fwd / s / 1e9,
+                    "efficiency": mult * fwd / s / 1e9 / sg}
+        r["lora_to_full_step_ratio"] = ms["lora"] / ms["full"]
+        out[e] = r
+    # bertd's own GFLOP/s uses the same formula: a difference would mean the shapes differ.
+    out["bertd_reported_gflops"] = {"full": bt["full"]["gflops"], "lora": bt["lora_r8_query_value"]["gflops"]}
+    return out
+
+
+def training_table(t):
+    lines = ["| engine | method | ms/step | examples/s | GFLOP/s | efficiency (÷ its sgemm) | LoRA/full step |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for e, label in (("bertd", "bertd"), ("pytorch", "PyTorch")):
+        for m, mlabel in (("full", "full"), ("lora", "LoRA r8 q,v")):
+            r = t[e][m]
+            ratio = f"{t[e]['lora_to_full_step_ratio']:.2f}" if m == "lora" else ""
+            lines.append(f"| {label} | {mlabel} | {r['ms_per_step']:.0f} | {r['examples_per_s']:.1f} | {r['gflops']:.1f} | "
+                         f"{r['efficiency']:.2f} | {ratio} |")
+    return "\n".join(lines)
+
+
 def measure_model(name, d, texts):
     res = {"name": name}
-    log(f"{name}: bertd (bertctl bench, classify)")
+    log(f"{name}: bertd (bertctl bench{' --training' if args.training else ''}, classify)")
     bj, bertd_logits = run_bertd(d, texts)
     res["bertd"] = bj
     tok = AutoTokenizer.from_pretrained(d)
     cfg = BertConfig.from_pretrained(d)
+    if args.training:  # right after bertd's, so that both engines' steps see the same machine
+        res["pytorch_training"] = torch_training(name, d, cfg)
+        res["training"] = training_summary(res, cfg, bj["sgemm_gflops"], sg["torch"])
     model = BertForSequenceClassification.from_pretrained(d).eval()
     L, H, I = cfg.num_hidden_layers, cfg.hidden_size, cfg.intermediate_size
     flops = lambda T, n: L * (2 * (4 * H * H + 2 * H * I) + 4 * T * H) * T * n
@@ -262,7 +363,8 @@ sg["torch"] = 2 * 2048**3 / bench(lambda: ta @ tb, 5)[1] / 1e9
 texts = [l.split("\t")[0] for l in open(args.texts, encoding="utf-8").read().splitlines()[1:]][:1024]
 
 out = {"cpu": cpu, "threads": N, "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-       "onnxruntime": ort.__version__}, "sgemm_gflops": sg, "models": []}
+       "onnxruntime": ort.__version__}, "sgemm_gflops": sg, "load_average_start": list(os.getloadavg()), "models": []}
+if args.training: out["versions"]["peft"] = peft.__version__
 tmp = tempfile.mkdtemp(prefix="bertd-peers-")
 try:
     specs = [("all-MiniLM-L6-v2 + seeded 2-label head", lambda d: make_minilm(args.model, d))]
@@ -276,6 +378,7 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 out["seconds"] = time.perf_counter() - t_start
+out["load_average_end"] = list(os.getloadavg())
 
 cpu_text = (f"CPU: {cpu['model_name']} (family {cpu['family']}, model {cpu['model']}), {cpu['cores']} cores, "
             f"{N} threads per engine")
@@ -283,8 +386,10 @@ bsg = out["models"][0]["bertd"].get("sgemm_gflops") if out["models"] else None
 print(cpu_text)
 print(f"sgemm 2048³ GFLOP/s, this run: bertd's OpenBLAS {bsg:.1f}, numpy {sg['numpy']:.1f}, torch {sg['torch']:.1f}"
       if bsg else f"sgemm 2048³ GFLOP/s, this run: numpy {sg['numpy']:.1f}, torch {sg['torch']:.1f}")
-print(f"torch {torch.__version__}, transformers {transformers.__version__}, onnxruntime {ort.__version__}; "
-      f"{out['seconds']:.0f} s in all")
+print(f"torch {torch.__version__}, transformers {transformers.__version__}, onnxruntime {ort.__version__}"
+      + (f", peft {peft.__version__}" if args.training else "") + f"; {out['seconds']:.0f} s in all")
+print("load average (1, 5, 15 min): at start " + ", ".join(f"{x:.2f}" for x in out["load_average_start"])
+      + "; at end " + ", ".join(f"{x:.2f}" for x in out["load_average_end"]))
 for m in out["models"]:
     print(f"\n### {m['name']}\n\n{cpu_text}\n")
     print(table(m))
@@ -295,5 +400,19 @@ for m in out["models"]:
     if "ort_int8_source" in m: notes.append(f"ORT int8 quantized from the {m['ort_int8_source']} model")
     notes.append(f"mixed: peers pad to {m['mixed_padded_tokens']} tokens, bertd computes the {m['mixed_real_tokens']} real ones")
     print("\n" + "; ".join(notes) + ".")
+    if "training" in m:
+        t = m["training"]
+        print(f"\n#### {m['name']}: training steps, {t['shape']}\n\n{cpu_text}\n")
+        print(training_table(t))
+        print(f"\nOne FLOP count for both: {t['forward_flops'] / 1e9:.1f} GFLOP forward, ×3 full, ×2 LoRA; "
+              f"efficiency ÷ this run's sgemm: bertd's OpenBLAS {t['bertd']['sgemm_gflops']:.1f}, "
+              f"torch {t['pytorch']['sgemm_gflops']:.1f} GFLOP/s; PyTorch attention: "
+              f"{m['pytorch_training']['full']['attn_implementation']}; trainable parameters in PyTorch: "
+              f"full {m['pytorch_training']['full']['trainable_parameters']:,}, "
+              f"LoRA {m['pytorch_training']['lora']['trainable_parameters']:,}.")
+        for k in ("full", "lora"):
+            own = t["bertd_reported_gflops"][k]
+            if abs(own / t["bertd"][k]["gflops"] - 1) > 0.01:
+                print(f"Note: bertd reports {own:.1f} GFLOP/s for {k}, not {t['bertd'][k]['gflops']:.1f}: its shape differs.")
 if args.json_out:
     with open(args.json_out, "w") as f: json.dump(out, f, indent=1)
