@@ -69,6 +69,20 @@ final class OfflineCommandTests: XCTestCase {
         XCTAssertGreaterThan(training["lora_to_full_step_ratio"] as? Double ?? 0, 0)
     }
 
+    /// `--window` reads a long text in windows (and says how many); a short one is one window.
+    func testClassifyReadsLongTextsInWindows() throws {
+        let long = Array(repeating: "w1 w2 w3 w4 w5", count: 30).joined(separator: " ")
+        let result = try BertCtl.run(["classify", "--local", tinyModelPath("tiny-bert"), "--window", "16", "--stride", "4", "--json", long, "short one"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = result.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertGreaterThan(rows[0]["windows"] as? Int ?? 0, 10)
+        XCTAssertEqual(rows[1]["windows"] as? Int, 1)
+        XCTAssertEqual(rows[0]["truncated"] as? Bool, false)
+        let bad = try BertCtl.run(["classify", "--local", tinyModelPath("tiny-bert"), "--window", "128", "text"])
+        XCTAssertNotEqual(bad.status, 0, "a window wider than the model's 64 positions")
+        XCTAssertTrue(bad.stderr.contains("window"), bad.stderr)
+    }
+
     func testClassifyWithHeadUsesConfigLabels() throws {
         let result = try BertCtl.run(["classify", "--local", tinyModelPath("tiny-distilbert"), "--json", "hello world"])
         // tiny-distilbert has a head but no tokenizer files of its own beyond vocab.txt.
