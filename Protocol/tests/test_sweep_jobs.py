@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from conftest import TINY, check_reply, expect_error, req
-from test_jobs import admin, classify_when_served, wait_until_done, write_data
+from conftest import TINY, check_reply, expect_error, req, subscribe
+from test_jobs import admin, classify_when_served, wait_for, wait_until_done, write_data
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,17 @@ def tiny_sweep_base(bertd):
 
 def test_a_sweep_job_trains_every_point_and_serves_the_best(bertd, tiny_sweep_base, tmp_path):
     data = write_data(tmp_path / "train.tsv", count=40)
-    job = admin(bertd, {"id": "t", "op": "train", "name": "swept", "model": tiny_sweep_base, "train": data,
-                        "options": {"epochs": 1, "batch_size": 8, "sweep_grid": "lr=1e-3,1e-2;batch-size=4,8",
-                                    "metric": "accuracy"}}, "train")["result"]["job"]
-    assert job["options"]["sweep_grid"] == "lr=1e-3,1e-2;batch-size=4,8"
+    bodies = []
+    with subscribe(bertd, ["job."]) as events:
+        job = admin(bertd, {"id": "t", "op": "train", "name": "swept", "model": tiny_sweep_base, "train": data,
+                            "options": {"epochs": 1, "batch_size": 8, "sweep_grid": "lr=1e-3,1e-2;batch-size=4,8",
+                                        "metric": "accuracy"}}, "train")["result"]["job"]
+        assert job["options"]["sweep_grid"] == "lr=1e-3,1e-2;batch-size=4,8"
+        seen, _ = wait_for(events, job["id"], "job.finished", timeout_s=180, bodies=bodies)
+    # One job.point per run (every event checked against event.schema.json on the way).
+    points = [b for b in bodies if b["event"] == "job.point"]
+    assert len(points) == 4 and len({p["run"] for p in points}) == 4, seen
+    assert all(p["state"] == "finished" and p["runs"] == 4 and p["metric"] == "accuracy" and p["epochs"] == 1 for p in points)
     record = wait_until_done(bertd, job["id"], timeout_s=180)
     assert record["state"] == "finished", record
     out = record["output"]

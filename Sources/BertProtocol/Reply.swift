@@ -19,4 +19,6 @@ public enum EventTopic: String, Sendable {
     case jobCheckpoint = "job.checkpoint", jobFinished = "job.finished", jobFailed = "job.failed", jobCancelled = "job.cancelled"
     /// The daemon stopped during the job; it resumes from its last resume point at the next start.
     case jobInterrupted = "job.interrupted"
+    /// A sweep job's run finished (or, with halving, paused at a round's end).
+    case jobPoint = "job.point"
 }

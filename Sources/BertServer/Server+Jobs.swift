@@ -18,6 +18,9 @@ extension BertServer {
             publish(.jobStep, [id] + progressFields(p))
         case .evaluated(_, let epoch, let epochs, let m):
             publish(.jobEval, [id, ("epoch", .int(epoch)), ("epochs", .int(epochs)), ("metrics", metricsJSON(m))])
+        case .point(_, let p):
+            publish(.jobPoint, [id, ("run", .string(p.run)), ("state", .string(p.state)), ("metric", .string(p.metric)),
+                                ("best", p.best.map { .number($0) } ?? .null), ("epochs", .int(p.epochs)), ("runs", .int(p.runs))])
         case .finished(_, _, let served, let seconds):
             log.notice("job \(job.id) finished in \(Int(seconds)) s; serving it as \(job.name)")
             publish(.jobFinished, [id, ("name", .string(job.name)), ("path", .string(served)), ("seconds", .number(seconds))]

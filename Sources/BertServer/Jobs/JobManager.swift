@@ -114,7 +114,8 @@ final class JobManager {
     func record(_ event: JobEvent) -> TrainingJob? {
         let id: String
         switch event {
-        case .started(let i), .progress(let i, _), .evaluated(let i, _, _, _), .finished(let i, _, _, _), .failed(let i, _), .stopped(let i, _):
+        case .started(let i), .progress(let i, _), .evaluated(let i, _, _, _), .point(let i, _), .finished(let i, _, _, _), .failed(let i, _),
+             .stopped(let i, _):
             id = i
         }
         // A job cancelled while queued is final already; its turn only confirms it.
@@ -129,6 +130,8 @@ final class JobManager {
             persist = false
         case .evaluated(_, _, _, let m):
             job.metrics = m
+        case .point:
+            persist = false  // the sweep's own point.json is its record
         case .finished(_, let m, let served, _):
             job.state = .finished
             job.servedPath = served

@@ -8,11 +8,23 @@ enum JobEvent: Sendable {
     case started(String)
     case progress(String, TrainingJob.Progress)
     case evaluated(String, epoch: Int, epochs: Int, TrainingJob.Metrics)
+    /// A sweep's run ended (finished, or paused by halving): its name and best validation value.
+    case point(String, SweepPointSummary)
     /// Done; `served` is the directory to serve (the kept checkpoint, or its LoRA merge).
     case finished(String, TrainingJob.Metrics?, served: String, seconds: Double)
     case failed(String, String)
     /// Stopped at a step with a resume point: cancelled, or the daemon is stopping.
     case stopped(String, cancelled: Bool)
+}
+
+/// One run of a sweep job as its `job.point` event tells it.
+struct SweepPointSummary: Sendable {
+    let run: String
+    let state: String
+    let metric: String
+    let best: Double?
+    let epochs: Int
+    let runs: Int
 }
 
 /// A job's cancel flag, set by the I/O thread and read by the compute thread between steps.
@@ -81,8 +93,15 @@ enum JobRunner {
         let (definition, maxSeconds) = try SweepDefinition.fromJob(model: job.basePath, train: job.train, validation: job.validation,
                                                                    settings: job.settings)
         let id = job.id
+        let total = definition.points().count
         let run = SweepRun(definition: definition, output: output, maxSeconds: maxSeconds, events: { event in
-            if case .progress(_, let p) = event { Self.post(p, job: id, to: post) }
+            switch event {
+            case .progress(_, let p): Self.post(p, job: id, to: post)
+            case .finished(_, let record):
+                post(.point(id, SweepPointSummary(run: record.name, state: record.state.rawValue, metric: record.metric.rawValue,
+                                                  best: record.best(), epochs: record.epochsTrained, runs: total)))
+            default: break
+            }
         }, stopRequested: { control.isCancelled || context.isStopping }, betweenSteps: { context.serveWaiting() })
         do {
             let report = try run.run()
