@@ -1,3 +1,4 @@
+import BertCore
 import BertTraining
 import Foundation
 
@@ -41,6 +42,9 @@ public final class LinearBaseline: Sendable {
         public var objective: Double?
         public var gradientNorm: Double?
     }
+
+    /// How its logits become scores: a sigmoid per label (one-vs-rest) or a softmax.
+    public var scoring: ModelConfig.Scoring { task == .multiLabel ? .sigmoid : .softmax }
 
     /// Weights and biases of the classifier (what `models` reports as its size).
     public var parameterCount: Int { scores.weights.count + scores.bias.count }

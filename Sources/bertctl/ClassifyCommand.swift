@@ -112,11 +112,10 @@ struct ClassifyCommand: ParsableCommand {
         do { baseline = try LinearBaseline(directory: directory) } catch let e as TrainingDataError {
             throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
         }
-        let scoring: ModelConfig.Scoring = baseline.task == .multiLabel ? .sigmoid : .softmax
         for start in stride(from: 0, to: all.count, by: compute.batchSize) {
             let chunk = Array(all[start..<min(start + compute.batchSize, all.count)])
             for (text, logits) in zip(chunk, baseline.logits(chunk)) {
-                let r = Classification(labels: baseline.labels, logits: logits, scoring: scoring, truncatedTokens: 0)
+                let r = Classification(labels: baseline.labels, logits: logits, scoring: baseline.scoring, truncatedTokens: 0)
                 let shown = topK.map { r.top($0) } ?? r.scores
                 print(render(Row(label: r.label, score: r.score, scores: shown.map { ($0.label, $0.probability) },
                                  logits: r.logits, truncated: false, selected: r.selected), text: text))

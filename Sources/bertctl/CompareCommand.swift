@@ -111,7 +111,7 @@ struct ComparedModel {
         }
         let model = try ModelLoader.load(directory: url)
         guard model.hasClassificationHead else { throw CommandFailure(description: "\(url.path) has no classification head") }
-        let task: Task = model.config.scoring == .identity ? .regression : model.config.scoring == .sigmoid ? .multiLabel : .singleLabel
+        let task = model.config.task
         let labelled = try load(data, labels: model.labels, task: task, columns: columns)
         let tokenizer = try Tokenizer(directory: url)
         // Tokenizing is part of a text's cost, so it is inside the timing.

@@ -48,7 +48,7 @@ struct EvalCommand: ParsableCommand {
             guard model.hasClassificationHead else { throw CommandFailure(description: "\(directory) has no classification head to evaluate") }
             let tokenizer = try Tokenizer(directory: url)
             // The task is the model's (config.json problem_type), whatever --task says.
-            let task: Task = model.config.scoring == .identity ? .regression : model.config.scoring == .sigmoid ? .multiLabel : .singleLabel
+            let task = model.config.task
             var datasetOptions = columns.datasetOptions
             datasetOptions.task = task
             let labelled = try Dataset.load(URL(fileURLWithPath: data), options: datasetOptions)

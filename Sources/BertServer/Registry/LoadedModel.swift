@@ -55,7 +55,7 @@ public final class LoadedModel: @unchecked Sendable {
     /// How scores come from the logits.
     public var scoring: ModelConfig.Scoring {
         if let textModel { return textModel.model.config.scoring }
-        return baseline?.task == .multiLabel ? .sigmoid : .softmax
+        return baseline?.scoring ?? .softmax
     }
 
     /// The scores of one text's logits, as this model's config says.
