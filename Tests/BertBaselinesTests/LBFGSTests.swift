@@ -101,17 +101,20 @@ final class LBFGSTests: XCTestCase {
     }
 
     /// A convex logistic problem solved to a tight tolerance: the returned gradient is below it.
+    /// 1e-6, not tighter: near 1e-8 the objective's last digits (glibc picks `exp`'s code path by
+    /// CPU) decide whether the gradient or the relative-reduction test stops the solver first, and
+    /// CI on another CPU stopped on the latter at 1.5e-8.
     func testLogisticRegressionConvergesBelowTolerance() {
         let x = randomRows(500, 30, seed: 5)
         let labels = (0..<500).map { i in x.row(i).values.reduce(0, +) > 0 ? 1 : 0 }
         let fit = LogisticRegression.fitClasses(x, labels: labels, classes: 2, weighting: .none, c: 1,
-                                                solver: LBFGS.Options(maxIterations: 1000, gradientTolerance: 1e-8), threads: 1) { _ in }
+                                                solver: LBFGS.Options(maxIterations: 1000, gradientTolerance: 1e-6), threads: 1) { _ in }
         XCTAssertEqual(fit.solver.stop, .converged)
-        XCTAssertLessThanOrEqual(fit.solver.gradientNorm, 1e-8)
+        XCTAssertLessThanOrEqual(fit.solver.gradientNorm, 1e-6)
         let f = LogisticObjective(x: x, targets: .binary(labels.map(Double.init)), c: 1)
         var g = [Double](repeating: 0, count: f.parameterCount)
         _ = f.evaluate(fit.parameters, gradient: &g)
-        XCTAssertLessThanOrEqual(LBFGS.infinityNorm(g), 1e-8, "the gradient, recomputed at the returned point")
+        XCTAssertLessThanOrEqual(LBFGS.infinityNorm(g), 1e-6, "the gradient, recomputed at the returned point")
     }
 }
 
