@@ -11,7 +11,7 @@ public final class TextModel: @unchecked Sendable {
     public let tokenizer: Tokenizer
 
     public var labels: [String] { model.labels }
-    public var canClassify: Bool { model.hasClassificationHead }
+    public var canClassify: Bool { model.canClassify }
     /// Tokens per sequence the model takes, special tokens included.
     public var maxSequenceLength: Int { model.config.maxSequenceLength }
 

@@ -110,7 +110,7 @@ struct ComparedModel {
                                  parameters: baseline.parameterCount, bytes: bytes)
         }
         let model = try ModelLoader.load(directory: url)
-        guard model.hasClassificationHead else { throw CommandFailure(description: "\(url.path) has no classification head") }
+        guard model.canClassify else { throw CommandFailure(description: "\(url.path) has no classification head") }
         let task = model.config.task
         let labelled = try load(data, labels: model.labels, task: task, columns: columns)
         let tokenizer = try Tokenizer(directory: url)

@@ -45,7 +45,7 @@ struct EvalCommand: ParsableCommand {
             let url = URL(fileURLWithPath: directory)
             if LinearBaseline.isBaselineDirectory(url) { return try evaluateBaseline(url) }
             let model = try ModelLoader.load(directory: url)
-            guard model.hasClassificationHead else { throw CommandFailure(description: "\(directory) has no classification head to evaluate") }
+            guard model.canClassify else { throw CommandFailure(description: "\(directory) has no classification head to evaluate") }
             let tokenizer = try Tokenizer(directory: url)
             // The task is the model's (config.json problem_type), whatever --task says.
             let task = model.config.task

@@ -35,6 +35,9 @@ public struct ModelConfig: Sendable, Equatable {
     /// Texts longer than a window are read as overlapping windows whose logits are aggregated
     /// (config.json's `long_documents`, which training with windows writes); nil: truncated.
     public var longDocuments: LongDocumentPolicy?
+    /// config.json's `embedding_head`: the model classifies its sentence embedding with the
+    /// head in embedding_head.safetensors (a few-shot model; see `EmbeddingHead`).
+    public var declaresEmbeddingHead = false
     /// The standard deviation Hugging Face initialises new weights with (a fresh head).
     public var initializerRange: Float
     /// DistilBERT's sinusoidal_pos_embds: the position table is fixed (HF sets requires_grad
@@ -108,6 +111,10 @@ public struct ModelConfig: Sendable, Equatable {
         labels = try Self.decodeLabels(json, source: source)
         decisionThresholds = try Self.decodeThresholds(json, labels: labels, source: source)
         longDocuments = try LongDocumentPolicy.decode(json, maxSequenceLength: maxSequenceLength, source: source)
+        if let raw = json[EmbeddingHead.configKey], !(raw is NSNull) {
+            try EmbeddingHead.validateConfig(raw, source: source)
+            declaresEmbeddingHead = true
+        }
     }
 
     /// How scores come from the logits, as transformers' text-classification pipeline decides:

@@ -28,7 +28,10 @@ public enum ModelLoader {
         }
         let config = try ModelConfig(contentsOf: configURL)
         let files = try extraWeights.map { try SafetensorsFile(path: $0.path) } + weightFiles(in: directory)
-        return try load(config: config, weights: files)
+        let model = try load(config: config, weights: files)
+        guard config.declaresEmbeddingHead else { return model }
+        let head = try EmbeddingHead.load(directory: directory, hidden: config.hiddenSize, labels: config.labels)
+        return TransformerModel(config: config, tree: model.tree, parameters: model.parameters, embeddingHead: head)
     }
 
     /// The checkpoint's safetensors files, in the order they are searched.

@@ -9,15 +9,23 @@ public final class TransformerModel: @unchecked Sendable {
     public let labels: [String]
 
     public var family: ModelFamily { config.family }
+    /// A `*ForSequenceClassification` head on [CLS] (what fine-tuning trains).
     public var hasClassificationHead: Bool { tree.head != nil }
+    /// A classifier on the sentence embedding (a few-shot model), when the directory has one.
+    public let embeddingHead: EmbeddingHead?
+    /// Whether `classify` gives logits: a head on [CLS] or on the sentence embedding.
+    public var canClassify: Bool { tree.head != nil || embeddingHead != nil }
     public var numLabels: Int { labels.count }
     public var parameterCount: Int { tree.layout.specs.reduce(0) { $0 + $1.ref.count } }
 
-    init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena) {
+    init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena, embeddingHead: EmbeddingHead? = nil) {
         self.config = config
         self.tree = tree
         self.parameters = parameters
-        if let head = tree.head {
+        self.embeddingHead = embeddingHead
+        if let embeddingHead {
+            labels = config.labels.count == embeddingHead.classes ? config.labels : (0..<embeddingHead.classes).map { "LABEL_\($0)" }
+        } else if let head = tree.head {
             let n = head.output.outFeatures
             labels = config.labels.count == n ? config.labels : (0..<n).map { "LABEL_\($0)" }
         } else {
@@ -167,6 +175,7 @@ public final class TransformerModel: @unchecked Sendable {
 
     /// Encodes the batch and applies the classification head: logits (B, labels).
     public func classify(_ batch: TokenBatch, workspace ws: Workspace) throws -> [[Float]] {
+        if let embeddingHead { return try embed(batch, workspace: ws).map(embeddingHead.logits) }
         guard let head = tree.head else {
             throw BertError(.unsupportedModel, "this model has no classification head (it is an encoder: use embed)")
         }

@@ -40,6 +40,8 @@ public final class Explainer {
             guard !similarity.isEmpty, similarity.allSatisfy({ $0.count == h }) else {
                 throw ExplanationError.invalid("zero-shot explanations need at least one label vector of width \(h)")
             }
+        } else if model.embeddingHead != nil {
+            throw ExplanationError.invalid("explaining a few-shot model's head (a classifier on the sentence embedding) is not supported: give candidate labels to explain its encoder zero-shot")
         } else if !model.hasClassificationHead {
             throw ExplanationError.invalid("this model has no classification head: give candidate labels to explain it zero-shot")
         }

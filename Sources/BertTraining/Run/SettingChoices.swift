@@ -10,6 +10,9 @@ public enum MethodChoice: String, Sendable, CaseIterable {
     case freezeLower = "freeze-lower"
     /// Not fine-tuning: TF-IDF features + logistic regression (BertBaselines), in seconds.
     case baselineLinear = "baseline-linear"
+    /// SetFit: the encoder tuned contrastively on sentence pairs, then a logistic regression on
+    /// its embeddings — for a handful of examples per class.
+    case fewShot = "few-shot"
 }
 
 /// `schedule`: the learning rate after warm-up.

@@ -139,6 +139,25 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         public var balanced: Bool
     }
 
+    /// A few-shot run's settings (`method` few-shot), SetFit's defaults where unset: lr 2e-5,
+    /// 1 epoch over the pairs, 16 pairs per step, `pair_iterations` (none: SetFit's
+    /// oversampling), and the logistic regression's `c`.
+    public func fewShot() throws -> FewShotOptions {
+        var o = FewShotOptions()
+        o.learningRate = Float(try number("learning_rate", Double(o.learningRate), in: 1e-9...10))
+        o.epochs = try integer("epochs", o.epochs, min: 1)
+        o.batchSize = try integer("batch_size", o.batchSize, min: 1)
+        o.warmupRatio = try number("warmup_ratio", o.warmupRatio, in: 0...1)
+        o.weightDecay = Float(try number("weight_decay", Double(o.weightDecay), in: 0...10))
+        o.maxGradNorm = Float(try number("max_grad_norm", Double(o.maxGradNorm), in: 0...1e6))
+        o.dropout = Float(try number("dropout", Double(o.dropout), in: 0...0.99))
+        o.seed = try seed()
+        o.maxLength = try integer("max_length", o.maxLength, min: 2)
+        if values["pair_iterations"] != nil { o.pairIterations = try integer("pair_iterations", 20, min: 1) }
+        o.c = try number("c", o.c, in: 1e-6...1e6)
+        return o
+    }
+
     public func linearBaseline() throws -> LinearBaselineSettings {
         let maxFeatures = try integer("max_features", 200_000, min: 0)
         let loss = try choice("loss", LossChoice.crossEntropy)
@@ -157,6 +176,8 @@ public struct TrainingSettings: Sendable, Equatable, Codable {
         switch try method() {
         case .baselineLinear:
             throw Invalid(description: "\"method\" baseline-linear trains a TF-IDF + logistic-regression baseline, not a fine-tuning run")
+        case .fewShot:
+            throw Invalid(description: "\"method\" few-shot trains contrastively on sentence pairs, not a fine-tuning run")
         case .full: o.method = .full
         case .headOnly: o.method = .headOnly
         case .freezeLower: o.method = .freezeLower(try integer("freeze_layers", 0, min: 0))

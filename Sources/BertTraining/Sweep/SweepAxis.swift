@@ -23,7 +23,7 @@ public struct SweepAxis: Sendable, Equatable {
         SweepAxis(name: "weight-decay", key: "weight_decay", kind: .number),
         SweepAxis(name: "dropout", key: "dropout", kind: .number),
         // A baseline is not a fine-tuning run: FineTuneRun cannot train it.
-        SweepAxis(name: "method", key: "method", kind: .choice(MethodChoice.allCases.filter { $0 != .baselineLinear }.map(\.rawValue))),
+        SweepAxis(name: "method", key: "method", kind: .choice(MethodChoice.allCases.filter { $0 != .baselineLinear && $0 != .fewShot }.map(\.rawValue))),
         SweepAxis(name: "freeze-layers", key: "freeze_layers", kind: .integer),
         SweepAxis(name: "lora-rank", key: "lora_rank", kind: .integer),
         SweepAxis(name: "lora-alpha", key: "lora_alpha", kind: .number),

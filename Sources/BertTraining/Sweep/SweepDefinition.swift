@@ -131,8 +131,8 @@ public struct SweepDefinition: Sendable, Equatable, Codable {
         }
         if let n = randomPoints, n < 1 { throw TrainingDataError(.invalidOption, "--random must be at least 1 (got \(n))") }
         guard seeds >= 1 else { throw TrainingDataError(.invalidOption, "--seeds must be at least 1 (got \(seeds))") }
-        if (try? base.method()) == .baselineLinear {
-            throw TrainingDataError(.invalidOption, "a sweep fine-tunes: method baseline-linear is not swept (train it once with bertctl train)")
+        if let method = try? base.method(), method == .baselineLinear || method == .fewShot {
+            throw TrainingDataError(.invalidOption, "a sweep fine-tunes: method \(method.rawValue) is not swept (train it once with bertctl train)")
         }
         if halving {
             if names.contains("epochs") {

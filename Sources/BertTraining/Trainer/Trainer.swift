@@ -32,10 +32,23 @@ public final class Trainer {
     let pool: ComputePool
     var numLabels: Int { model.numLabels }
 
-    public init(model: TransformerModel, options: TrainingOptions = TrainingOptions()) throws {
+    public convenience init(model: TransformerModel, options: TrainingOptions = TrainingOptions()) throws {
         guard model.hasClassificationHead else {
             throw BertError(.unsupportedModel, "training needs a classification head (load the model with a head or extra head weights)")
         }
+        try self.init(model: model, options: options, trainsHead: true)
+    }
+
+    /// A trainer of the encoder alone, for objectives on its sentence embeddings
+    /// (`contrastiveForwardBackward`): a head, if the model has one, and BERT's pooler, which
+    /// the embedding does not read, get no gradient and are not in `parameterGroups` (PyTorch's
+    /// AdamW skips parameters whose gradient is None, weight decay included).
+    public convenience init(encoder model: TransformerModel, options: TrainingOptions = TrainingOptions()) throws {
+        guard options.lora == nil else { throw BertError(.unsupportedModel, "training the encoder alone does not take LoRA") }
+        try self.init(model: model, options: options, trainsHead: false)
+    }
+
+    private init(model: TransformerModel, options: TrainingOptions, trainsHead: Bool) throws {
         try options.validate(config: model.config)
         self.model = model
         self.options = options
@@ -45,8 +58,10 @@ public final class Trainer {
         rng = DropoutRNG(seed: options.seed)
         pool = ComputeThreads.pool
         let plan = plan
+        let base = model.family.weightPrefix + "."
+        func encoderPart(_ name: String) -> Bool { name.hasPrefix(base) && !name.hasPrefix(base + "pooler.") }
         var groups = [ParameterGroup(parameters: model.parameters, gradients: gradients,
-                                     specs: model.tree.layout.specs.filter { plan.trains($0.name) })]
+                                     specs: model.tree.layout.specs.filter { plan.trains($0.name) && (trainsHead || encoderPart($0.name)) })]
         if let lora { groups.append(ParameterGroup(parameters: lora.parameters, gradients: lora.gradients, specs: lora.layout.specs)) }
         parameterGroups = groups
     }

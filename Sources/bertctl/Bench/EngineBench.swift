@@ -40,7 +40,7 @@ struct EngineBench {
     }
 
     private func forward(_ batch: TokenBatch, _ ws: Workspace) throws {
-        if model.hasClassificationHead { _ = try model.classify(batch, workspace: ws) } else { try model.encode(batch, workspace: ws) }
+        if model.canClassify { _ = try model.classify(batch, workspace: ws) } else { try model.encode(batch, workspace: ws) }
     }
 
     /// The peers' sequence length, or less for a model that takes fewer positions.

@@ -12,10 +12,10 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "LoRA dropout.") var loraDropout: Float = 0
     @Option(help: "LoRA target projections: any of the values, comma-separated.") var loraTargets = LoRATargetList([.query, .value])
     @Flag(help: "With --method lora: also write OUT/merged, the model with the adapters folded in.") var mergeLora = false
-    @Option(help: "Epochs.") var epochs = 3
-    @Option(help: "Examples per optimizer step (per micro-batch with --gradient-accumulation).") var batchSize = 32
+    @Option(help: "Epochs (default: 3; --method few-shot: 1, over the sentence pairs).") var epochs: Int?
+    @Option(help: "Examples per optimizer step (per micro-batch with --gradient-accumulation; default: 32; --method few-shot: 16 sentence pairs).") var batchSize: Int?
     @Option(help: "Micro-batches per optimizer step.") var gradientAccumulation = 1
-    @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 5e-5
+    @Option(name: .customLong("lr"), help: "Peak learning rate (default: 5e-5; --method few-shot: 2e-5, SetFit's).") var learningRate: Float?
     @Option(help: "Warm-up as a fraction of all steps.") var warmupRatio: Double = 0.1
     @Option(help: "The learning rate after warm-up.") var schedule = ScheduleChoice.linear
     @Option(help: "AdamW weight decay (not on biases and LayerNorm).") var weightDecay: Float = 0.01
@@ -34,7 +34,8 @@ struct TrainingOptionsGroup: ParsableArguments {
     @Option(help: "Long documents: train and evaluate on overlapping windows of this many tokens (0: the model's maximum), the loss on each text's aggregated logits; the checkpoint then serves long texts the same way.") var window: Int?
     @Option(help: "With windows: tokens consecutive windows share (default: a quarter of the window).") var stride: Int?
     @Option(help: "With windows: how a text's logits come from its windows' (implies windows).") var aggregate: WindowAggregation?
-    @Option(name: .customLong("c"), help: "--method baseline-linear: sklearn's C, the inverse L2 strength.") var baselineC: Double = 1
+    @Option(name: .customLong("c"), help: "--method baseline-linear and few-shot: sklearn's C, the inverse L2 strength of the logistic regression.") var baselineC: Double = 1
+    @Option(help: "--method few-shot: sentence pairs per training text and kind (SetFit's num_iterations; default: every same-class pair, the different-class ones oversampled to as many).") var pairIterations: Int?
     @Option(help: "--method baseline-linear: keep n-grams in at least this many training texts.") var minDf = 2
     @Option(help: "--method baseline-linear: at most this many n-grams per vectorizer, the most frequent (0: all).") var maxFeatures = 200_000
     @Flag(help: "--method baseline-linear: word n-grams only, no character 3–5-grams.") var noCharNgrams = false
@@ -49,15 +50,18 @@ struct TrainingOptionsGroup: ParsableArguments {
         var v: [String: TrainingSettings.Value] = [
             "method": .string(method.rawValue), "freeze_layers": .integer(freezeLayers), "lora_rank": .integer(loraRank),
             "lora_alpha": .number(Double(loraAlpha)), "lora_dropout": .number(Double(loraDropout)),
-            "lora_targets": .string(loraTargets.settingValue), "merge_lora": .bool(mergeLora), "epochs": .integer(epochs),
-            "batch_size": .integer(batchSize), "gradient_accumulation": .integer(gradientAccumulation),
-            "learning_rate": .number(Double(learningRate)), "warmup_ratio": .number(warmupRatio), "schedule": .string(schedule.rawValue),
+            "lora_targets": .string(loraTargets.settingValue), "merge_lora": .bool(mergeLora),
+            "gradient_accumulation": .integer(gradientAccumulation),
+            "warmup_ratio": .number(warmupRatio), "schedule": .string(schedule.rawValue),
             "weight_decay": .number(Double(weightDecay)), "max_grad_norm": .number(Double(maxGradNorm)),
             "dropout": .number(Double(dropout)), "loss": .string(loss.rawValue), "class_weights": .string(classWeights),
             "focal_gamma": .number(Double(focalGamma)), "seed": .integer(Int(seed)), "max_length": .integer(maxLength),
             "metric": .string(metric.rawValue), "label_smoothing": .number(Double(labelSmoothing)), "pos_weight": .string(posWeight),
             "focal_alpha": .number(Double(focalAlpha)), "huber_delta": .number(Double(huberDelta)),
         ]
+        if let epochs { v["epochs"] = .integer(epochs) }
+        if let batchSize { v["batch_size"] = .integer(batchSize) }
+        if let learningRate { v["learning_rate"] = .number(Double(learningRate)) }
         if let layerDecay { v["layer_decay"] = .number(Double(layerDecay)) }
         if let evalSteps { v["eval_steps"] = .integer(evalSteps) }
         if let checkpointEvery { v["checkpoint_every"] = .integer(checkpointEvery) }
@@ -66,6 +70,10 @@ struct TrainingOptionsGroup: ParsableArguments {
         if let window { v["window"] = .integer(window) }
         if let stride { v["stride"] = .integer(stride) }
         if let aggregate { v["aggregate"] = .string(aggregate.rawValue) }
+        if method == .fewShot {
+            v["c"] = .number(baselineC)
+            if let pairIterations { v["pair_iterations"] = .integer(pairIterations) }
+        }
         if method == .baselineLinear {
             v["c"] = .number(baselineC)
             v["min_df"] = .integer(minDf)
@@ -78,6 +86,10 @@ struct TrainingOptionsGroup: ParsableArguments {
     func validate() throws {
         if method == .baselineLinear {
             do { _ = try settings.linearBaseline() } catch let invalid as TrainingSettings.Invalid { throw ValidationError(invalid.description) }
+            return
+        }
+        if method == .fewShot {
+            do { _ = try settings.fewShot() } catch let invalid as TrainingSettings.Invalid { throw ValidationError(invalid.description) }
             return
         }
         do {
