@@ -47,6 +47,9 @@ let package = Package(
         // The linear baseline a transformer is compared with: TF-IDF word and char n-grams and an
         // L2-regularised logistic regression fitted by L-BFGS, matching scikit-learn.
         .target(name: "BertBaselines", dependencies: ["BertTraining", "BertCore"], swiftSettings: kernelFlags),
+        // Few-shot training (SetFit's recipe): the encoder tuned on sentence pairs, a logistic
+        // regression on its embeddings.
+        .target(name: "BertFewShot", dependencies: ["BertTraining", "BertBaselines", "BertCore", "BertTokenizers"], swiftSettings: kernelFlags),
         // libzmq for Swift: context, sockets, multipart messages, poll, CURVE.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         // The wire protocol shared by the daemon and its clients: requests, replies, error codes.
@@ -61,7 +64,7 @@ let package = Package(
 
         // The daemon as a library: scheduler, registry, socket loop, configuration, systemd.
         .target(name: "BertServer", dependencies: [
-            "BertPipeline", "BertProtocol", "BertTokenizers", "BertTraining", "BertExplanations", "BertBaselines", "ZeroMQ", "CSystemd",
+            "BertPipeline", "BertProtocol", "BertTokenizers", "BertTraining", "BertExplanations", "BertBaselines", "BertFewShot", "ZeroMQ", "CSystemd",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
@@ -83,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "bertctl",
             dependencies: [
-                "BertPipeline", "BertProtocol", "BertTraining", "BertExplanations", "BertBaselines", "ZeroMQ",
+                "BertPipeline", "BertProtocol", "BertTraining", "BertExplanations", "BertBaselines", "BertFewShot", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "BertTokenizersTests", dependencies: ["BertTokenizers"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertCtlTests", dependencies: ["bertctl"]),
+        .testTarget(name: "BertFewShotTests", dependencies: ["BertFewShot", "BertTraining", "BertBaselines", "BertCore", "BertPipeline"]),
         .testTarget(name: "BertProtocolTests", dependencies: ["BertProtocol", "ZeroMQ"]),
         .testTarget(name: "BertServerTests", dependencies: ["BertServer", "BertProtocol", "ZeroMQ", "bertd", "bertctl"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CZeroMQ", "CSystemd"]),

@@ -40,6 +40,11 @@ public struct ModelFamily: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ModelFamily {
+    /// The bare encoder's architecture (BertModel, RobertaModel, …): what AutoModel instantiates.
+    public var baseArchitecture: String {
+        String(sequenceClassificationArchitecture.dropLast("ForSequenceClassification".count)) + "Model"
+    }
+
     /// Every family bertd loads, in the order error messages list them.
     public static let all: [ModelFamily] = [.bert, .distilbert, .roberta, .xlmRoberta, .electra]
 

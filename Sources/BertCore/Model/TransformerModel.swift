@@ -33,6 +33,20 @@ public final class TransformerModel: @unchecked Sendable {
         }
     }
 
+    /// This encoder (the same parameters, not a copy) classifying with `head` on its sentence
+    /// embedding, the classes named `labels`; a head on [CLS], if any, is dropped.
+    public func withEmbeddingHead(_ head: EmbeddingHead, labels: [String]) throws -> TransformerModel {
+        guard head.hidden == config.hiddenSize, head.classes == labels.count else {
+            throw BertError(.weightMismatch, "a head of \(head.classes) × \(head.hidden) for \(labels.count) labels and hidden size \(config.hiddenSize)")
+        }
+        var c = config
+        c.labels = labels
+        c.problemType = "single_label_classification"
+        c.declaresEmbeddingHead = true
+        c.architectures = [family.baseArchitecture]
+        return TransformerModel(config: c, tree: tree, parameters: parameters, embeddingHead: head)
+    }
+
     public func makeWorkspace() -> Workspace {
         Workspace(hidden: config.hiddenSize, intermediate: config.intermediateSize, embedding: config.embeddingSize,
                   numLabels: max(numLabels, 1))
