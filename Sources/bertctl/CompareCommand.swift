@@ -1,6 +1,7 @@
 import ArgumentParser
 import BertBaselines
 import BertCore
+import BertFewShot
 import BertTokenizers
 import BertTraining
 import Foundation
@@ -129,8 +130,12 @@ struct ComparedModel {
         let reportURL = [url, url.deletingLastPathComponent()].map { $0.appendingPathComponent(TrainingReport.jsonName) }
             .first { FileManager.default.fileExists(atPath: $0.path) && (url.lastPathComponent == FineTuneRun.mergedName || $0.deletingLastPathComponent() == url) }
         let report = try reportURL.flatMap { try? TrainingReport.decode(Data(contentsOf: $0)) }
-        let kind = report.flatMap { $0.configuration["method"] }.map { "\(model.family.modelType) \($0.description)" } ?? model.family.modelType
-        return ComparedModel(name: url.path, kind: kind, task: task, metrics: metrics, trainingSeconds: report?.timings.total,
+        // A few-shot directory has its own report.
+        let fewShot = (try? Data(contentsOf: url.appendingPathComponent(FewShotReport.fileName)))
+            .flatMap { try? JSONDecoder().decode(FewShotReport.self, from: $0) }
+        let method = fewShot.map { "\($0.method) \($0.examplesPerClass.reduce(0, +)) texts" } ?? report.flatMap { $0.configuration["method"]?.description }
+        let kind = method.map { "\(model.family.modelType) \($0)" } ?? model.family.modelType
+        return ComparedModel(name: url.path, kind: kind, task: task, metrics: metrics, trainingSeconds: fewShot?.totalSeconds ?? report?.timings.total,
                              millisecondsPerText: seconds * 1000 / Double(max(labelled.count, 1)), parameters: model.parameterCount, bytes: bytes)
     }
 

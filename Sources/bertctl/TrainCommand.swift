@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
           bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --out runs/sentiment
           bertctl train --local --model models/all-MiniLM-L6-v2 --train reviews.csv --text-column review --label-column stars --method lora --epochs 5 --metric macro_f1 --patience 2 --out runs/stars
           bertctl train --local --model models/all-MiniLM-L6-v2 --train data/train.tsv --kfold 5 --out runs/cv
+          bertctl train --local --model models/all-MiniLM-L6-v2 --train data/16-per-class.tsv --method few-shot --out runs/few-shot
         """)
 
     @Flag(help: "Train in this process instead of submitting a job to bertd.") var local = false
@@ -59,6 +60,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         guard local else { return try submitJob() }
         if hyper.method == .baselineLinear { return try LinearBaselineTraining(command: self).run() }
+        if hyper.method == .fewShot { return try FewShotTraining(command: self).run() }
         guard let model, let out else { return }
         ComputeThreads.set(threads ?? ComputeThreads.cores)
         let signals = StopSignals()

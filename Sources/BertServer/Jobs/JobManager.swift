@@ -59,6 +59,11 @@ final class JobManager {
                 }
             } else if try settings.method() == .baselineLinear {
                 _ = try settings.linearBaseline()
+            } else if try settings.method() == .fewShot {
+                _ = try settings.fewShot()
+                if base.textModel == nil {
+                    throw ProtocolError(.badRequest, "model \"\(base.name)\" is a linear baseline: few-shot training tunes a transformer's encoder")
+                }
             } else {
                 _ = try settings.options(classCounts: [1, 1])
                 if base.textModel == nil {

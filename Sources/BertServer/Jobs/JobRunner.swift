@@ -1,5 +1,6 @@
 import BertBaselines
 import BertCore
+import BertFewShot
 import BertTraining
 import Foundation
 
@@ -51,6 +52,9 @@ enum JobRunner {
                                              validationFraction: try s.validationFraction(), seed: try s.seed())
             if try s.method() == .baselineLinear {
                 return try runLinearBaseline(job, data: data, output: output, context: context, post: post)
+            }
+            if try s.method() == .fewShot {
+                return try runFewShot(job, data: data, output: output, control: control, context: context, post: post)
             }
             var options = try s.options(classCounts: data.statistics.trainClassCounts, examples: data.train.count)
             // A LoRA result is served merged: a plain model directory, no adapter to apply.
@@ -127,6 +131,33 @@ enum JobRunner {
         let metrics = (baseline.report?.validation ?? baseline.report?.train).map(TrainingJob.Metrics.init)
         if let metrics { post(.evaluated(job.id, epoch: 1, epochs: 1, metrics)) }
         post(.finished(job.id, metrics, served: output.path, seconds: baseline.report?.seconds.total ?? 0))
+    }
+
+    /// Few-shot (SetFit's recipe): minutes at most, so no resume point — a job interrupted by a
+    /// restart trains again from the start; cancelled between steps; waiting requests are served
+    /// between steps.
+    private static func runFewShot(_ job: TrainingJob, data: TrainingData, output: URL, control: JobControl,
+                                   context: Scheduler.TrainingContext, post: @escaping @Sendable (JobEvent) -> Void) throws {
+        let options = try job.settings.fewShot()
+        let (id, started) = (job.id, monotonicSeconds())
+        do {
+            let base = URL(fileURLWithPath: job.basePath)
+            let result = try FewShotRun.train(baseModel: base, data: data, options: options, progress: { p in
+                context.serveWaiting()
+                guard p.phase == .training, let loss = p.loss else { return }
+                let elapsed = monotonicSeconds() - started
+                post(.progress(id, TrainingJob.Progress(
+                    epoch: p.epoch, epochs: options.epochs, step: p.step, totalSteps: p.totalSteps, loss: Double(loss),
+                    learningRate: Double(p.learningRate ?? 0), examplesPerSecond: Double(2 * options.batchSize * p.step) / max(elapsed, 1e-9),
+                    secondsLeft: elapsed / Double(p.step) * Double(p.totalSteps - p.step))))
+            }, shouldStop: { control.isCancelled || context.isStopping })
+            try FewShotCheckpoint.write(result, baseModel: base, to: output)
+            let metrics = TrainingJob.Metrics(result.report.validation ?? result.report.train)
+            post(.evaluated(id, epoch: options.epochs, epochs: options.epochs, metrics))
+            post(.finished(id, metrics, served: output.path, seconds: result.report.totalSeconds))
+        } catch is FewShotRun.Stopped {
+            post(.stopped(id, cancelled: control.isCancelled))
+        }
     }
 
     /// A finished or cancelled job will not resume: its resume point (the model again, and AdamW's
