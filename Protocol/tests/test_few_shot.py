@@ -1,8 +1,8 @@
 """Few-shot training (SetFit's recipe) as a daemon job and as a served model: from 8 texts per class
 the job tunes MiniLM's encoder on sentence pairs and fits a logistic regression on its embeddings;
 the result is served under the job's name with softmax scores, answers as `bertctl classify
---local` does on the directory, is listed by `models`, and refuses what it cannot do (explaining its
-head) with `unsupported`; bad settings and data are refused and the daemon keeps serving."""
+--local` does on the directory, is listed by `models` and explained like any classifier; bad
+settings and data are refused and the daemon keeps serving."""
 
 import json
 import os
@@ -85,11 +85,20 @@ def test_it_still_embeds_and_classifies_zero_shot(bertd, few_shot):
     assert set(r["scores"]) == {"praise", "complaint"}
 
 
-def test_explaining_its_head_is_unsupported(bertd, few_shot):
-    reply = json.loads(req(bertd.tcp, {"id": "x", "op": "explain", "model": "few-shot-job", "texts": ["the film was superb"]}))
-    expect_error(reply, "unsupported", "x")
-    assert "few-shot" in reply["error"]["message"]
-    bertd.assert_serving()
+def test_explained_like_any_classifier(bertd, few_shot):
+    text = "the museum was superb"
+    served = classify(bertd, "few-shot-job", [text])["result"]["results"][0]
+    reply = check_reply(req(bertd.tcp, {"id": "x", "op": "explain", "model": "few-shot-job", "texts": [text], "steps": 64}),
+                        "explain", "x")
+    e = reply["result"]["explanations"][0]
+    assert e["label"] == served["label"] == "pos"
+    assert e["logits"] == pytest.approx(served["logits"], abs=1e-4)
+    target = e["attributions"][0]
+    words = dict(zip([w["text"] for w in e["words"]], target["words"]))
+    assert max(words, key=lambda w: abs(words[w])) == "superb", words
+    maps = check_reply(req(bertd.tcp, {"id": "a", "op": "explain", "model": "few-shot-job", "texts": [text],
+                                       "method": "attention"}), "explain", "a")
+    assert maps["result"]["explanations"][0]["label"] == "pos"
 
 
 @pytest.mark.parametrize("options, mention", [

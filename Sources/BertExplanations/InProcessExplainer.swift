@@ -46,9 +46,6 @@ public final class InProcessExplainer {
         if s.candidates != nil, s.method != .integratedGradients {
             throw ExplanationError.invalid("zero-shot explanations are integrated gradients (attention maps are for classifiers)")
         }
-        if s.candidates == nil, textModel.model.embeddingHead != nil {
-            throw ExplanationError.invalid("\(textModel.directory.lastPathComponent) is a few-shot model (a classifier on its sentence embedding): explanations cover heads on [CLS]; give candidate labels to explain its encoder zero-shot")
-        }
         if s.candidates == nil, !textModel.canClassify {
             throw ExplanationError.invalid("\(textModel.directory.lastPathComponent) has no classification head: give candidate labels to explain it zero-shot")
         }

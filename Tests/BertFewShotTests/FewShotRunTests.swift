@@ -97,6 +97,21 @@ final class FewShotRunTests: XCTestCase {
         XCTAssertEqual(reloaded.map(\.label), ["positive", "negative"])
         XCTAssertEqual(reloaded[0].scores.map(\.probability).reduce(0, +), 1, accuracy: 1e-5, "softmax scores")
 
+        // Explained like a classifier on [CLS]: the endpoint logits are the served ones, the
+        // attributions add up to the logit's change (completeness), attention maps carry the logits.
+        let explainer = Explainer(model: served.model)
+        let encoding = inputs[0].encoding
+        let run = try explainer.makeRun(ids: encoding.ids, typeIds: encoding.typeIds, special: encoding.specialTokensMask, steps: 128)
+        let explained = try explainer.finish(run)
+        for (x, y) in zip(explained.logits, reloaded[0].logits) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+        let attribution = try XCTUnwrap(explained.attributions.first)
+        XCTAssertEqual(attribution.label, 1, "the predicted label, positive")
+        let change = attribution.logit - attribution.baselineLogit
+        XCTAssertLessThan(abs(attribution.completenessGap), 0.01 * abs(change) + 1e-5,
+                          "Σ attributions \(attribution.tokens.reduce(0, +)) against Δlogit \(change)")
+        let maps = try explainer.attention(served.batch([inputs[0]]))
+        for (x, y) in zip(maps[0].logits, reloaded[0].logits) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+
         // A head file that went missing is a clear load error, not a model without labels.
         try FileManager.default.removeItem(at: out.appendingPathComponent("embedding_head.safetensors"))
         XCTAssertThrowsError(try TextModel(directory: out)) { error in

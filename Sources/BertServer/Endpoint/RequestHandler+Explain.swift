@@ -15,9 +15,6 @@ extension RequestHandler {
             throw ProtocolError(.unsupported, "model \"\(model.name)\" is a linear baseline: explanations are for transformers")
         }
         let candidates = inference.labels  // zero-shot
-        if textModel.model.embeddingHead != nil, candidates == nil {
-            throw ProtocolError(.unsupported, "model \"\(model.name)\" is a few-shot model (a classifier on its sentence embedding): explanations cover heads on [CLS]; give candidate \"labels\" to explain its encoder zero-shot")
-        }
         if request.method != .integratedGradients {
             guard candidates == nil else {
                 throw ProtocolError(.unsupported, "zero-shot \"labels\" are explained with integrated_gradients only: drop \"labels\" for attention maps")

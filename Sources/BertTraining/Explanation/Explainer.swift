@@ -40,12 +40,12 @@ public final class Explainer {
             guard !similarity.isEmpty, similarity.allSatisfy({ $0.count == h }) else {
                 throw ExplanationError.invalid("zero-shot explanations need at least one label vector of width \(h)")
             }
-        } else if model.embeddingHead != nil {
-            throw ExplanationError.invalid("explaining a few-shot model's head (a classifier on the sentence embedding) is not supported: give candidate labels to explain its encoder zero-shot")
-        } else if !model.hasClassificationHead {
+        } else if model.embeddingHead == nil, !model.hasClassificationHead {
             throw ExplanationError.invalid("this model has no classification head: give candidate labels to explain it zero-shot")
         }
-        let outputs = similarity?.count ?? model.numLabels
+        // A few-shot head's logits W·u + b are the "cosines" of u with W's rows plus b.
+        let vectors = similarity ?? headRows
+        let outputs = vectors?.count ?? model.numLabels
         guard (1...Self.maxSteps).contains(steps) else {
             throw ExplanationError.invalid("steps must be within 1…\(Self.maxSteps) (got \(steps))")
         }
@@ -71,7 +71,14 @@ public final class Explainer {
         }
         return try IntegratedGradientsRun(ids: ids, typeIds: types, special: special, targets: targets, steps: steps, rule: rule,
                                           baseline: baseline, input: input, reference: reference, width: model.tree.embeddings.width,
-                                          similarity: similarity.map { $0.flatMap { $0 } }, outputs: outputs)
+                                          similarity: vectors.map { $0.flatMap { $0 } }, outputs: outputs,
+                                          outputBias: similarity == nil ? model.embeddingHead?.bias : nil)
+    }
+
+    /// A few-shot model's head as label vectors: row c of W scores class c (its bias is added to
+    /// the outputs, which changes no gradient).
+    private var headRows: [[Float]]? {
+        model.embeddingHead.map { head in (0..<head.classes).map { Array(head.row($0)) } }
     }
 
     /// Computes the next points of `runs` in one padding-free batch of at most `maxTokens` tokens
@@ -164,7 +171,9 @@ public final class Explainer {
     public func attention(_ batch: TokenBatch) throws -> [AttentionMaps] {
         try model.validate(batch)
         let points = trainer.embeddingsModuleOutput(batch)
-        let logits = try points.withUnsafeBufferPointer { try trainer.forward(batch, embedded: $0.baseAddress!) }
+        let vectors = headRows.map { Array(repeating: $0.flatMap { $0 }, count: batch.count) }
+        var logits = try points.withUnsafeBufferPointer { try trainer.forward(batch, embedded: $0.baseAddress!, similarity: vectors) }
+        if let bias = model.embeddingHead?.bias { logits = logits.map { zip($0, bias).map(+) } }
         let (layers, heads) = (model.config.numLayers, model.config.numHeads)
         return (0..<batch.count).map { s in
             var values: [Float] = []

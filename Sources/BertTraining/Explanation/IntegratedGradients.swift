@@ -49,6 +49,8 @@ public final class IntegratedGradientsRun: @unchecked Sendable {
     let similarity: [Float]?
     /// Outputs per evaluation: the head's labels, or the label vectors.
     let outputs: Int
+    /// Added to the endpoints' outputs: a few-shot head's bias (its rows are `similarity`).
+    let outputBias: [Float]?
     let points: [(alpha: Double, weight: Double)]
     let width: Int
     /// x and x′ (L, E): the embeddings module's output for the sequence and its baseline.
@@ -78,9 +80,11 @@ public final class IntegratedGradientsRun: @unchecked Sendable {
     }
 
     init(ids: [Int32], typeIds: [Int32], special: [Bool], targets: AttributionTargets, steps: Int, rule: IntegrationRule,
-         baseline: AttributionBaseline, input: [Float], reference: [Float], width: Int, similarity: [Float]?, outputs: Int) throws {
+         baseline: AttributionBaseline, input: [Float], reference: [Float], width: Int, similarity: [Float]?, outputs: Int,
+         outputBias: [Float]? = nil) throws {
         self.similarity = similarity
         self.outputs = outputs
+        self.outputBias = outputBias
         self.ids = ids
         self.typeIds = typeIds
         self.special = special
@@ -96,8 +100,10 @@ public final class IntegratedGradientsRun: @unchecked Sendable {
 
     /// Called with the endpoints' logits: fixes the targets.
     func start(logits: [Float], baselineLogits: [Float], multiLabel: Bool) {
-        self.logits = logits
-        self.baselineLogits = baselineLogits
+        let bias = outputBias ?? []
+        self.logits = bias.isEmpty ? logits : zip(logits, bias).map(+)
+        self.baselineLogits = bias.isEmpty ? baselineLogits : zip(baselineLogits, bias).map(+)
+        let logits = self.logits!
         switch requested {
         case .labels(let labels): targets = labels
         case .predicted:
