@@ -6,7 +6,7 @@ import XCTest
 final class CommandLineInterfaceTests: XCTestCase {
     /// The choices of `bertctl train`'s fixed-choice options, in the order help lists them.
     private let choices: [(option: String, values: [String])] = [
-        ("--method", ["full", "head-only", "lora", "freeze-lower", "baseline-linear"]),
+        ("--method", ["full", "head-only", "lora", "freeze-lower", "baseline-linear", "few-shot"]),
         ("--schedule", ["linear", "constant", "cosine"]),
         ("--loss", ["cross-entropy", "weighted", "focal", "bce", "mse", "huber"]),
         ("--metric", ["loss", "accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc", "micro_f1", "pearson", "spearman"]),
