@@ -40,8 +40,13 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
+        // The int8 kernels (quantize, pack, GEMM) in C: AVX-512 VNNI, AVX2 and portable versions of
+        // each, chosen at run time by CPU feature, so the target itself is built for the baseline
+        // (per-function target attributes enable the instructions). No FMA contraction: every
+        // version's output stage must round as the portable one does.
+        .target(name: "CQuantizedKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // Numerics: tensors, kernels, safetensors, config.json, model families and heads.
-        .target(name: "BertCore", dependencies: ["COpenBLAS"], swiftSettings: kernelFlags),
+        .target(name: "BertCore", dependencies: ["COpenBLAS", "CQuantizedKernels"], swiftSettings: kernelFlags),
         // Fine-tuning: backward passes, losses, AdamW, LoRA over BertCore's kernels.
         .target(name: "BertTraining", dependencies: ["BertCore", "BertTokenizers", "COpenBLAS"], swiftSettings: kernelFlags),
         // The linear baseline a transformer is compared with: TF-IDF word and char n-grams and an

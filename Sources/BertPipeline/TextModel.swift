@@ -15,9 +15,14 @@ public final class TextModel: @unchecked Sendable {
     /// Tokens per sequence the model takes, special tokens included.
     public var maxSequenceLength: Int { model.config.maxSequenceLength }
 
-    public init(directory: URL) throws {
+    /// The encoder's arithmetic (`model.precision`).
+    public var precision: Precision { model.precision }
+
+    /// Loads the directory to compute in `precision` (int8: see `Precision`; whether an int8
+    /// model is good enough is the quantization gate's question, not the loader's).
+    public init(directory: URL, precision: Precision = .fp32) throws {
         self.directory = directory
-        model = try ModelLoader.load(directory: directory)
+        model = try ModelLoader.load(directory: directory, precision: precision)
         do {
             tokenizer = try Tokenizer(directory: directory)
         } catch let error as TokenizerError {

@@ -37,6 +37,7 @@ struct BertCtl: ParsableCommand {
             JobsCommand.self,
             CancelCommand.self,
             EvalCommand.self,
+            QuantizeCommand.self,
             CompletionsCommand.self,
         ]
     )

@@ -14,6 +14,12 @@ public enum ModelLoader {
         try load(directory: directory, extraWeights: [])
     }
 
+    /// Loads a model directory to compute in `precision` (int8 quantizes the encoder's dense
+    /// layers after loading: see `Precision`).
+    public static func load(directory: URL, precision: Precision) throws -> TransformerModel {
+        try load(directory: directory, extraWeights: []).converted(to: precision)
+    }
+
     /// `extraWeights` are further safetensors files whose tensors are loaded as if they were part
     /// of the checkpoint (e.g. a separately trained head), taking precedence over it.
     public static func load(directory: URL, extraWeights: [URL]) throws -> TransformerModel {

@@ -7,6 +7,11 @@ public final class TransformerModel: @unchecked Sendable {
     public let parameters: ParameterArena
     /// Label names in id order; "LABEL_i" when the config names none.
     public let labels: [String]
+    /// The encoder's arithmetic. In int8 the fp32 weights stay in `parameters` (the head,
+    /// LayerNorms and biases use them; training and explanations run on them).
+    public let precision: Precision
+    /// Each encoder layer's int8 dense weights; empty in fp32.
+    let quantizedLayers: [QuantizedEncoderLayer]
 
     public var family: ModelFamily { config.family }
     /// A `*ForSequenceClassification` head on [CLS] (what fine-tuning trains).
@@ -18,11 +23,14 @@ public final class TransformerModel: @unchecked Sendable {
     public var numLabels: Int { labels.count }
     public var parameterCount: Int { tree.layout.specs.reduce(0) { $0 + $1.ref.count } }
 
-    init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena, embeddingHead: EmbeddingHead? = nil) {
+    init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena, precision: Precision = .fp32,
+         embeddingHead: EmbeddingHead? = nil) {
         self.config = config
         self.tree = tree
         self.parameters = parameters
+        self.precision = precision
         self.embeddingHead = embeddingHead
+        quantizedLayers = precision == .int8 ? tree.layers.map { QuantizedEncoderLayer($0, parameters: parameters) } : []
         if let embeddingHead {
             labels = config.labels.count == embeddingHead.classes ? config.labels : (0..<embeddingHead.classes).map { "LABEL_\($0)" }
         } else if let head = tree.head {
@@ -44,7 +52,28 @@ public final class TransformerModel: @unchecked Sendable {
         c.problemType = "single_label_classification"
         c.declaresEmbeddingHead = true
         c.architectures = [family.baseArchitecture]
-        return TransformerModel(config: c, tree: tree, parameters: parameters, embeddingHead: head)
+        return TransformerModel(config: c, tree: tree, parameters: parameters, precision: precision, embeddingHead: head)
+    }
+
+    /// The same model computing in `precision`: the fp32 weights are shared, not copied; int8
+    /// quantizes the encoder's dense layers (about a second for BERT-base).
+    public func converted(to precision: Precision) -> TransformerModel {
+        precision == self.precision ? self
+            : TransformerModel(config: config, tree: tree, parameters: parameters, precision: precision, embeddingHead: embeddingHead)
+    }
+
+    /// Bytes of the weights this model keeps resident: the fp32 arena, plus the int8 copies.
+    public var residentWeightBytes: Int {
+        parameters.count * MemoryLayout<Float>.size + quantizedLayers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } }
+    }
+
+    /// Bytes of the encoder's dense weights (4 per layer) in this precision: fp32 in the arena, or
+    /// their int8 copies (packed weights, column sums, scales).
+    public var encoderDenseWeightBytes: Int {
+        if precision == .int8 { return quantizedLayers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } } }
+        return tree.layers.reduce(0) { sum, layer in
+            sum + [layer.qkv, layer.attentionOutput, layer.intermediate, layer.output].reduce(0) { $0 + $1.weight.count * 4 }
+        }
     }
 
     public func makeWorkspace() -> Workspace {
@@ -82,6 +111,9 @@ public final class TransformerModel: @unchecked Sendable {
         let (t, h, p) = (batch.tokenCount, config.hiddenSize, parameters)
         ws.reserve(tokens: t, sequences: batch.count, longest: batch.longestSequence,
                    attentionScratch: attentionScratchSize(longest: batch.longestSequence, headSize: config.headSize) * pool.threadCount)
+        if precision == .int8 {
+            ws.reserveQuantizedRows(tokens: t, width: max(config.hiddenSize, config.intermediateSize) + 3)
+        }
 
         // Position ids restart at each sequence (padding-free: no position is skipped).
         for s in 0..<batch.count {
@@ -119,18 +151,32 @@ public final class TransformerModel: @unchecked Sendable {
                 biasActivationForward(hidden + r.lowerBound * h, ld: h, bias: p[projection.bias], rows: r.count, cols: h, activation: .identity)
             }
         }
-        for layer in tree.layers {
-            layerForward(layer, batch: batch, workspace: ws, pool: pool)
+        for (n, layer) in tree.layers.enumerated() {
+            layerForward(layer, quantized: quantizedLayers.isEmpty ? nil : quantizedLayers[n], batch: batch, workspace: ws, pool: pool)
         }
     }
 
-    /// One transformer block over all T tokens of the batch; dense layers are one GEMM each.
-    private func layerForward(_ layer: EncoderLayer, batch: TokenBatch, workspace ws: Workspace, pool: ComputePool) {
+    /// One transformer block over all T tokens of the batch; dense layers are one GEMM each, in
+    /// int8 when `quantized` holds the layer's int8 weights. Either way the GEMM writes no bias:
+    /// bias, activation and residual + LayerNorm follow in the same fp32 passes.
+    private func layerForward(_ layer: EncoderLayer, quantized: QuantizedEncoderLayer?, batch: TokenBatch,
+                              workspace ws: Workspace, pool: ComputePool) {
         let (t, h, i, p) = (batch.tokenCount, config.hiddenSize, config.intermediateSize, parameters)
         let x = ws.hiddenStates.pointer
         let qkv = ws.qkv.pointer, context = ws.context.pointer, projection = ws.projection.pointer, ffn = ws.ffn.pointer
+        // out (T, outF) = inp (T, inF) · Wᵀ, fp32 or int8
+        func linear(_ linear: Linear, _ int8: QuantizedLinear?, out: UnsafeMutablePointer<Float>, ldo: Int,
+                    inp: UnsafePointer<Float>, ldi: Int) {
+            if let int8 {
+                quantizedLinearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: int8, rows: t,
+                                       scratch: ws.quantizedRows.pointer, rowScales: ws.rowScales.pointer, pool: pool)
+            } else {
+                linearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: p[linear.weight], rows: t,
+                              inF: linear.inFeatures, outF: linear.outFeatures, pool: pool)
+            }
+        }
         // qkv (T, 3H) = x (T, H) · Wqkvᵀ + b
-        linearForward(out: qkv, ldo: 3 * h, inp: x, ldi: h, weight: p[layer.qkv.weight], rows: t, inF: h, outF: 3 * h, pool: pool)
+        linear(layer.qkv, quantized?.qkv, out: qkv, ldo: 3 * h, inp: x, ldi: h)
         pool.parallelFor(t) { r in
             biasActivationForward(qkv + r.lowerBound * 3 * h, ld: 3 * h, bias: p[layer.qkv.bias], rows: r.count, cols: 3 * h, activation: .identity)
         }
@@ -138,8 +184,7 @@ public final class TransformerModel: @unchecked Sendable {
                          scratchPerThread: ws.attentionScratch.count / pool.threadCount,
                          sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads, pool: pool)
         // x = LN(x + context · Woᵀ + bo)
-        linearForward(out: projection, ldo: h, inp: context, ldi: h, weight: p[layer.attentionOutput.weight],
-                      rows: t, inF: h, outF: h, pool: pool)
+        linear(layer.attentionOutput, quantized?.attentionOutput, out: projection, ldo: h, inp: context, ldi: h)
         pool.parallelFor(t) { r in
             residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
                                      deltaBias: p[layer.attentionOutput.bias],
@@ -147,14 +192,14 @@ public final class TransformerModel: @unchecked Sendable {
                                      rows: r.count, dim: h, eps: layer.attentionNorm.eps)
         }
         // ffn (T, I) = act(x · Wiᵀ + bi)
-        linearForward(out: ffn, ldo: i, inp: x, ldi: h, weight: p[layer.intermediate.weight], rows: t, inF: h, outF: i, pool: pool)
+        linear(layer.intermediate, quantized?.intermediate, out: ffn, ldo: i, inp: x, ldi: h)
         let activation = config.activation.kernel
         pool.parallelFor(t) { r in
             biasActivationForward(ffn + r.lowerBound * i, ld: i, bias: p[layer.intermediate.bias], rows: r.count, cols: i,
                                   activation: activation)
         }
         // x = LN(x + ffn · Wo2ᵀ + bo2)
-        linearForward(out: projection, ldo: h, inp: ffn, ldi: i, weight: p[layer.output.weight], rows: t, inF: i, outF: h, pool: pool)
+        linear(layer.output, quantized?.output, out: projection, ldo: h, inp: ffn, ldi: i)
         pool.parallelFor(t) { r in
             residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
                                      deltaBias: p[layer.output.bias],

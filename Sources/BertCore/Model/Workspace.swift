@@ -21,6 +21,8 @@ public final class Workspace {
     let headHidden = Buffer()    // (B, H)
     let logits = Buffer()        // (B, labels)
     let embeddings = Buffer()    // (B, H) mean-pooled, normalised
+    let quantizedRows = ByteBuffer()  // (T, max(H, I) padded to 4) a dense layer's int8 input; int8 models only
+    let rowScales = Buffer()     // (T) its per-token scales
 
     public init(hidden: Int, intermediate: Int, embedding: Int, numLabels: Int) {
         self.hidden = hidden
@@ -46,6 +48,33 @@ public final class Workspace {
         }
         if scratch > attentionScratch.count { attentionScratch.resize(scratch) }
     }
+}
+
+extension Workspace {
+    /// Makes the int8 input buffers big enough for `tokens` rows of `width` bytes.
+    func reserveQuantizedRows(tokens: Int, width: Int) {
+        let t = max(tokens, capacityTokens)
+        if quantizedRows.count < t * width { quantizedRows.resize(t * width) }
+        if rowScales.count < t { rowScales.resize(t) }
+    }
+}
+
+/// A growable, 64-byte aligned Int8 buffer (contents are not kept when it grows).
+final class ByteBuffer {
+    private(set) var pointer: UnsafeMutablePointer<Int8>
+    private(set) var count = 0
+
+    init() { pointer = .allocate(capacity: 64) }
+
+    func resize(_ n: Int) {
+        pointer.deallocate()
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(n, 64), alignment: 64)
+        pointer = raw.bindMemory(to: Int8.self, capacity: max(n, 64))
+        pointer.initialize(repeating: 0, count: max(n, 64))
+        count = n
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 /// A growable, 64-byte aligned Float32 buffer (contents are not kept when it grows).

@@ -1,0 +1,68 @@
+import CQuantizedKernels
+
+/// Activations quantized per row (token): q (rows, kp) int8 with row stride ldq (kp = inF
+/// rounded up to 4, zeros past inF), scales (rows) = max|x[r, :]| / 127.
+package func quantizeRowsForward(q: UnsafeMutablePointer<Int8>, ldq: Int, scales: UnsafeMutablePointer<Float>,
+                                 inp: UnsafePointer<Float>, ldi: Int, rows: Int, inF: Int,
+                                 kernel: QuantizedKernel = QuantizedKernel.active) {
+    guard rows > 0 else { return }
+    bq_quantize_rows(kernel.c, inp, ldi, Int32(rows), Int32(inF), q, ldq, scales)
+}
+
+/// out (rows, outF) = dq(q(inp) (rows, inF) · Wqᵀ) with row stride ldo: the int8 counterpart of
+/// `linearForward`, without bias (the caller fuses bias, activation or residual into the same
+/// pass as in fp32). inp has row stride ldi. scratch holds the quantized rows (rows × kp bytes)
+/// and rowScales (rows) — the workspace's.
+/// Split as `linearForward`: few rows by output columns (every thread streams its share of the
+/// weights once for all rows); otherwise by rows, each thread quantizing the rows it multiplies.
+package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
+                                    weight: QuantizedLinear, rows: Int,
+                                    scratch: UnsafeMutablePointer<Int8>, rowScales: UnsafeMutablePointer<Float>,
+                                    pool: ComputePool, kernel: QuantizedKernel = QuantizedKernel.active) {
+    guard rows > 0 else { return }
+    let (n, k, kp) = (weight.outFeatures, weight.inFeatures, weight.paddedInFeatures)
+    let output = { (r: Range<Int>) in
+        bq_output(sums: nil, out: out + r.lowerBound * ldo, ld: ldo, row_scales: rowScales + r.lowerBound,
+                  col_scales: weight.scales)
+    }
+    if rows < smallMRowLimit {
+        // ≤ 47 × inF bytes to quantize: cheaper on one thread than a join.
+        quantizeRowsForward(q: scratch, ldq: kp, scales: rowScales, inp: inp, ldi: ldi, rows: rows, inF: k, kernel: kernel)
+        pool.parallelFor(n, granularity: 64) { columns in
+            bq_gemm(kernel.c, scratch, kp, Int32(rows), weight.packed, weight.columnSums, Int32(n), Int32(k),
+                    Int32(columns.lowerBound), Int32(columns.upperBound), output(0..<rows))
+        }
+    } else {
+        // 12 rows: whole row tiles of both kernels (6 for AVX-512, 4 for AVX2).
+        pool.parallelFor(rows, granularity: 12) { r in
+            let q = scratch + r.lowerBound * kp
+            quantizeRowsForward(q: q, ldq: kp, scales: rowScales + r.lowerBound, inp: inp + r.lowerBound * ldi, ldi: ldi,
+                                rows: r.count, inF: k, kernel: kernel)
+            bq_gemm(kernel.c, q, kp, Int32(r.count), weight.packed, weight.columnSums, Int32(n), Int32(k),
+                    0, Int32(n), output(r))
+        }
+    }
+}
+
+/// The raw GEMM on one thread, for tests: a (rows, kp) int8 (zeros past inF) times Wqᵀ over
+/// `columns` (a multiple of 16 to a multiple of 16 or outF), into sums (rows, outF) as int32, or
+/// with rowScales into out (rows, outF) dequantized. Columns outside the range are not written.
+package func quantizedGemm(kernel: QuantizedKernel, a: [Int8], rows: Int, weight: QuantizedLinear, columns: Range<Int>,
+                           sums: inout [Int32], out: inout [Float], rowScales: [Float]) {
+    let (n, k, kp) = (weight.outFeatures, weight.inFeatures, weight.paddedInFeatures)
+    precondition(a.count == rows * kp && sums.count == rows * n && out.count == rows * n && rowScales.count == rows)
+    a.withUnsafeBufferPointer { a in
+        rowScales.withUnsafeBufferPointer { rs in
+            sums.withUnsafeMutableBufferPointer { sums in
+                bq_gemm(kernel.c, a.baseAddress!, kp, Int32(rows), weight.packed, weight.columnSums, Int32(n), Int32(k),
+                        Int32(columns.lowerBound), Int32(columns.upperBound),
+                        bq_output(sums: sums.baseAddress!, out: nil, ld: n, row_scales: nil, col_scales: nil))
+            }
+            out.withUnsafeMutableBufferPointer { out in
+                bq_gemm(kernel.c, a.baseAddress!, kp, Int32(rows), weight.packed, weight.columnSums, Int32(n), Int32(k),
+                        Int32(columns.lowerBound), Int32(columns.upperBound),
+                        bq_output(sums: nil, out: out.baseAddress!, ld: n, row_scales: rs.baseAddress!, col_scales: weight.scales))
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import BertCore
+import BertTokenizers
+@testable import BertTraining
+import Foundation
+import XCTest
+
+/// The int8 quality gate: a model whose int8 form is sound passes, one that int8 breaks is
+/// refused saying why, the record in the directory guards serving (missing, failed, forced,
+/// weights changed since), and a real fine-tuned classifier passes on SST-2's dev set.
+final class QuantizationGateTests: XCTestCase {
+    private let tinyBert = packageRoot.appendingPathComponent("Tests/BertCoreTests/Fixtures/tiny-bert")
+
+    /// tiny-bert as it is: its random head gives one class for every text, int8 too.
+    func testTinyBertPasses() throws {
+        let model = try ModelLoader.load(directory: tinyBert)
+        let result = try QuantizationGate().evaluate(randomData(count: 90, vocab: model.config.vocabSize), model: model)
+        print("tiny-bert: agreement \(result.agreement), accuracy change \(result.accuracyChangePoints) points")
+        XCTAssertTrue(result.passed, result.failureMessage)
+        XCTAssertEqual(result.agreement, 1)
+        XCTAssertEqual(result.examples, 90)
+        XCTAssertEqual(result.failureMessage, "")
+    }
+
+    /// A feed-forward unit that is always off (bias −100: GELU gives 0) with an outlier weight in
+    /// every row of the output layer reading it: fp32 multiplies the outlier by 0, int8's
+    /// per-channel scale leaves one step for the rest of the row, so int8 loses the feed-forward
+    /// sublayers and the labels part.
+    func testModelThatInt8BreaksIsRefused() throws {
+        let model = try ModelLoader.load(directory: tinyBert)
+        try sharpenHead(model)
+        for layer in model.tree.layers {
+            model.parameters[layer.intermediate.bias][0] = -100
+            let w = model.parameters[layer.output.weight]
+            for r in 0..<layer.output.outFeatures {
+                let row = w + r * layer.output.inFeatures
+                row[0] = 1000 * (0..<layer.output.inFeatures).map { abs(row[$0]) }.max()!
+            }
+        }
+        let result = try QuantizationGate().evaluate(randomData(count: 90, vocab: model.config.vocabSize), model: model)
+        print("tiny-bert with outliers: agreement \(result.agreement); \(result.failureMessage)")
+        XCTAssertFalse(result.passed)
+        XCTAssertTrue(result.failures.contains("agreement"))
+        XCTAssertTrue(result.failureMessage.contains("labels agree on"), result.failureMessage)
+        XCTAssertLessThan(result.agreement, 0.99)
+    }
+
+    func testRecordGuardsServing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: tinyBert, to: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func refusal() -> String? {
+            do { try QuantizationRecord.requireServable(directory: dir, precision: .int8); return nil } catch let e as BertError {
+                return e.message
+            } catch { return "\(error)" }
+        }
+        XCTAssertNoThrow(try QuantizationRecord.requireServable(directory: dir, precision: .fp32))
+        XCTAssertTrue(refusal()?.contains("has no quantization.json") == true, refusal() ?? "served")
+
+        var record = try makeRecord(directory: dir, passed: true)
+        try record.write(directory: dir)
+        XCTAssertEqual(try QuantizationRecord.read(directory: dir), record)
+        XCTAssertNil(refusal())
+
+        record = try makeRecord(directory: dir, passed: false)
+        try record.write(directory: dir)
+        XCTAssertTrue(refusal()?.contains("failed (agreement)") == true, refusal() ?? "served")
+        record.forced = true
+        try record.write(directory: dir)
+        XCTAssertNil(refusal(), "a forced record is the operator's decision")
+
+        // Retrained (here: one byte of the weights changed) after the gate: the record no longer holds
+        let weights = dir.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: weights)
+        bytes[bytes.count - 1] ^= 1
+        try bytes.write(to: weights)
+        XCTAssertTrue(refusal()?.contains("changed since") == true, refusal() ?? "served")
+    }
+
+    /// MiniLM fine-tuned on 4 000 SST-2 sentences (one epoch, as ExplanationSentimentTests), then
+    /// the gate over all 872 dev sentences. Observed: agreement 99.1 %, accuracy +0.5 points.
+    func testFineTunedMiniLMOnSST2Dev() throws {
+        let base = try miniLMDirectory()
+        let train = try sharedData("sst2/train.tsv"), dev = try sharedData("sst2/dev.tsv")
+        let full = try TrainingData.load(train: train, validation: dev)
+        let data = TrainingData(train: full.train.subset(Array(stride(from: 0, to: 64_000, by: 16))),
+                                validation: full.validation.subset(Array(0..<200)), validationWasSplit: false)
+        var options = FineTuneOptions()
+        options.epochs = 1
+        options.learningRate = 1e-4
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("gate-sst2-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        _ = try FineTuneRun(modelDirectory: base, data: data, options: options, output: out).run()
+
+        let model = try ModelLoader.load(directory: out)
+        let tokenizer = try Tokenizer(directory: out)
+        let labelled = try Dataset.load(dev).labelled(with: try LabelSet(names: model.labels, minimum: 1))
+        let tokenized = TokenizedDataset(labelled, tokenizer: tokenizer, maxLength: 128, threads: ComputeThreads.current)
+        let result = try QuantizationGate().evaluate(tokenized, model: model)
+        print(String(format: "fine-tuned MiniLM on SST-2 dev (%d texts): agreement %.4f, accuracy fp32 %.4f int8 %.4f (%+.2f points), macro-F1 %+.2f points",
+                     result.examples, result.agreement, result.fp32.accuracy, result.int8.accuracy, result.accuracyChangePoints,
+                     result.macroF1ChangePoints))
+        XCTAssertEqual(result.examples, 872)
+        XCTAssertGreaterThanOrEqual(result.agreement, 0.98)
+        XCTAssertLessThanOrEqual(abs(result.accuracyChangePoints), 1.5)
+        XCTAssertGreaterThan(result.fp32.accuracy, 0.75, "the fine-tuning itself")
+    }
+
+    // MARK: support
+
+    /// tiny-bert's random encoder gives nearly the same [CLS] state for every text, so its head
+    /// answers one class for all: scale the head's weights and centre its bias on the fp32
+    /// logits' mean so that the answer depends on what the encoder (which int8 computes) adds.
+    private func sharpenHead(_ model: TransformerModel) throws {
+        let head = model.tree.head!.output
+        let (w, b) = (model.parameters[head.weight], model.parameters[head.bias])
+        for i in 0..<head.weight.count { w[i] *= 1000 }
+        for i in 0..<head.bias.count { b[i] = 0 }
+        let logits = try Evaluation.run(randomData(count: 90, vocab: model.config.vocabSize), model: model).logits
+        for c in 0..<head.bias.count { b[c] = -logits.map { $0[c] }.reduce(0, +) / Float(logits.count) }
+    }
+
+    private func randomData(count: Int, vocab: Int) -> TokenizedDataset {
+        var state: UInt64 = 17
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        var ids: [[Int32]] = [], types: [[Int32]] = [], labels: [Int] = []
+        for _ in 0..<count {
+            let n = 4 + next() % 20
+            ids.append([2] + (0..<n).map { _ in Int32(5 + next() % (vocab - 5)) } + [3])
+            types.append([Int32](repeating: 0, count: n + 2))
+            labels.append(next() % 3)
+        }
+        return TokenizedDataset(ids: ids, typeIds: types, labels: labels)
+    }
+
+    private func makeRecord(directory: URL, passed: Bool) throws -> QuantizationRecord {
+        QuantizationRecord(precision: .int8, passed: passed, forced: false, failures: passed ? [] : ["agreement"], agreement: passed ? 1 : 0.9,
+                           minAgreement: 0.99, accuracyChangePoints: 0, macroF1ChangePoints: 0, maxAccuracyDropPoints: 0.5,
+                           fp32: .init(accuracy: 0.5, macroF1: 0.5), int8: .init(accuracy: 0.5, macroF1: 0.5), examples: 90,
+                           validationFile: "/dev/null", date: Date(), bertdVersion: "test", kernel: QuantizedKernel.best.rawValue,
+                           weights: try WeightsFingerprint(directory: directory))
+    }
+}
