@@ -84,6 +84,9 @@ extension RequestParser {
             guard !labels.isEmpty else { throw ProtocolError(.badRequest, "\"label\" is empty") }
             r.labels = labels
         }
+        if r.method != .integratedGradients, let ignored = ["steps", "rule", "baseline"].first(where: { f[$0] != nil && !(f[$0] is NSNull) }) {
+            throw ProtocolError(.badRequest, "\"\(ignored)\" is a setting of integrated_gradients; method \(r.method.rawValue) takes none")
+        }
         r.steps = try optional(f, "steps", Int.self) ?? ExplainRequest.defaultSteps
         r.rule = try optional(f, "rule", String.self) ?? r.rule
         r.baseline = try optional(f, "baseline", String.self) ?? r.baseline
