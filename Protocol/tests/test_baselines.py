@@ -10,8 +10,11 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, check_reply, expect_error, req
-from test_jobs import admin, classify_when_served, wait_until_done
+import random
+import time
+
+from conftest import REPO, check_reply, expect_error, req, subscribe
+from test_jobs import admin, classify_when_served, job_record, wait_for, wait_until_done
 
 BERTCTL = os.environ.get("BERTCTL_BIN", os.path.join(REPO, ".build", "release", "bertctl"))
 
@@ -104,4 +107,26 @@ def test_a_damaged_baseline_is_a_load_error(bertd, baseline, tmp_path):
     (broken / "weights.safetensors").write_bytes(b"\x00" * 16)
     reply = json.loads(req(bertd.admin, {"id": "l", "op": "load", "name": "broken", "path": str(broken)}))
     expect_error(reply, "load_failed", "l")
+    bertd.assert_serving()
+
+
+def test_a_baseline_job_is_cancelled_mid_fit(bertd, tmp_path):
+    """20 000 random texts with random labels and C 1e6: L-BFGS would take its 1 000 iterations
+    (seconds); a cancel ends it at the next iteration, and the daemon keeps serving."""
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(3000)]
+    path = tmp_path / "noise.tsv"
+    with open(path, "w") as f:
+        f.write("text\tlabel\n")
+        for _ in range(20000):
+            f.write(" ".join(rng.choice(words) for _ in range(12)) + "\t" + rng.choice(["a", "b", "c"]) + "\n")
+    with subscribe(bertd, ["job."]) as events:
+        job = admin(bertd, {"id": "t", "op": "train", "name": "noise-baseline", "train": str(path),
+                            "options": {"method": "baseline-linear", "c": 1e6, "min_df": 1}}, "train")["result"]["job"]["id"]
+        wait_for(events, job, "job.started")
+        time.sleep(0.5)
+        assert admin(bertd, {"id": "c", "op": "cancel", "job": job}, "cancel")["result"]["job"]["cancel_requested"]
+        wait_for(events, job, "job.cancelled", timeout_s=30)
+    record = job_record(bertd, job)
+    assert record["state"] == "cancelled", record
     bertd.assert_serving()

@@ -97,19 +97,19 @@ public final class LinearBaseline: Sendable {
 
     /// Trains on `data.train` and reports metrics on `data.validation` (when it has examples).
     public static func train(_ data: TrainingData, options: LinearBaselineOptions = LinearBaselineOptions(),
-                             progress: (Progress) -> Void = { _ in }) throws -> LinearBaseline {
+                             progress: (Progress) throws -> Void = { _ in }) throws -> LinearBaseline {
         try train(data.train, validation: data.validation.count > 0 ? data.validation : nil, options: options, progress: progress)
     }
 
     public static func train(_ train: LabelledDataset, validation: LabelledDataset? = nil,
                              options: LinearBaselineOptions = LinearBaselineOptions(),
-                             progress: (Progress) -> Void = { _ in }) throws -> LinearBaseline {
+                             progress: (Progress) throws -> Void = { _ in }) throws -> LinearBaseline {
         let started = Date()
         try options.validate()
         try check(train, validation: validation)
         let labels = train.labelSet.names
 
-        progress(Progress(phase: .features))
+        try progress(Progress(phase: .features))
         let (features, x) = try TextFeatures.fit(train.examples.map(\.text), options: options)
         let featuresDone = Date()
 
@@ -117,7 +117,7 @@ public final class LinearBaseline: Sendable {
         let (scores, runs) = try fit(x, data: train, labels: labels, options: options, solver: solverOptions, progress: progress)
         let fitDone = Date()
 
-        progress(Progress(phase: .evaluating))
+        try progress(Progress(phase: .evaluating))
         let trainMetrics = metrics(logits: scores.logits(x), data: train, labels: labels)
         let validationMetrics = validation.map {
             metrics(logits: scores.logits(features.transform($0.examples.map(\.text), threads: options.threads)), data: $0, labels: labels)
@@ -155,7 +155,7 @@ public final class LinearBaseline: Sendable {
 
     /// The classifier of the task, float32 as served, and a record of each solver run.
     private static func fit(_ x: SparseMatrix, data: LabelledDataset, labels: [String], options: LinearBaselineOptions,
-                            solver: LBFGS.Options, progress: (Progress) -> Void) throws -> (LinearScores, [LinearBaselineReport.SolverRun]) {
+                            solver: LBFGS.Options, progress: (Progress) throws -> Void) throws -> (LinearScores, [LinearBaselineReport.SolverRun]) {
         func record(_ fit: LogisticRegression.Fit, label: String?) -> LinearBaselineReport.SolverRun {
             .init(label: label, iterations: fit.solver.iterations, evaluations: fit.solver.evaluations, stop: fit.solver.stop,
                   objective: fit.solver.value, gradientNorm: fit.solver.gradientNorm, classWeights: fit.classWeights, constant: false)
@@ -163,9 +163,9 @@ public final class LinearBaseline: Sendable {
         let d = x.columns
         switch data.task {
         case .singleLabel:
-            let fit = LogisticRegression.fitClasses(x, labels: data.labels, classes: labels.count, weighting: options.classWeight,
+            let fit = try LogisticRegression.fitClasses(x, labels: data.labels, classes: labels.count, weighting: options.classWeight,
                                                     c: options.c, solver: solver, threads: options.threads) {
-                progress(Progress(phase: .fitting, iteration: $0.iteration, objective: $0.value, gradientNorm: $0.gradientNorm))
+                try progress(Progress(phase: .fitting, iteration: $0.iteration, objective: $0.value, gradientNorm: $0.gradientNorm))
             }
             let scores = LinearScores(scoring: labels.count == 2 ? .binaryLogistic : .softmax, features: d,
                                       weights: fit.parameters[0..<(d * fit.outputs)].map { Float($0) },
@@ -187,9 +187,9 @@ public final class LinearBaseline: Sendable {
                                       classWeights: [], constant: true))
                     continue
                 }
-                let fit = LogisticRegression.fitBinary(x, positives: positives, weighting: options.classWeight, c: options.c,
+                let fit = try LogisticRegression.fitBinary(x, positives: positives, weighting: options.classWeight, c: options.c,
                                                        solver: solver, threads: options.threads) {
-                    progress(Progress(phase: .fitting, label: label, iteration: $0.iteration, objective: $0.value, gradientNorm: $0.gradientNorm))
+                    try progress(Progress(phase: .fitting, label: label, iteration: $0.iteration, objective: $0.value, gradientNorm: $0.gradientNorm))
                 }
                 for j in 0..<d { weights[j * l + k] = Float(fit.parameters[j]) }
                 bias[k] = Float(fit.parameters[d])

@@ -7,13 +7,13 @@ final class LBFGSTests: XCTestCase {
     /// f(x) = ½ Σ aᵢ (xᵢ − cᵢ)² with curvatures aᵢ from 1 to 10⁴ (condition number 10⁴). Written
     /// around its minimum value 0 so that f keeps resolving changes down to |g| ~ 1e-9 (as
     /// ½ Σ aᵢxᵢ² − bᵢxᵢ, f stalls in float64 near |g|∞ ~ 1e-6, for scipy's L-BFGS-B as for this one).
-    func testConvexQuadraticReachesTolerance() {
+    func testConvexQuadraticReachesTolerance() throws {
         let n = 60
         let a = (0..<n).map { pow(10, 4 * Double($0) / Double(n - 1)) }
         let c = (0..<n).map { (Double($0 % 7) - 3) / a[$0] }
         var options = LBFGS.Options(maxIterations: 2000, gradientTolerance: 1e-9)
         options.relativeReductionTolerance = 0
-        let result = LBFGS.minimize([Double](repeating: 0, count: n), options: options) { x, g in
+        let result = try LBFGS.minimize([Double](repeating: 0, count: n), options: options) { x, g in
             var f = 0.0
             for i in 0..<n { f += 0.5 * a[i] * (x[i] - c[i]) * (x[i] - c[i]); g[i] = a[i] * (x[i] - c[i]) }
             return f
@@ -25,8 +25,8 @@ final class LBFGSTests: XCTestCase {
     }
 
     /// The Rosenbrock valley (not convex): the line search has to work for its steps.
-    func testRosenbrock() {
-        let result = LBFGS.minimize([-1.2, 1], options: LBFGS.Options(maxIterations: 500, gradientTolerance: 1e-8)) { x, g in
+    func testRosenbrock() throws {
+        let result = try LBFGS.minimize([-1.2, 1], options: LBFGS.Options(maxIterations: 500, gradientTolerance: 1e-8)) { x, g in
             let (u, v) = (1 - x[0], x[1] - x[0] * x[0])
             g[0] = -2 * u - 400 * x[0] * v
             g[1] = 200 * v
@@ -37,8 +37,8 @@ final class LBFGSTests: XCTestCase {
         XCTAssertTrue(result.stop == .converged || result.stop == .relativeReduction, "\(result.stop)")
     }
 
-    func testStopsAtMaxIterations() {
-        let result = LBFGS.minimize([3, -4], options: LBFGS.Options(maxIterations: 1, gradientTolerance: 1e-12)) { x, g in
+    func testStopsAtMaxIterations() throws {
+        let result = try LBFGS.minimize([3, -4], options: LBFGS.Options(maxIterations: 1, gradientTolerance: 1e-12)) { x, g in
             g[0] = 2 * x[0]; g[1] = 200 * x[1]
             return x[0] * x[0] + 100 * x[1] * x[1]
         }
@@ -46,8 +46,8 @@ final class LBFGSTests: XCTestCase {
         XCTAssertEqual(result.stop, .maxIterations)
     }
 
-    func testStartingAtTheMinimumTakesNoStep() {
-        let result = LBFGS.minimize([0, 0]) { x, g in g[0] = x[0]; g[1] = x[1]; return 0 }
+    func testStartingAtTheMinimumTakesNoStep() throws {
+        let result = try LBFGS.minimize([0, 0]) { x, g in g[0] = x[0]; g[1] = x[1]; return 0 }
         XCTAssertEqual(result.iterations, 0)
         XCTAssertEqual(result.stop, .converged)
     }

@@ -14,7 +14,7 @@ enum LogisticRegression {
     /// Single-label data: multinomial over K ≥ 3 classes, or for K = 2 the binary model sklearn
     /// fits (one vector, class 1 positive; see `LogisticObjective`). Every class must occur.
     static func fitClasses(_ x: SparseMatrix, labels: [Int], classes: Int, weighting: ClassWeighting, c: Double,
-                           solver: LBFGS.Options, threads: Int, progress: (LBFGS.Progress) -> Void) -> Fit {
+                           solver: LBFGS.Options, threads: Int, progress: (LBFGS.Progress) throws -> Void) rethrows -> Fit {
         var counts = [Int](repeating: 0, count: classes)
         for y in labels { counts[y] += 1 }
         let classWeights = weighting.weights(counts: counts)
@@ -22,7 +22,7 @@ enum LogisticRegression {
         let targets: LogisticObjective.Targets = classes == 2
             ? .binary(labels.map { $0 == 1 ? 1 : 0 })
             : .classes(labels, classes: classes)
-        return fit(LogisticObjective(x: x, targets: targets, sampleWeights: sampleWeights, c: c, threads: threads),
+        return try fit(LogisticObjective(x: x, targets: targets, sampleWeights: sampleWeights, c: c, threads: threads),
                    classWeights: classWeights, solver: solver, progress: progress)
     }
 
@@ -31,16 +31,16 @@ enum LogisticRegression {
     /// of that binary problem). Both outcomes must occur (`OneVsRestClassifier` uses a constant
     /// predictor otherwise; see `LinearBaseline`).
     static func fitBinary(_ x: SparseMatrix, positives: [Bool], weighting: ClassWeighting, c: Double,
-                          solver: LBFGS.Options, threads: Int, progress: (LBFGS.Progress) -> Void) -> Fit {
-        fitClasses(x, labels: positives.map { $0 ? 1 : 0 }, classes: 2, weighting: weighting, c: c,
+                          solver: LBFGS.Options, threads: Int, progress: (LBFGS.Progress) throws -> Void) rethrows -> Fit {
+        try fitClasses(x, labels: positives.map { $0 ? 1 : 0 }, classes: 2, weighting: weighting, c: c,
                    solver: solver, threads: threads, progress: progress)
     }
 
     private static func fit(_ objective: LogisticObjective, classWeights: [Double], solver: LBFGS.Options,
-                            progress: (LBFGS.Progress) -> Void) -> Fit {
+                            progress: (LBFGS.Progress) throws -> Void) rethrows -> Fit {
         // sklearn starts from zero weights and zero intercepts.
         let start = [Double](repeating: 0, count: objective.parameterCount)
-        let result = LBFGS.minimize(start, options: solver, objective: objective.evaluate, progress: progress)
+        let result = try LBFGS.minimize(start, options: solver, objective: objective.evaluate, progress: progress)
         return Fit(parameters: result.x, outputs: objective.outputs, solver: result, classWeights: classWeights)
     }
 }

@@ -52,7 +52,7 @@ public enum LBFGS {
     /// Minimizes f from x0. `objective(x, &gradient)` returns f(x) and writes ∇f(x).
     public static func minimize(_ x0: [Double], options: Options = Options(),
                                 objective: (_ x: [Double], _ gradient: inout [Double]) -> Double,
-                                progress: (Progress) -> Void = { _ in }) -> Result {
+                                progress: (Progress) throws -> Void = { _ in }) rethrows -> Result {
         let n = x0.count
         var x = x0
         var g = [Double](repeating: 0, count: n)
@@ -108,7 +108,7 @@ public enum LBFGS {
             }
             (x, g, f) = (trialX, trialG, trialF)
             let gradientNorm = infinityNorm(g)
-            progress(Progress(iteration: iteration, value: f, gradientNorm: gradientNorm, evaluations: evaluations))
+            try progress(Progress(iteration: iteration, value: f, gradientNorm: gradientNorm, evaluations: evaluations))
             if gradientNorm <= options.gradientTolerance { return result(.converged) }
             if (previousValue - f) / max(abs(previousValue), abs(f), 1) <= options.relativeReductionTolerance {
                 return result(.relativeReduction)

@@ -51,7 +51,7 @@ enum JobRunner {
                                              options: try s.datasetOptions(), labels: try s.labels(),
                                              validationFraction: try s.validationFraction(), seed: try s.seed())
             if try s.method() == .baselineLinear {
-                return try runLinearBaseline(job, data: data, output: output, context: context, post: post)
+                return try runLinearBaseline(job, data: data, output: output, control: control, context: context, post: post)
             }
             if try s.method() == .fewShot {
                 return try runFewShot(job, data: data, output: output, control: control, context: context, post: post)
@@ -121,12 +121,21 @@ enum JobRunner {
     }
 
     /// A TF-IDF + logistic-regression baseline: seconds of work, served like any model. Waiting
-    /// requests are served between L-BFGS iterations; it has no resume point (a job interrupted
-    /// by a restart starts it again) and is not cancelled mid-fit.
-    private static func runLinearBaseline(_ job: TrainingJob, data: TrainingData, output: URL, context: Scheduler.TrainingContext,
-                                          post: @escaping @Sendable (JobEvent) -> Void) throws {
+    /// requests are served between L-BFGS iterations, and a cancel or a stop ends it there; it
+    /// has no resume point (a job interrupted by a restart starts it again).
+    private static func runLinearBaseline(_ job: TrainingJob, data: TrainingData, output: URL, control: JobControl,
+                                          context: Scheduler.TrainingContext, post: @escaping @Sendable (JobEvent) -> Void) throws {
+        struct Stopped: Error {}
         let options = LinearBaselineOptions(settings: try job.settings.linearBaseline(), threads: ComputeThreads.current)
-        let baseline = try LinearBaseline.train(data, options: options) { _ in context.serveWaiting() }
+        let baseline: LinearBaseline
+        do {
+            baseline = try LinearBaseline.train(data, options: options) { _ in
+                context.serveWaiting()
+                if control.isCancelled || context.isStopping { throw Stopped() }
+            }
+        } catch is Stopped {
+            return post(.stopped(job.id, cancelled: control.isCancelled))
+        }
         try baseline.save(to: output)
         let metrics = (baseline.report?.validation ?? baseline.report?.train).map(TrainingJob.Metrics.init)
         if let metrics { post(.evaluated(job.id, epoch: 1, epochs: 1, metrics)) }
