@@ -65,11 +65,7 @@ struct TrainCommand: ParsableCommand {
         ComputeThreads.set(threads ?? ComputeThreads.cores)
         let signals = StopSignals()
         do {
-            let loaded = try TrainingData.load(train: URL(fileURLWithPath: train), validation: validation.map { URL(fileURLWithPath: $0) },
-                                               options: data.datasetOptions,
-                                               labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                               validationFraction: validationFraction, seed: hyper.seed)
-            loaded.stateDetectedTask(separator: data.labelSeparator)
+            let loaded = try loadData()
             let options = try hyper.options(classCounts: loaded.statistics.trainClassCounts, examples: loaded.train.count,
                                             data: data.settings)
             let outURL = URL(fileURLWithPath: out)
@@ -89,6 +85,17 @@ struct TrainCommand: ParsableCommand {
         } catch let e as BertError {
             throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
         }
+    }
+
+    /// --train and --validation (or a split of --train) with --labels, the task stated on stderr
+    /// when the data decided it: what every --local method trains on.
+    func loadData() throws -> TrainingData {
+        let loaded = try TrainingData.load(train: URL(fileURLWithPath: train), validation: validation.map { URL(fileURLWithPath: $0) },
+                                           options: data.datasetOptions,
+                                           labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+                                           validationFraction: validationFraction, seed: hyper.seed)
+        loaded.stateDetectedTask(separator: data.labelSeparator)
+        return loaded
     }
 
     /// Submits the run as a bertd job and, unless --detach, follows it to its end.

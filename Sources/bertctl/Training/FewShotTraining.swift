@@ -17,12 +17,7 @@ struct FewShotTraining {
         ComputeThreads.set(command.threads ?? ComputeThreads.cores)
         let signals = StopSignals()
         do {
-            let data = try TrainingData.load(train: URL(fileURLWithPath: command.train),
-                                             validation: command.validation.map { URL(fileURLWithPath: $0) },
-                                             options: command.data.datasetOptions,
-                                             labels: command.labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                             validationFraction: command.validationFraction, seed: command.hyper.seed)
-            data.stateDetectedTask(separator: command.data.labelSeparator)
+            let data = try command.loadData()
             let options = try command.hyper.settings.fewShot()
             let bar = ProgressBar()
             let started = monotonicSeconds()

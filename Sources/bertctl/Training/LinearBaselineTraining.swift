@@ -15,12 +15,7 @@ struct LinearBaselineTraining {
         if command.kfold != nil { throw CommandFailure(description: "--kfold is for fine-tuning; train the baseline on each split instead") }
         do {
             let threads = command.threads ?? ComputeThreads.cores
-            let data = try TrainingData.load(train: URL(fileURLWithPath: command.train),
-                                             validation: command.validation.map { URL(fileURLWithPath: $0) },
-                                             options: command.data.datasetOptions,
-                                             labels: command.labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                             validationFraction: command.validationFraction, seed: command.hyper.seed)
-            data.stateDetectedTask(separator: command.data.labelSeparator)
+            let data = try command.loadData()
             let settings = try command.hyper.settings.linearBaseline()
             let options = LinearBaselineOptions(settings: settings, threads: threads)
             let terminal = isatty(STDERR_FILENO) == 1
