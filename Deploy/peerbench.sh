@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bertd beside its peers, in one run on this machine (Deploy/peers/compare.py): `bertctl bench` and
-# `bertctl classify`, then PyTorch fp32, ONNX Runtime fp32, ORT with its transformer optimizer and
+# `bertctl classify` (fp32 and int8), then PyTorch fp32, ONNX Runtime fp32, ORT with its transformer optimizer and
 # ORT int8 on the same workloads (fixed 32×128, SST-2 dev in batches of 32, a 12-token sentence)
 # and the same model with the same seeded two-label head; prints the CPU, the sgemm peak and one
 # Markdown table per model, and agreement of every engine's logits with PyTorch's.

@@ -14,7 +14,10 @@ Models, each given the same two-label classification head for every engine:
   BERT-base  (--bert-base; slow) random weights after torch.manual_seed(0): hidden 768, 12 layers,
              12 heads, intermediate 3072, vocabulary 30522, MiniLM's tokenizer files.
 Engines, all on --threads compute threads (default: every core), fp32 unless said:
-  bertd          `bertctl bench --local DIR --texts TSV --threads N` (its JSON is kept whole)
+  bertd          `bertctl bench --local DIR --texts TSV --threads N --precision both` (its JSON is
+                 kept whole)
+  bertd int8     the same run's int8 figures (the encoder's dense layers in int8: weights per
+                 output channel, activations per token; README's "int8 inference")
   ORT fp32       ONNX Runtime, torch.onnx.export (opset 17, TorchScript exporter, dynamic batch and
                  length), ORT_ENABLE_ALL, intra_op_num_threads = N, inter_op = 1: as ref_peers.py
   ORT optimized  the same export of the model loaded with attn_implementation="eager" (the graph
@@ -143,13 +146,17 @@ def make_bert_base(tok_src, dst):
 
 
 def run_bertd(d, texts):
-    out = subprocess.run([args.bertctl, "bench", "--local", d, "--texts", args.texts, "--threads", str(N)]
+    """bertctl bench in fp32 and int8 (one run), and each precision's logits from bertctl classify."""
+    out = subprocess.run([args.bertctl, "bench", "--local", d, "--texts", args.texts, "--threads", str(N), "--precision", "both"]
                          + (["--training"] if args.training else []), capture_output=True, text=True, check=True).stdout
     bench_json = json.loads(out)
-    cls = subprocess.run([args.bertctl, "classify", "--local", d, "--json", "--threads", str(N), "--batch-size", "32"],
-                         input="\n".join(texts) + "\n", capture_output=True, text=True, check=True).stdout
-    logits = np.array([json.loads(l)["logits"] for l in cls.splitlines() if l.strip()], dtype=np.float32)
-    assert len(logits) == len(texts), f"bertctl classify: {len(logits)} results for {len(texts)} texts"
+    logits = {}
+    for precision in ("fp32", "int8"):
+        cls = subprocess.run([args.bertctl, "classify", "--local", d, "--json", "--threads", str(N), "--batch-size", "32",
+                              "--precision", precision],
+                             input="\n".join(texts) + "\n", capture_output=True, text=True, check=True).stdout
+        logits[precision] = np.array([json.loads(l)["logits"] for l in cls.splitlines() if l.strip()], dtype=np.float32)
+        assert len(logits[precision]) == len(texts), f"bertctl classify: {len(logits[precision])} results for {len(texts)} texts"
     return bench_json, logits
 
 
@@ -235,6 +242,7 @@ def measure_model(name, d, texts):
     log(f"{name}: bertd (bertctl bench{' --training' if args.training else ''}, classify)")
     bj, bertd_logits = run_bertd(d, texts)
     res["bertd"] = bj
+    res["bertd_int8"] = bj.get("int8")
     tok = AutoTokenizer.from_pretrained(d)
     cfg = BertConfig.from_pretrained(d)
     if args.training:  # right after bertd's, so that both engines' steps see the same machine
@@ -313,7 +321,7 @@ def measure_model(name, d, texts):
             break
         except Exception as e:
             res.setdefault("ort_int8_errors", []).append(repr(e))
-    logits = {"bertd": bertd_logits}
+    logits = {"bertd": bertd_logits["fp32"], "bertd_int8": bertd_logits["int8"]}
     for key, label, path in variants:
         r, lg = measure(label, session(path), lambda x: x)
         res[key] = r; logits[key] = lg
@@ -325,7 +333,7 @@ def measure_model(name, d, texts):
     return res
 
 
-COLS = [("bertd", "bertd"), ("ort_fp32", "ORT fp32"), ("ort_optimized", "ORT optimized"),
+COLS = [("bertd", "bertd"), ("bertd_int8", "bertd int8"), ("ort_fp32", "ORT fp32"), ("ort_optimized", "ORT optimized"),
         ("ort_int8", "ORT int8"), ("pytorch", "PyTorch")]
 
 

@@ -13,7 +13,7 @@ extension ErrorCode {
         case .forbidden: return .forbidden
         case .tooLarge: return .contentTooLarge
         case .overloaded: return .tooManyRequests
-        case .unsupported, .loadFailed: return .unprocessableContent
+        case .unsupported, .loadFailed, .quantizationGate: return .unprocessableContent
         case .unavailable: return .serviceUnavailable
         case .deadlineExceeded: return .gatewayTimeout
         case .internal: return .internalServerError

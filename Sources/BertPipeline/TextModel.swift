@@ -33,6 +33,15 @@ public final class TextModel: @unchecked Sendable {
         }
     }
 
+    private init(directory: URL, model: TransformerModel, tokenizer: Tokenizer) {
+        (self.directory, self.model, self.tokenizer) = (directory, model, tokenizer)
+    }
+
+    /// The same model computing in `precision`; the tokenizer and the fp32 weights are shared.
+    public func converted(to precision: Precision) -> TextModel {
+        precision == self.precision ? self : TextModel(directory: directory, model: model.converted(to: precision), tokenizer: tokenizer)
+    }
+
     public func makeWorkspace() -> Workspace { model.makeWorkspace() }
 
     /// One text (or text pair), tokenized for this model.

@@ -20,6 +20,9 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case unsupported = "unsupported"
     /// Loading a model failed (not a model directory, corrupt weights, …).
     case loadFailed = "load_failed"
+    /// An int8 load of a model whose directory records no passed quality gate (`bertctl quantize`)
+    /// for the weights it holds; `force` overrides.
+    case quantizationGate = "quantization_gate"
     /// `job` names no training job.
     case unknownJob = "unknown_job"
     /// The daemon is shutting down and takes no new work.

@@ -32,8 +32,9 @@ extension Request {
         case embed(Inference)
         case explain(ExplainRequest)
         case models, status, ping
-        /// Load (or replace) the model `name` from the directory `path`.
-        case load(name: String, path: String)
+        /// Load (or replace) the model `name` from the directory `path`, in `precision` ("fp32" or
+        /// "int8"; nil: fp32); `force` serves int8 without a passed quality gate.
+        case load(name: String, path: String, precision: String? = nil, force: Bool = false)
         case unload(name: String)
         case train(TrainingRequest)
         /// One job by id, or all of them.
@@ -70,7 +71,9 @@ extension Request {
             case .classify(let i), .embed(let i): return i.fields
             case .explain(let e): return e.fields
             case .models, .status, .ping: return []
-            case .load(let name, let path): return [("name", .string(name)), ("path", .string(path))]
+            case .load(let name, let path, let precision, let force):
+                return [("name", .string(name)), ("path", .string(path))] + (precision.map { [("precision", .string($0))] } ?? [])
+                    + (force ? [("force", .bool(true))] : [])
             case .unload(let name): return [("name", .string(name))]
             case .train(let t): if case .object(let f) = t.json { return f } else { return [] }
             case .jobs(let id): return id.map { [("job", .string($0))] } ?? []
@@ -152,6 +155,9 @@ public enum RequestParser {
         }
     }
 
+    /// The precisions a `load` may ask for (BertCore's `Precision`).
+    public static let precisions = ["fp32", "int8"]
+
     private static func decode(_ f: [String: Any], id: JSON) throws -> Request {
         if let n = try optional(f, "v", Int.self) {
             guard n == protocolVersion else {
@@ -168,7 +174,13 @@ public enum RequestParser {
         case .classify: return Request(id: id, .classify(try inference(f, model: model)))
         case .embed: return Request(id: id, .embed(try inference(f, model: model)))
         case .explain: return Request(id: id, .explain(try explainRequest(f, model: model)))
-        case .load: return Request(id: id, .load(name: try required(f, "name", String.self), path: try required(f, "path", String.self)))
+        case .load:
+            let precision = try optional(f, "precision", String.self)
+            if let precision, !Self.precisions.contains(precision) {
+                throw ProtocolError(.badRequest, "\"precision\" must be one of \(Self.precisions.joined(separator: ", ")) (got \"\(precision)\")")
+            }
+            return Request(id: id, .load(name: try required(f, "name", String.self), path: try required(f, "path", String.self),
+                                         precision: precision, force: try optional(f, "force", Bool.self) ?? false))
         case .unload: return Request(id: id, .unload(name: try required(f, "name", String.self)))
         case .train: return Request(id: id, .train(try trainingRequest(f, model: model)))
         case .jobs: return Request(id: id, .jobs(id: try optional(f, "job", String.self)))

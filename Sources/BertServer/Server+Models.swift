@@ -26,9 +26,10 @@ extension BertServer {
             notifier.extendTimeout(seconds: 120)
             let started = monotonicSeconds()
             do {
-                let model = registry.install(name: entry.name, path: entry.path, engine: try ModelRegistry.load(name: entry.name, path: entry.path))
+                let engine = try ModelRegistry.load(name: entry.name, path: entry.path, precision: entry.precision, force: entry.force)
+                let model = registry.install(name: entry.name, path: entry.path, engine: engine)
                 metrics.modelLoaded(seconds: monotonicSeconds() - started, ok: true, models: registry.models.count)
-                log.info("loaded model \(entry.name) from \(entry.path) (\(model.family), \(model.parameterCount) parameters) in \(Int((monotonicSeconds() - started) * 1000)) ms")
+                log.info("loaded model \(entry.name) from \(entry.path) (\(model.family), \(model.parameterCount) parameters, \(model.precision.rawValue)) in \(Int((monotonicSeconds() - started) * 1000)) ms")
             } catch {
                 throw ServerError("cannot load model \"\(entry.name)\" from \(entry.path): \(error)")
             }
@@ -51,12 +52,12 @@ extension BertServer {
 
     /// Loads on a thread of its own; the I/O thread installs the result (hot: requests already
     /// queued finish on the previous version).
-    func startLoad(name: String, path: String, reply: ReplyTarget?) {
+    func startLoad(name: String, path: String, precision: Precision = .fp32, force: Bool = false, reply: ReplyTarget?) {
         pendingLoads += 1
         let mailbox = loads
         let thread = Thread {
             let started = monotonicSeconds()
-            let result = Result { try ModelRegistry.load(name: name, path: path) }
+            let result = Result { try ModelRegistry.load(name: name, path: path, precision: precision, force: force) }
             mailbox.post([LoadOutcome(name: name, path: path, result: result, reply: reply, seconds: monotonicSeconds() - started)])
         }
         thread.name = "bertd-load"
@@ -76,7 +77,7 @@ extension BertServer {
         case .success(let engine):
             let model = registry.install(name: outcome.name, path: outcome.path, engine: engine)
             jobs.unserve(model.name, except: model.path)  // another directory under a job's name replaces its model
-            log.notice("loaded model \(model.name) v\(model.version) from \(model.path)")
+            log.notice("loaded model \(model.name) v\(model.version) from \(model.path) (\(model.precision.rawValue))")
             publish(.modelLoaded, [("model", .string(model.name)), ("version", .int(model.version)), ("path", .string(model.path))])
             if let r = outcome.reply { succeed(r.origin, r.id, .object([("loaded", modelJSON(model))])) }
         case .failure(let error):
@@ -84,7 +85,7 @@ extension BertServer {
             log.warning("loading model \(outcome.name) from \(outcome.path) failed: \(message)")
             publish(.modelLoadFailed, [("model", .string(outcome.name)), ("path", .string(outcome.path)), ("message", .string(message))])
             if let r = outcome.reply {
-                fail(r.origin, r.id, ProtocolError(.loadFailed, message))
+                fail(r.origin, r.id, ProtocolError(error is QuantizationGateRefusal ? .quantizationGate : .loadFailed, message))
             }
         }
         if reloading && pendingLoads == 0 {
@@ -121,7 +122,9 @@ extension BertServer {
             }
         }
         log.notice("reloading \(configuration.models.count) models")
-        for entry in configuration.models { startLoad(name: entry.name, path: entry.path, reply: nil) }
+        for entry in configuration.models {
+            startLoad(name: entry.name, path: entry.path, precision: entry.precision, force: entry.force, reply: nil)
+        }
         if pendingLoads == 0 {
             reloading = false
             setReadiness(.ready)

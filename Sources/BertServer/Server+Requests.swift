@@ -79,7 +79,10 @@ extension BertServer {
             case .ping: succeed(origin, id, .object([("pong", .bool(true)), ("version", .string(Self.version))]))
             case .status: succeed(origin, id, statusJSON(now: origin.receivedAt))
             case .models: succeed(origin, id, modelsJSON())
-            case .load(let name, let path): startLoad(name: name, path: path, reply: ReplyTarget(id: id, origin: origin))
+            case .load(let name, let path, let precision, let force):
+                // The parser admitted only Precision's raw values.
+                startLoad(name: name, path: path, precision: precision.flatMap(Precision.init(rawValue:)) ?? .fp32, force: force,
+                          reply: ReplyTarget(id: id, origin: origin))
             case .unload(let name): try unload(name, id, origin)
             case .train(let training): try submitJob(training, id, origin)
             case .jobs(let job): try listJobs(job, id, origin)

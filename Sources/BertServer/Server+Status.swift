@@ -28,7 +28,7 @@ extension BertServer {
             ("parameters", .int(m.parameterCount)), ("hidden_size", .int(config?.hiddenSize ?? 0)),
             ("layers", .int(config?.numLayers ?? 0)), ("max_length", .int(m.textModel?.maxSequenceLength ?? 0)),
             ("loaded_at", .string(ISO8601DateFormatter().string(from: m.loadedAt))),
-            ("scoring", .string(m.scoring.rawValue)),
+            ("scoring", .string(m.scoring.rawValue)), ("precision", .string(m.precision.rawValue)),
             ("long_documents", config?.longDocuments.map { d in
                 .object([("window", .int(d.window)), ("stride", .int(d.overlap)), ("aggregate", .string(d.aggregation.rawValue))])
             } ?? .null),
@@ -42,6 +42,7 @@ extension BertServer {
             ("version", .string(Self.version)), ("protocol", .int(protocolVersion)),
             ("uptime_s", .number((now - startedAt).rounded())), ("threads", .int(ComputeThreads.current)),
             ("models", .int(registry.models.count)),
+            ("model_precision", .object(registry.sortedModels.map { ($0.name, JSON.string($0.precision.rawValue)) })),
             ("queue", .object([("texts", .int(s.queuedItems)), ("tokens", .int(s.queuedTokens)), ("requests_in_flight", .int(pending.count))])),
             ("batches", .int(s.batches)), ("batched_texts", .int(s.batchedItems)), ("batched_tokens", .int(s.batchedTokens)),
             ("mean_batch_texts", .number(s.batches > 0 ? Double(s.batchedItems) / Double(s.batches) : 0)),

@@ -16,11 +16,16 @@ struct BenchCommand: ParsableCommand {
           mixed         the first 1024 texts of --texts, batches of 32 in file order, ≤128 tokens
           mixed_batch1  the same texts one at a time: what batching gains on them
           single        one 12-token sentence, batch 1, tokenization included: p50/p90/p99 latency
+          single_25     the same with a 25-token sentence
           tokenizer     (--tokenizer) every text of --texts: texts/s and tokens/s, 1 and N threads
           training      (--training) full fine-tuning and LoRA steps, 32 × 64 tokens: GFLOP/s,
                         efficiency against sgemm, and LoRA's step time over full's
+        --precision int8 runs them in int8 (bertd's int8 inference, whatever the model directory's \
+        quality gate says); both puts int8's figures under "int8" beside fp32's, from one run.
+        The load average at the start is printed with the CPU: figures from a busy machine are not comparable.
         Run it on an otherwise idle machine, from a release build:
           swift build -c release && .build/release/bertctl bench --local models/all-MiniLM-L6-v2 --texts ../shared/data/sst2/dev.tsv
+          .build/release/bertctl bench --local models/all-MiniLM-L6-v2 --texts ../shared/data/sst2/dev.tsv --precision both
         """)
 
     @OptionGroup var required: RequiredLocalModelOptions
@@ -41,6 +46,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also measure training steps: full fine-tuning and LoRA.")
     var training = false
 
+    @Option(help: "The engine's precision: fp32, int8, or both (int8's figures under \"int8\").")
+    var precision: BenchPrecision = .fp32
+
+    enum BenchPrecision: String, ExpressibleByArgument, CaseIterable {
+        case fp32, int8, both
+    }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (tokenizer || tokenizerOnly) && texts == nil { throw ValidationError("--tokenizer needs --texts") }
@@ -52,22 +64,37 @@ struct BenchCommand: ParsableCommand {
         let textModel = try model.load()
         let corpus = try texts.map { try TSVTexts.read(path: $0) }
         // The CPU first: a figure means nothing without the machine it was measured on.
-        var result: [(String, JSON)] = [("cpu", .object(CPUInfo().json)), ("threads", .int(n))]
+        var result: [(String, JSON)] = [("cpu", .object(CPUInfo().json)), ("load_average", .string(CPUInfo.loadAverage)), ("threads", .int(n))]
         if !tokenizerOnly {
-            let bench = EngineBench(textModel: textModel, threads: n)
             let sgemm = EngineBench.sgemmGFLOPS(threads: n)
             result.append(("sgemm_gflops", .number(sgemm)))
-            result.append(("fixed", .object(try bench.fixed(sgemm: sgemm))))
-            if let corpus {
-                result.append(("mixed", .object(try bench.mixed(texts: corpus))))
-                result.append(("mixed_batch1", .object(try bench.mixed(texts: corpus, batchSize: 1))))
+            let first = precision == .int8 ? textModel.converted(to: .int8) : textModel
+            result.append(("precision", .string(first.precision.rawValue)))
+            result += try workloads(EngineBench(textModel: first, threads: n), sgemm: sgemm, corpus: corpus)
+            if precision == .both {
+                let int8 = EngineBench(textModel: textModel.converted(to: .int8), threads: n)
+                result.append(("int8", .object([("kernel", .string(QuantizedKernel.best.rawValue))]
+                                               + (try workloads(int8, sgemm: sgemm, corpus: corpus)))))
+            } else if precision == .int8 {
+                result.append(("int8_kernel", .string(QuantizedKernel.best.rawValue)))
             }
-            result.append(("single", .object(try bench.single())))
             if training { result.append(("training", .object(try TrainingBench(directory: model.url).run(sgemm: sgemm)))) }
         }
         if tokenizer || tokenizerOnly, let corpus {
             result.append(("tokenizer", tokenizerBenchJSON(tokenizer: textModel.tokenizer, texts: corpus, threads: n)))
         }
         print(JSON.object(result).text)
+    }
+
+    /// fixed, mixed and mixed_batch1 (with --texts), single and single_25, on one engine.
+    private func workloads(_ bench: EngineBench, sgemm: Double, corpus: [String]?) throws -> [(String, JSON)] {
+        var result: [(String, JSON)] = [("fixed", .object(try bench.fixed(sgemm: sgemm)))]
+        if let corpus {
+            result.append(("mixed", .object(try bench.mixed(texts: corpus))))
+            result.append(("mixed_batch1", .object(try bench.mixed(texts: corpus, batchSize: 1))))
+        }
+        result.append(("single", .object(try bench.single())))
+        result.append(("single_25", .object(try bench.single(EngineBench.longerSentence))))
+        return result
     }
 }

@@ -1,23 +1,36 @@
 import ArgumentParser
+import BertProtocol
 import Foundation
 
 struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
         abstract: "Load (or replace) a model directory under a name, without restarting bertd.",
-        discussion: "Requests already queued finish on the previous version. Needs the admin (ipc) endpoint.\n  bertctl load sentiment /var/lib/bertd/models/sst2")
+        discussion: """
+        Requests already queued finish on the previous version. Needs the admin (ipc) endpoint.
+          bertctl load sentiment /var/lib/bertd/models/sst2
+          bertctl load sentiment /var/lib/bertd/models/sst2 --precision int8   # after bertctl quantize passed
+        """)
 
     @OptionGroup var daemon: DaemonOptions
     @Argument(help: "The name to serve it under.") var name: String
     @Argument(help: "The model directory, as bertd sees it.") var path: String
+    @Option(help: "fp32, or int8 (needs a passed quality gate in the directory: bertctl quantize).") var precision: String?
+    @Flag(help: "With --precision int8: load without a passed quality gate.") var force = false
     @Flag(help: "Print the result as one JSON line.") var json = false
+
+    func validate() throws {
+        if let precision, !RequestParser.precisions.contains(precision) {
+            throw ValidationError("--precision must be one of \(RequestParser.precisions.joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         // A relative path means the caller's directory; bertd's working directory differs.
         let directory = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        let result = try daemon.call(DaemonOptions.newRequest(.load(name: name, path: directory)))
+        let result = try daemon.call(DaemonOptions.newRequest(.load(name: name, path: directory, precision: precision, force: force)))
         if json { return ResultPrinter.print(result, json: true) }
         let m = result["loaded"] as? [String: Any] ?? [:]
-        print("loaded \(m["name"] ?? name) v\(m["version"] ?? "?") (\(m["family"] ?? "?")) from \(m["path"] ?? path)")
+        print("loaded \(m["name"] ?? name) v\(m["version"] ?? "?") (\(m["family"] ?? "?"), \(m["precision"] ?? "fp32")) from \(m["path"] ?? path)")
     }
 }

@@ -77,7 +77,7 @@ final class QuantizationGateTests: XCTestCase {
     }
 
     /// MiniLM fine-tuned on 4 000 SST-2 sentences (one epoch, as ExplanationSentimentTests), then
-    /// the gate over all 872 dev sentences. Observed: agreement 99.1 %, accuracy +0.5 points.
+    /// the gate over all 872 dev sentences. Observed: agreement 99.1 % (864 of 872), accuracy 82.57 % in both.
     func testFineTunedMiniLMOnSST2Dev() throws {
         let base = try miniLMDirectory()
         let train = try sharedData("sst2/train.tsv"), dev = try sharedData("sst2/dev.tsv")

@@ -136,9 +136,15 @@ class BertdClient:
     def ping(self):
         return self.request({"op": "ping"})
 
-    def load(self, name, path, timeout_ms=None):
-        """Loads (or replaces, hot) the model directory ``path`` under ``name``. Admin endpoint only."""
-        return self.request({"op": "load", "name": name, "path": path}, timeout_ms=timeout_ms)
+    def load(self, name, path, precision=None, force=False, timeout_ms=None):
+        """Loads (or replaces, hot) the model directory ``path`` under ``name``. Admin endpoint only.
+        ``precision="int8"`` needs a passed quality gate in the directory (bertctl quantize) unless ``force``."""
+        body = {"op": "load", "name": name, "path": path}
+        if precision is not None:
+            body["precision"] = precision
+        if force:
+            body["force"] = True
+        return self.request(body, timeout_ms=timeout_ms)
 
     def unload(self, name, timeout_ms=None):
         return self.request({"op": "unload", "name": name}, timeout_ms=timeout_ms)

@@ -2,6 +2,7 @@
 // Every key is listed explicitly; one `set(path:)` serves both the file and the overrides, so a
 // key behaves the same wherever it is given.
 
+import BertCore
 import BertProtocol
 
 /// One value to assign, with what error messages need: the line (file) or the raw text (override).
@@ -86,7 +87,7 @@ extension ServerConfiguration {
         "endpoint": ["address", "operations", "curve"],
         "batching": ["max_batch_tokens", "max_batch_requests", "max_delay_ms", "max_queue_tokens", "max_queue_requests"],
         "models": ["default"],
-        "models.NAME": ["path"],
+        "models.NAME": ["path", "precision", "force"],
         "curve": ["secret_key_file", "authorized_keys_file"],
         "http": ["address", "admin_address", "max_body_bytes", "max_connections", "idle_timeout_ms", "header_timeout_ms",
                  "tokens_file", "admin_tokens_file"],
@@ -219,6 +220,7 @@ extension ServerConfiguration {
         var integer: Int { get throws { try context.integer(setting, name) } }
         var string: String { get throws { try context.string(setting, name) } }
         var directory: String { get throws { try context.path(setting, name) } }
+        var boolean: Bool { get throws { try context.boolean(setting, name) } }
         var endpoint: String { get throws { try context.endpoint(setting, name) } }
     }
 
@@ -285,14 +287,23 @@ extension ServerConfiguration {
         defaultModel = try key.string
     }
 
-    /// `models.NAME.path`: a model to load at start (a new name adds one).
+    /// `models.NAME.path|precision|force`: a model to load at start (a new name adds one; a new
+    /// name without a path fails validation).
     private mutating func setModel(name: String, _ leaf: String, _ key: SettingKey) throws {
-        guard leaf == "path" else { throw key.unknown(in: "models.NAME", leaf) }
-        let directory = try key.directory
-        if let index = models.firstIndex(where: { $0.name == name }) {
-            models[index].path = directory
-        } else {
-            models.append(ModelEntry(name: name, path: directory))
+        let index = models.firstIndex(where: { $0.name == name }) ?? {
+            models.append(ModelEntry(name: name, path: ""))
+            return models.count - 1
+        }()
+        switch leaf {
+        case "path": models[index].path = try key.directory
+        case "precision":
+            let name = try key.string
+            guard let precision = Precision(rawValue: name) else {
+                throw key.error(.invalidValue, "must be one of " + Precision.allCases.map(\.rawValue).joined(separator: ", ") + " (found \"\(name)\")")
+            }
+            models[index].precision = precision
+        case "force": models[index].force = try key.boolean
+        default: throw key.unknown(in: "models.NAME", leaf)
         }
     }
 

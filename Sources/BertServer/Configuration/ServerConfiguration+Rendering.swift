@@ -1,6 +1,7 @@
 // The effective configuration as bertd.toml text — what `bertd --check-config` can print, with
 // every default filled in and every variable expanded. Parsing the text gives the same value.
 
+import BertCore
 import BertProtocol
 
 extension ServerConfiguration {
@@ -41,6 +42,8 @@ extension ServerConfiguration {
         for model in models {
             lines.append("[models.\(Self.key(model.name))]")
             lines.append("path = \(Self.quoted(model.path))")
+            if model.precision != .fp32 { lines.append("precision = \(Self.quoted(model.precision.rawValue))") }
+            if model.force { lines.append("force = true") }
         }
         lines.append("")
         lines.append("[http]")

@@ -4,6 +4,7 @@
 //
 // Reading is strict: an unknown key, a wrong type or an out-of-range value is a ConfigurationError
 // naming the key and line, before anything starts. A key that is absent keeps its default.
+import BertCore
 import BertProtocol
 import Foundation
 
@@ -73,10 +74,17 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var name: String
         /// A Hugging Face model directory (config.json, model.safetensors, tokenizer files).
         public var path: String
+        /// The encoder's arithmetic: int8 needs a passed quality gate in the directory
+        /// (`bertctl quantize`) unless `force`.
+        public var precision: Precision
+        /// Serve in `precision` without a passed gate.
+        public var force: Bool
 
-        public init(name: String, path: String) {
+        public init(name: String, path: String, precision: Precision = .fp32, force: Bool = false) {
             self.name = name
             self.path = path
+            self.precision = precision
+            self.force = force
         }
     }
 

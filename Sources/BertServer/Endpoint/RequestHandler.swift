@@ -143,7 +143,8 @@ struct RequestHandler {
                 : aggregateWindows(textOutputs, groups: groups, aggregation: aggregation)
         }
         let windowFields: (Int) -> [(String, JSON)] = { i in p.windows.map { [("windows", .int($0.counts[i]))] } ?? [] }
-        let modelFields: [(String, JSON)] = [("model", .string(p.model.name)), ("version", .int(p.model.version))]
+        let modelFields: [(String, JSON)] = [("model", .string(p.model.name)), ("version", .int(p.model.version)),
+                                             ("precision", .string(p.model.precision.rawValue))]
         switch p.op {
         case .embed:
             return .object(modelFields + [

@@ -9,11 +9,30 @@ public enum ServedEngine: Sendable {
     case transformer(TextModel)
     case linear(LinearBaseline)
 
-    /// Loads a directory of either kind (call off the I/O thread).
-    static func load(directory: URL) throws -> ServedEngine {
-        if LinearBaseline.isBaselineDirectory(directory) { return .linear(try LinearBaseline(directory: directory)) }
-        return .transformer(try TextModel(directory: directory))
+    /// Loads a directory of either kind (call off the I/O thread). A transformer in int8 needs the
+    /// directory's quantization.json to record a passed gate for its weights, unless `force`.
+    static func load(directory: URL, precision: Precision = .fp32, force: Bool = false) throws -> ServedEngine {
+        if LinearBaseline.isBaselineDirectory(directory) {
+            guard precision == .fp32 else {
+                throw BertError(.unsupportedModel, "\(directory.path) is a linear baseline: it has no \(precision.rawValue) form")
+            }
+            return .linear(try LinearBaseline(directory: directory))
+        }
+        if !force {
+            do {
+                try QuantizationRecord.requireServable(directory: directory, precision: precision)
+            } catch let error as BertError {
+                throw QuantizationGateRefusal(message: error.message)
+            }
+        }
+        return .transformer(try TextModel(directory: directory, precision: precision))
     }
+}
+
+/// An int8 load refused for want of a passed quality gate (the reply's `quantization_gate`).
+struct QuantizationGateRefusal: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// A model the daemon serves under a name. Immutable: loading a new version under the same name
@@ -51,6 +70,8 @@ public final class LoadedModel: @unchecked Sendable {
     public var labels: [String] { textModel?.labels ?? baseline?.labels ?? [] }
     public var parameterCount: Int { textModel?.model.parameterCount ?? baseline?.parameterCount ?? 0 }
     public var canClassify: Bool { textModel?.canClassify ?? true }
+    /// The encoder's arithmetic (a linear baseline's float32 weights: fp32).
+    public var precision: Precision { textModel?.precision ?? .fp32 }
 
     /// How scores come from the logits.
     public var scoring: ModelConfig.Scoring {

@@ -1,3 +1,4 @@
+import BertCore
 import BertPipeline
 import Foundation
 
@@ -14,8 +15,8 @@ final class ModelRegistry {
     func resolve(_ name: String?) -> LoadedModel? { models[name ?? defaultName] }
 
     /// Loads a model directory (call off the I/O thread). The version is assigned on install.
-    static func load(name: String, path: String) throws -> ServedEngine {
-        try ServedEngine.load(directory: URL(fileURLWithPath: path))
+    static func load(name: String, path: String, precision: Precision = .fp32, force: Bool = false) throws -> ServedEngine {
+        try ServedEngine.load(directory: URL(fileURLWithPath: path), precision: precision, force: force)
     }
 
     /// Puts a freshly loaded model in place under its name; returns it.

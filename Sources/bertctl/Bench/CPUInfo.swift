@@ -43,6 +43,12 @@ struct CPUInfo {
     /// AMD Zen 1 / Zen+ execute each 256-bit AVX2 operation as two 128-bit halves.
     var avx2AtHalfWidth: Bool { vendor == "AuthenticAMD" && family == 0x17 && modelNumber < 0x30 && flags.contains("avx2") }
 
+    /// /proc/loadavg's 1, 5 and 15 minute averages ("unknown" where there is none).
+    static var loadAverage: String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
     var openBLASCore: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
     var json: [(String, JSON)] {

@@ -12,7 +12,7 @@ extension LocalModelOptions {
     func load() throws -> TextModel {
         guard let directory else { throw CommandFailure(description: "--local DIR is required") }
         do {
-            return try TextModel(directory: url)
+            return try TextModel(directory: url, precision: precision)
         } catch let error as BertError {
             throw CommandFailure(description: "cannot load \(directory): \(error.message) [\(error.code.rawValue)]")
         }
