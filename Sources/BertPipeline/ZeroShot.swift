@@ -33,6 +33,14 @@ public struct ZeroShotLabels: Sendable {
     }
 }
 
+extension ZeroShotLabels {
+    /// The zero-shot logits (B, labels) of a tokenized batch: `scale` · cos(text, label), the
+    /// texts embedded as `embed` does (the labels' embeddings were computed by the same model).
+    public func logits(_ batch: TokenBatch, model: TransformerModel, workspace: Workspace) throws -> [[Float]] {
+        try model.embed(batch, workspace: workspace).map { classify(embedding: $0).logits }
+    }
+}
+
 extension TextModel {
     public func classify(_ inputs: [Input], zeroShot: ZeroShotLabels, workspace: Workspace) throws -> [Classification] {
         let vectors = try embed(inputs, workspace: workspace)

@@ -37,7 +37,7 @@ AVX2_INLINE void tile(const int8_t *a, size_t lda, int row0, const int MR, const
         const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + g * 64 + 32));
         for (int i = 0; i < MR; i++) {
             // a[i, 4g..4g+3] in every lane
-            const __m256i av = _mm256_set1_epi32(*(const int32_t *)(ar + (size_t)i * lda + g * BQ_GROUP));
+            const __m256i av = _mm256_set1_epi32(load4(ar + (size_t)i * lda + g * BQ_GROUP));
             const __m256i magnitude = _mm256_abs_epi8(av);
             const __m256i p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w0, av));
             const __m256i p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w1, av));

@@ -39,7 +39,7 @@ VNNI_INLINE void tile(const int8_t *a, size_t lda, int row0, const int MR, const
         for (int b = 0; b < NB; b++) wv[b] = _mm512_loadu_si512(w + b * block_bytes + (size_t)g * 64);
         for (int i = 0; i < MR; i++) {
             // a[i, 4g..4g+3] + 128 in every lane
-            const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(*(const int32_t *)(ar + (size_t)i * lda + g * BQ_GROUP)), offset);
+            const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(load4(ar + (size_t)i * lda + g * BQ_GROUP)), offset);
             for (int b = 0; b < NB; b++) acc[i][b] = _mm512_dpbusd_epi32(acc[i][b], av, wv[b]);
         }
     }

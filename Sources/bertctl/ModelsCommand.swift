@@ -15,10 +15,10 @@ struct ModelsCommand: ParsableCommand {
             let name = m["name"] as? String ?? "?"
             let labels = (m["labels"] as? [String] ?? [])
             return [name + (name == def ? " *" : ""), "v\(m["version"] ?? "?")", m["family"] as? String ?? "?",
-                    "\(((m["parameters"] as? Int) ?? 0) / 1_000_000)M",
+                    "\(((m["parameters"] as? Int) ?? 0) / 1_000_000)M", m["precision"] as? String ?? "fp32",
                     labels.isEmpty ? "(embeddings; zero-shot)" : labels.joined(separator: ","), m["path"] as? String ?? ""]
         }
-        printTable(header: ["NAME", "VERSION", "FAMILY", "PARAMS", "LABELS", "PATH"], rows: rows)
+        printTable(header: ["NAME", "VERSION", "FAMILY", "PARAMS", "PRECISION", "LABELS", "PATH"], rows: rows)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BertCore
+import BertPipeline
 import BertProtocol
 import BertTokenizers
 import BertTraining
@@ -18,7 +19,9 @@ struct QuantizeCommand: ParsableCommand {
           bertctl quantize --local runs/sentiment --validation dev.tsv --min-agreement 0.995 --max-drop 0.2
 
         Reports label agreement between the two precisions, accuracy and macro-F1 in each and the \
-        change. The gate fails (exit 1, nothing recorded) when agreement is below --min-agreement or \
+        change. A model without a classification head (a sentence-embedding model such as \
+        all-MiniLM-L6-v2) is checked on zero-shot classification against the file's labels, as bertd \
+        classifies with "labels". The gate fails (exit 1, nothing recorded) when agreement is below --min-agreement or \
         accuracy drops by more than --max-drop points; --force records a failed gate anyway, which \
         bertd then accepts. On success, DIR/quantization.json holds the result (with a fingerprint \
         of the weights: retraining invalidates it) and bertd loads the model with precision = "int8".
@@ -46,18 +49,31 @@ struct QuantizeCommand: ParsableCommand {
         let record: QuantizationRecord
         let result: QuantizationGate.Result
         do {
-            let model = try ModelLoader.load(directory: url)
-            guard model.hasClassificationHead else { throw CommandFailure(description: "\(directory) has no classification head to check") }
-            let tokenizer = try Tokenizer(directory: url)
+            let textModel = try TextModel(directory: url)
+            let model = textModel.model
+            let zeroShot = !model.hasClassificationHead
             var options = columns.datasetOptions
-            options.task = model.config.task
-            let labelled = try Dataset.load(URL(fileURLWithPath: validation), options: options)
-                .labelled(with: try LabelSet(names: model.labels, minimum: 1), skipBadRows: columns.skipBadRows, task: model.config.task,
-                          separator: columns.labelSeparator)
-            let data = TokenizedDataset(labelled, tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxSequenceLength),
+            options.task = zeroShot ? .singleLabel : model.config.task  // zero-shot picks one label per text
+            options.detectTask = options.detectTask && !zeroShot
+            let dataset = try Dataset.load(URL(fileURLWithPath: validation), options: options)
+            // A classifier's own labels; zero-shot: the file's, as texts to compare with.
+            let labels = zeroShot ? try LabelSet(inferredFrom: [dataset]) : try LabelSet(names: model.labels, minimum: 1)
+            let labelled = try dataset.labelled(with: labels, skipBadRows: columns.skipBadRows, task: options.task,
+                                                separator: columns.labelSeparator)
+            let data = TokenizedDataset(labelled, tokenizer: textModel.tokenizer, maxLength: min(maxLength, model.config.maxSequenceLength),
                                         threads: ComputeThreads.current)
             let gate = QuantizationGate(minAgreement: minAgreement, maxAccuracyDropPoints: maxDrop)
-            result = try gate.evaluate(data, model: model)
+            if zeroShot {
+                let int8 = textModel.converted(to: .int8)
+                let (fp32Workspace, int8Workspace) = (textModel.makeWorkspace(), int8.makeWorkspace())
+                let fp32Labels = try ZeroShotLabels(labels: labels.names, model: textModel, workspace: fp32Workspace)
+                let int8Labels = try ZeroShotLabels(labels: labels.names, model: int8, workspace: int8Workspace)
+                result = try gate.evaluate(data, labelNames: labels.names,
+                                           fp32: { try fp32Labels.logits($0, model: textModel.model, workspace: fp32Workspace) },
+                                           int8: { try int8Labels.logits($0, model: int8.model, workspace: int8Workspace) })
+            } else {
+                result = try gate.evaluate(data, model: model)
+            }
             record = QuantizationRecord(
                 precision: .int8, passed: result.passed, forced: force && !result.passed, failures: result.failures,
                 agreement: result.agreement, minAgreement: minAgreement, accuracyChangePoints: result.accuracyChangePoints,
@@ -65,7 +81,8 @@ struct QuantizeCommand: ParsableCommand {
                 fp32: .init(accuracy: result.fp32.accuracy, macroF1: result.fp32.macroF1),
                 int8: .init(accuracy: result.int8.accuracy, macroF1: result.int8.macroF1),
                 examples: result.examples, validationFile: URL(fileURLWithPath: validation).standardizedFileURL.path, date: Date(),
-                bertdVersion: bertdVersion, kernel: QuantizedKernel.best.rawValue, weights: try WeightsFingerprint(directory: url))
+                bertdVersion: bertdVersion, kernel: QuantizedKernel.best.rawValue, weights: try WeightsFingerprint(directory: url),
+                zeroShotLabels: zeroShot ? labels.names : nil)
             if result.passed || force { try record.write(directory: url) }
         } catch let e as TrainingDataError {
             throw CommandFailure(description: "\(e.message) [\(e.code.rawValue)]")
@@ -79,7 +96,8 @@ struct QuantizeCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(record), as: UTF8.self))
         } else {
-            print(String(format: "%d texts  label agreement %.2f %%  (kernel %@)", result.examples, result.agreement * 100, record.kernel))
+            let how = record.zeroShotLabels.map { "zero-shot against " + $0.joined(separator: ", ") } ?? "the model's classifier"
+            print(String(format: "%d texts  label agreement %.2f %%  (%@; kernel %@)", result.examples, result.agreement * 100, how, record.kernel))
             print(String(format: "fp32  accuracy %.4f  macro-F1 %.4f", result.fp32.accuracy, result.fp32.macroF1))
             print(String(format: "int8  accuracy %.4f  macro-F1 %.4f  (change %+.2f and %+.2f points)", result.int8.accuracy, result.int8.macroF1,
                          result.accuracyChangePoints, result.macroF1ChangePoints))

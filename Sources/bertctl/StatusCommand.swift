@@ -14,10 +14,11 @@ struct StatusCommand: ParsableCommand {
         let latency = s["latency_ms"] as? [String: Any] ?? [:]
         let abandoned = s["abandoned"] as? [String: Any] ?? [:]
         let errors = (s["errors"] as? [String: Any] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        let precisions = (s["model_precision"] as? [String: Any] ?? [:]).map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")
         func number(_ v: Any?) -> String { (v as? Double).map { String(format: "%.1f", $0) } ?? "\(v ?? "-")" }
         print("""
         bertd \(s["version"] ?? "?") (protocol \(s["protocol"] ?? "?")), up \(s["uptime_s"] ?? 0) s, \(s["threads"] ?? "?") threads
-        models      \(s["models"] ?? 0)
+        models      \(s["models"] ?? 0)\(precisions.isEmpty ? "" : " (" + precisions + ")")
         queue       \(queue["texts"] ?? 0) texts, \(queue["tokens"] ?? 0) tokens, \(queue["requests_in_flight"] ?? 0) requests in flight
         requests    \(s["requests"] ?? 0) served, \(number(s["requests_per_s"])) req/s (last 10 s)
         batches     \(s["batches"] ?? 0), mean \(number(s["mean_batch_texts"])) texts

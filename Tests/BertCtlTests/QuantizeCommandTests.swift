@@ -46,6 +46,24 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertEqual(record?["failures"] as? [String], ["agreement"])
     }
 
+    /// A sentence-embedding model has no head: the gate compares zero-shot labels against the
+    /// file's labels. With the bounds at their loosest it passes and says how it was checked.
+    func testEmbeddingModelIsCheckedZeroShot() throws {
+        let model = scratch.appendingPathComponent("minilm")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: try miniLMPath()), to: model)
+        let data = try writeAdjectiveData("adjectives.tsv", count: 60, seed: 2, in: scratch)
+        let result = try BertCtl.run(["quantize", "--local", model.path, "--validation", data, "--min-agreement", "0", "--max-drop", "100"],
+                                     timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("zero-shot against negative, positive"), result.stdout)
+        let record = try XCTUnwrap(try recordJSON(model))
+        XCTAssertEqual(record["zero_shot_labels"] as? [String], ["negative", "positive"])
+        XCTAssertEqual(record["examples"] as? Int, 60)
+        let agreement = try XCTUnwrap(record["agreement"] as? Double)
+        XCTAssertTrue(result.stdout.contains(String(format: "label agreement %.2f %%", agreement * 100)), result.stdout)
+        print("MiniLM zero-shot on the adjective sentences: \(result.stdout)")
+    }
+
     func testArgumentErrors() throws {
         let result = try BertCtl.run(["quantize", "--local", tinyModelPath("tiny-bert"), "--validation", "x.tsv", "--min-agreement", "99"])
         XCTAssertNotEqual(result.status, 0)

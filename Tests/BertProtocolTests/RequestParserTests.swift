@@ -37,6 +37,7 @@ final class RequestParserTests: XCTestCase {
                                                               steps: 64, rule: "trapezoid", baseline: "zero"))),
             Request(id: .string("a"), .explain(ExplainRequest(inference: Inference(texts: ["why"]), method: .attention, layers: [0], heads: [1, 2]))),
             Request(id: .string("l"), .load(name: "n", path: "/srv/models/n")),
+            Request(id: .string("l8"), .load(name: "n", path: "/srv/models/n", precision: "int8", force: true)),
             Request(id: .string("u"), .unload(name: "n")),
             Request(id: .string("t"), .train(TrainingRequest(name: "s", train: "/d/train.tsv", validation: "/d/dev.tsv",
                                                              options: ["epochs": .integer(2), "method": .string("lora")], baseModel: "m"))),
@@ -50,6 +51,13 @@ final class RequestParserTests: XCTestCase {
             XCTAssertEqual(back.operation, request.operation, request.json.text)
             XCTAssertEqual(back.id.text, request.id.text)
         }
+    }
+
+    func testLoadPrecision() {
+        guard case .request(let r) = parse(#"{"id":"l","op":"load","name":"n","path":"/m","precision":"int8"}"#) else { return XCTFail() }
+        XCTAssertEqual(r.operation, .load(name: "n", path: "/m", precision: "int8", force: false))
+        expectError(#"{"id":"l","op":"load","name":"n","path":"/m","precision":"int4"}"#, .badRequest, mentioning: "precision", id: "l")
+        expectError(#"{"id":"l","op":"load","name":"n","path":"/m","force":"yes"}"#, .badRequest, mentioning: "force", id: "l")
     }
 
     func testMalformedRequests() {

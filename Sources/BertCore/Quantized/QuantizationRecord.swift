@@ -37,6 +37,9 @@ public struct QuantizationRecord: Codable, Sendable, Equatable {
     public var kernel: String
     /// The weights the gate ran on.
     public var weights: WeightsFingerprint
+    /// A model without a classification head is gated on zero-shot classification against these
+    /// labels (the validation file's); nil for a classifier.
+    public var zeroShotLabels: [String]?
 
     enum CodingKeys: String, CodingKey {
         case precision, passed, forced, failures, agreement, examples, date, kernel, weights
@@ -47,18 +50,19 @@ public struct QuantizationRecord: Codable, Sendable, Equatable {
         case maxAccuracyDropPoints = "max_accuracy_drop_points"
         case validationFile = "validation_file"
         case bertdVersion = "bertd_version"
+        case zeroShotLabels = "zero_shot_labels"
     }
 
     public init(precision: Precision, passed: Bool, forced: Bool, failures: [String], agreement: Double, minAgreement: Double,
                 accuracyChangePoints: Double, macroF1ChangePoints: Double, maxAccuracyDropPoints: Double,
                 fp32: Scores, int8: Scores, examples: Int, validationFile: String, date: Date, bertdVersion: String,
-                kernel: String, weights: WeightsFingerprint) {
+                kernel: String, weights: WeightsFingerprint, zeroShotLabels: [String]? = nil) {
         (self.precision, self.passed, self.forced, self.failures) = (precision, passed, forced, failures)
         (self.agreement, self.minAgreement) = (agreement, minAgreement)
         (self.accuracyChangePoints, self.macroF1ChangePoints, self.maxAccuracyDropPoints) = (accuracyChangePoints, macroF1ChangePoints, maxAccuracyDropPoints)
         (self.fp32, self.int8, self.examples, self.validationFile) = (fp32, int8, examples, validationFile)
         self.date = ISO8601DateFormatter().string(from: date)
-        (self.bertdVersion, self.kernel, self.weights) = (bertdVersion, kernel, weights)
+        (self.bertdVersion, self.kernel, self.weights, self.zeroShotLabels) = (bertdVersion, kernel, weights, zeroShotLabels)
     }
 
     /// Whether the daemon may serve the model in `precision` on this record.

@@ -28,14 +28,23 @@ public struct QuantizationGate: Sendable {
         public var passed: Bool { failures.isEmpty }
     }
 
-    /// Runs `model` (any precision: it is converted) in fp32 and int8 over `data`.
+    /// Runs the classifier `model` (any precision: it is converted) in fp32 and int8 over `data`.
     public func evaluate(_ data: TokenizedDataset, model: TransformerModel) throws -> Result {
+        let fp32Model = model.converted(to: .fp32), int8Model = model.converted(to: .int8)
+        let (fp32Workspace, int8Workspace) = (fp32Model.makeWorkspace(), int8Model.makeWorkspace())
+        return try evaluate(data, labelNames: model.labels, fp32: { try fp32Model.classify($0, workspace: fp32Workspace) },
+                            int8: { try int8Model.classify($0, workspace: int8Workspace) })
+    }
+
+    /// The gate over any logits (B, labels) of a batch in each precision: a classifier's, or
+    /// zero-shot logits of an embedding model (`ZeroShotLabels.logits`).
+    public func evaluate(_ data: TokenizedDataset, labelNames: [String], fp32 fp32Logits: (TokenBatch) throws -> [[Float]],
+                         int8 int8Logits: (TokenBatch) throws -> [[Float]]) throws -> Result {
         guard data.task != .regression else {
             throw TrainingDataError(.invalidOption, "the int8 gate compares labels; this model is a regression model")
         }
-        let fp32Model = model.converted(to: .fp32), int8Model = model.converted(to: .int8)
-        let (fp32, fp32Logits) = try Evaluation.run(data, model: fp32Model)
-        let (int8, int8Logits) = try Evaluation.run(data, model: int8Model)
+        let (fp32, fp32Logits) = try Evaluation.run(data, labelNames: labelNames, logitsOf: fp32Logits)
+        let (int8, int8Logits) = try Evaluation.run(data, labelNames: labelNames, logitsOf: int8Logits)
         let same = zip(fp32Logits, int8Logits).filter { decision($0, task: data.task) == decision($1, task: data.task) }.count
         let agreement = Double(same) / Double(max(fp32Logits.count, 1))
         var result = Result(fp32: fp32, int8: int8, agreement: agreement, examples: fp32Logits.count, failures: [], failureMessage: "")
