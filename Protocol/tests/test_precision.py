@@ -87,3 +87,22 @@ def test_configured_int8_model(tmp_path):
         assert reply["result"]["precision"] == "int8"
     finally:
         stop_and_check(daemon)
+
+
+def test_configured_int8_model_without_a_gate_stops_the_start(tmp_path):
+    model_dir = tmp_path / "tiny"
+    shutil.copytree(TINY, model_dir)
+    try:
+        daemon = Daemon(sets=[f"models.tiny.path={model_dir}", "models.tiny.precision=int8"], name="bertd-int8-refused")
+    except RuntimeError as e:
+        assert "exited with 1" in str(e) and "quantization.json" in str(e) and "bertctl quantize" in str(e), str(e)
+    else:
+        stop_and_check(daemon)
+        raise AssertionError("bertd started with an int8 model whose directory records no passed gate")
+    forced = Daemon(sets=[f"models.tiny.path={model_dir}", "models.tiny.precision=int8", "models.tiny.force=true"],
+                    name="bertd-int8-forced")
+    try:
+        models = {m["name"]: m for m in check_reply(req(forced.tcp, {"id": "m", "op": "models"}), "models", "m")["result"]["models"]}
+        assert models["tiny"]["precision"] == "int8"
+    finally:
+        stop_and_check(forced)
