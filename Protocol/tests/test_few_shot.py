@@ -168,3 +168,13 @@ def test_compare_names_the_few_shot_run(tmp_path):
     rows = json.loads(compared.stdout)
     row = rows[0] if isinstance(rows, list) else rows["models"][0]
     assert row["kind"] == "bert few-shot 16 texts" and row["training_seconds"] > 0, row
+
+
+def test_without_validation_every_text_trains(tmp_path):
+    """A handful per class is too few to hold some out: with no --validation the run keeps all 16."""
+    data = write_data(tmp_path / "train.tsv")
+    run = subprocess.run([BERTCTL, "train", "--local", "--model", MINILM, "--train", data, "--method", "few-shot",
+                          "--pair-iterations", "1", "--out", str(tmp_path / "m"), "--json"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["examples_per_class"] == [8, 8] and report.get("validation") is None, report

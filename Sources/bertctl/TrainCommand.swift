@@ -89,11 +89,12 @@ struct TrainCommand: ParsableCommand {
 
     /// --train and --validation (or a split of --train) with --labels, the task stated on stderr
     /// when the data decided it: what every --local method trains on.
-    func loadData() throws -> TrainingData {
+    /// - Parameter split: false: without --validation, no validation set at all (few-shot).
+    func loadData(split: Bool = true) throws -> TrainingData {
         let loaded = try TrainingData.load(train: URL(fileURLWithPath: train), validation: validation.map { URL(fileURLWithPath: $0) },
                                            options: data.datasetOptions,
                                            labels: labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                           validationFraction: validationFraction, seed: hyper.seed)
+                                           validationFraction: split ? validationFraction : 0, seed: hyper.seed)
         loaded.stateDetectedTask(separator: data.labelSeparator)
         return loaded
     }

@@ -49,7 +49,9 @@ enum JobRunner {
             let data = try TrainingData.load(train: URL(fileURLWithPath: job.train),
                                              validation: job.validation.map { URL(fileURLWithPath: $0) },
                                              options: try s.datasetOptions(), labels: try s.labels(),
-                                             validationFraction: try s.validationFraction(), seed: try s.seed())
+                                             // Few-shot holds out none of its few texts.
+                                             validationFraction: try s.method() == .fewShot ? 0 : s.validationFraction(),
+                                             seed: try s.seed())
             if try s.method() == .baselineLinear {
                 return try runLinearBaseline(job, data: data, output: output, control: control, context: context, post: post)
             }

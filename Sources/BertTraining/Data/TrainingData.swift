@@ -46,6 +46,10 @@ public struct TrainingData: Sendable {
             return TrainingData(train: labelledTrain, validation: try labelled(try Dataset.load(validation, options: options)),
                                 validationWasSplit: false)
         }
+        // Fraction 0: no validation set (few-shot training spares none of its few texts).
+        if validationFraction == 0 {
+            return TrainingData(train: labelledTrain, validation: labelledTrain.subset([]), validationWasSplit: false)
+        }
         // Stratified by class for single-label data; for label sets and values every label id
         // is 0, and the split is a seeded random one.
         let split = try Splits.stratified(labels: labelledTrain.labels, classes: labelSet.count,

@@ -17,7 +17,8 @@ struct FewShotTraining {
         ComputeThreads.set(command.threads ?? ComputeThreads.cores)
         let signals = StopSignals()
         do {
-            let data = try command.loadData()
+            // Without --validation every text trains: a handful per class is too few to hold some out.
+            let data = try command.loadData(split: false)
             let options = try command.hyper.settings.fewShot()
             let bar = ProgressBar()
             let started = monotonicSeconds()
