@@ -26,6 +26,8 @@
 # (default /tmp/peers/bin/python), GOEMOTIONS (default ../shared/data/goemotions), MODEL, WORK.
 # The PyTorch venv (PyPI only, a few GB):
 #   python3 -m venv /tmp/peers && /tmp/peers/bin/pip install torch transformers scikit-learn safetensors
+# Out of time: touch WORK/stop and end the running PyTorch process; the seeds that finished are
+# summarised (the sides may then have different numbers of seeds, which Welch's t allows).
 # Timings depend on the machine and on what else runs on it: compare the two sides as a ratio.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -81,9 +83,11 @@ t1=$(now); l1=$(load)
 echo "bertd done in $(awk "BEGIN{printf \"%.0f\", $t1 - $t0}") s; now PyTorch" >&2
 for ((i = 0; i < K; i++)); do
     s=$((SEED0 + i))
+    [ -e "$WORK/stop" ] && { echo "pytorch: $WORK/stop exists, no further seeds" >&2; break; }
     echo "pytorch: seed $s (log: $WORK/pytorch.$s.err)" >&2
     "$PY" Deploy/measure/goemotions_pytorch.py --model "$MODEL" --train "$TRAIN" --validation "$DATA/dev.tsv" --test "$DATA/test.tsv" \
-        --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --seed "$s" --json "$WORK/pytorch.$s.json" >"$WORK/pytorch.$s.log" 2>"$WORK/pytorch.$s.err"
+        --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --seed "$s" --json "$WORK/pytorch.$s.json" >"$WORK/pytorch.$s.log" 2>"$WORK/pytorch.$s.err" \
+        || echo "pytorch: seed $s failed or was stopped (exit $?)" >&2
 done
 t2=$(now); l2=$(load)
 
@@ -104,6 +108,9 @@ for s in range(seed0, seed0 + k):
          "best_epoch": rep["best_epoch"]}
     r["train_examples_per_s"] = n * epochs / r["train_seconds"]
     sides["bertd"].append(r)
+    if not os.path.exists(f"{work}/pytorch.{s}.json"):
+        print(f"note: no PyTorch result for seed {s} (stopped or failed: see {work}/pytorch.{s}.err); summarised without it")
+        continue
     pt = json.load(open(f"{work}/pytorch.{s}.json"))
     sides["pytorch+transformers"].append({**{x: pt[x] for x in keys + ["train_seconds", "train_examples_per_s", "best_epoch"]}, "seed": s})
 
@@ -118,23 +125,24 @@ def msd(rows, x):
     v = [r[x] for r in rows]
     return st.mean(v), (st.stdev(v) if len(v) > 1 else float("nan"))
 
-if k >= 2:
+na, nb = len(sides["bertd"]), len(sides["pytorch+transformers"])
+if na >= 2 and nb >= 2:
     print()
-    print("| side | macro-F1@tuned per seed (" + ", ".join(str(s) for s in range(seed0, seed0 + k)) + ") | "
+    print("| side | macro-F1@tuned per seed | "
           + " | ".join(f"{c} mean ± sd" for c in cols[4:9]) + " | mean train s |\n|---|---|" + "---:|" * 6)
     for name, rows in sides.items():
-        print(f"| {name} | {', '.join('%.4f' % r['macro_f1_tuned'] for r in rows)} | "
+        print(f"| {name} | {', '.join('%.4f (%d)' % (r['macro_f1_tuned'], r['seed']) for r in rows)} | "
               + " | ".join("%.4f ± %.4f" % msd(rows, x) for x in keys) + f" | {st.mean(r['train_seconds'] for r in rows):.1f} |")
     verdicts = []
     for x, label in (("macro_f1_tuned", "macro-F1@tuned"), ("micro_f1_tuned", "micro-F1@tuned"), ("macro_roc_auc", "macro ROC-AUC")):
         (ma, sa), (mb, sb) = msd(sides["bertd"], x), msd(sides["pytorch+transformers"], x)
         d, spread = ma - mb, sa + sb
-        se2 = sa * sa / k + sb * sb / k
+        se2 = sa * sa / na + sb * sb / nb
         if se2 == 0:
             t, df, p = (float("inf") if d else 0.0), float("nan"), float("nan")
         else:
             t = d / math.sqrt(se2)
-            df = se2 * se2 / ((sa * sa / k) ** 2 / (k - 1) + (sb * sb / k) ** 2 / (k - 1))
+            df = se2 * se2 / ((sa * sa / na) ** 2 / (na - 1) + (sb * sb / nb) ** 2 / (nb - 1))
             try:
                 from scipy.stats import t as student
                 p = 2 * student.sf(abs(t), df)
@@ -142,11 +150,12 @@ if k >= 2:
                 p = float("nan")
         verdicts.append(f"{label}: Δmean (bertd − pytorch) {d:+.4f}, |Δmean| {'>' if abs(d) > spread else '<='} sd_a + sd_b = {spread:.4f} "
                         f"({'exceeds' if abs(d) > spread else 'within'} the spread); Welch t {t:+.2f} (df {df:.1f}, two-sided p {p:.3f})")
-    print("verdict (K = %d seeds per side): " % k + "; ".join(verdicts))
+    print(f"verdict (seeds: bertd {na}, pytorch {nb}): " + "; ".join(verdicts))
     print("=> " + ("no difference beyond seed-to-seed spread" if all("within" in v for v in verdicts)
                    else "the means differ by more than the summed sds on at least one metric (see t and p: K is small)"))
 b, p = sides["bertd"], sides["pytorch+transformers"]
-print(f"speed ratio bertd/pytorch (mean examples/s) {st.mean(r['train_examples_per_s'] for r in b) / st.mean(r['train_examples_per_s'] for r in p):.2f}x")
+if p:
+    print(f"speed ratio bertd/pytorch (mean examples/s) {st.mean(r['train_examples_per_s'] for r in b) / st.mean(r['train_examples_per_s'] for r in p):.2f}x")
 print(f"cpu: {cpu}; 1/5/15-min load average at bertd start {loads[0]}, pytorch start {loads[1]}, end {loads[2]}")
 print(f"wall time (train + test eval, tokenizing and validation included): bertd {t1 - t0:.0f} s, pytorch {t2 - t1:.0f} s")
 PY
