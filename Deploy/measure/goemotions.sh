@@ -9,7 +9,8 @@
 # prints one table: train seconds, examples/s, micro/macro-F1 at 0.5 and at the per-label
 # thresholds tuned on the validation set, macro ROC-AUC on the test set. Not part of CI.
 #
-#   bash Deploy/measure/goemotions.sh [--train-rows N] [--epochs 2] [--lr 1e-4] [--batch-size 32] [--seeds K]
+#   bash Deploy/measure/goemotions.sh [--train-rows N] [--validation-rows N] [--epochs 2] [--lr 1e-4]
+#                                     [--batch-size 32] [--seeds K]
 #
 # --seeds K (default 1): train K times on each side with seeds 42 … 41+K (bertd's --seed, the
 # PyTorch script's --seed: the new head, dropout and the data order; the training subset stays the
@@ -19,7 +20,10 @@
 # seeds.sh does for single-label data.
 #
 # --train-rows N: both sides train on the same seeded subset of train.tsv (seed 42), written to
-# a temporary directory (texts never go into the repository); validation and test stay full.
+# a temporary directory (texts never go into the repository); the test set stays full.
+# --validation-rows N: likewise a seeded subset of dev.tsv (seed 42) for checkpoint selection and the
+# threshold tuning (a label with fewer than 5 positives there keeps 0.5), for time: PyTorch's
+# validation passes are padded and slow on 2 cores.
 # Defaults: every training row, 2 epochs, lr 1e-4, batch 32. --labels only pins bertd's default label set
 # (the sorted labels of the full training file), so that a small subset cannot drop a label.
 # Environment: BERTCTL_BIN (default .build/release/bertctl, a release build), PEERS_PYTHON
@@ -31,16 +35,17 @@
 # Timings depend on the machine and on what else runs on it: compare the two sides as a ratio.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-TRAIN_ROWS=0; EPOCHS=2; LR=1e-4; BATCH=32; K=1
+TRAIN_ROWS=0; VALIDATION_ROWS=0; EPOCHS=2; LR=1e-4; BATCH=32; K=1
 ARGS="$*"
 while [ $# -gt 0 ]; do
     case $1 in
         --train-rows) TRAIN_ROWS=$2; shift 2 ;;
+        --validation-rows) VALIDATION_ROWS=$2; shift 2 ;;
         --epochs) EPOCHS=$2; shift 2 ;;
         --lr) LR=$2; shift 2 ;;
         --batch-size) BATCH=$2; shift 2 ;;
         --seeds) K=$2; shift 2 ;;
-        *) echo "usage: $0 [--train-rows N] [--epochs E] [--lr LR] [--batch-size B] [--seeds K]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--train-rows N] [--validation-rows N] [--epochs E] [--lr LR] [--batch-size B] [--seeds K]" >&2; exit 2 ;;
     esac
 done
 DATA=${GOEMOTIONS:-../shared/data/goemotions}
@@ -59,13 +64,18 @@ if [ "$TRAIN_ROWS" -gt 0 ]; then
     TRAIN=$WORK/train.tsv
     "$PY" Deploy/measure/goemotions_pytorch.py --train "$DATA/train.tsv" --train-rows "$TRAIN_ROWS" --seed "$SEED0" --write-train-subset "$TRAIN"
 fi
+VALIDATION=$DATA/dev.tsv
+if [ "$VALIDATION_ROWS" -gt 0 ]; then
+    VALIDATION=$WORK/dev.tsv
+    "$PY" Deploy/measure/goemotions_pytorch.py --train "$DATA/dev.tsv" --train-rows "$VALIDATION_ROWS" --seed "$SEED0" --write-train-subset "$VALIDATION"
+fi
 # bertd's default label set is the sorted labels of the training file: the full file's, pinned.
 LABELS=$(python3 -c 'import sys; print(",".join(sorted({l for line in open(sys.argv[1], encoding="utf-8").read().split("\n")[1:] if line for l in line.split("\t")[1].split("|") if l})))' "$DATA/train.tsv")
 
 CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p') ($(nproc) cores)"
 echo "command: bash Deploy/measure/goemotions.sh $ARGS"
 echo "cpu: $CPU; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $( [ "$TRAIN_ROWS" -gt 0 ] && echo "$TRAIN_ROWS training rows of $DATA/train.tsv (seed $SEED0)" || echo "all of $DATA/train.tsv"), $DATA/dev.tsv for validation, $DATA/test.tsv for the metrics"
+echo "data: $( [ "$TRAIN_ROWS" -gt 0 ] && echo "$TRAIN_ROWS training rows of $DATA/train.tsv (seed $SEED0)" || echo "all of $DATA/train.tsv"), $( [ "$VALIDATION_ROWS" -gt 0 ] && echo "$VALIDATION_ROWS rows of $DATA/dev.tsv (seed $SEED0)" || echo "$DATA/dev.tsv") for validation, $DATA/test.tsv for the metrics"
 echo "recipe: $MODEL, multi-label (BCE), $EPOCHS epoch(s), lr $LR, batch $BATCH, max length 128, AdamW wd 0.01, 10 % warm-up + linear decay, clip 1.0, dropout 0.1, kept by validation loss; seeds $SEED0..$((SEED0 + K - 1)); work dir $WORK"
 
 now() { date +%s.%N; }
@@ -74,7 +84,7 @@ t0=$(now); l0=$(load)
 for ((i = 0; i < K; i++)); do
     s=$((SEED0 + i))
     echo "bertd: seed $s (log: $WORK/bertd.$s.train.err)" >&2
-    "$BERTCTL" train --local --model "$MODEL" --train "$TRAIN" --validation "$DATA/dev.tsv" --label-column labels --task multi-label \
+    "$BERTCTL" train --local --model "$MODEL" --train "$TRAIN" --validation "$VALIDATION" --label-column labels --task multi-label \
         --labels "$LABELS" --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --seed "$s" --out "$WORK/bertd.$s" \
         >"$WORK/bertd.$s.train.log" 2>"$WORK/bertd.$s.train.err"
     "$BERTCTL" eval --local "$WORK/bertd.$s" --data "$DATA/test.tsv" --label-column labels --max-length 128 --json >"$WORK/bertd.$s.eval.json"
@@ -85,7 +95,7 @@ for ((i = 0; i < K; i++)); do
     s=$((SEED0 + i))
     [ -e "$WORK/stop" ] && { echo "pytorch: $WORK/stop exists, no further seeds" >&2; break; }
     echo "pytorch: seed $s (log: $WORK/pytorch.$s.err)" >&2
-    "$PY" Deploy/measure/goemotions_pytorch.py --model "$MODEL" --train "$TRAIN" --validation "$DATA/dev.tsv" --test "$DATA/test.tsv" \
+    "$PY" Deploy/measure/goemotions_pytorch.py --model "$MODEL" --train "$TRAIN" --validation "$VALIDATION" --test "$DATA/test.tsv" \
         --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --seed "$s" --json "$WORK/pytorch.$s.json" >"$WORK/pytorch.$s.log" 2>"$WORK/pytorch.$s.err" \
         || echo "pytorch: seed $s failed or was stopped (exit $?)" >&2
 done
