@@ -30,12 +30,14 @@
 # (default /tmp/peers/bin/python), GOEMOTIONS (default ../shared/data/goemotions), MODEL, WORK.
 # The PyTorch venv (PyPI only, a few GB):
 #   python3 -m venv /tmp/peers && /tmp/peers/bin/pip install torch transformers scikit-learn safetensors
+# --sides bertd, then the same command with --sides pytorch and the same WORK, runs the two sides at
+# different times (the wall times printed are then those of the last invocation's side only).
 # Out of time: touch WORK/stop and end the running PyTorch process; the seeds that finished are
 # summarised (the sides may then have different numbers of seeds, which Welch's t allows).
 # Timings depend on the machine and on what else runs on it: compare the two sides as a ratio.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-TRAIN_ROWS=0; VALIDATION_ROWS=0; EPOCHS=2; LR=1e-4; BATCH=32; K=1
+TRAIN_ROWS=0; VALIDATION_ROWS=0; EPOCHS=2; LR=1e-4; BATCH=32; K=1; SIDES=both
 ARGS="$*"
 while [ $# -gt 0 ]; do
     case $1 in
@@ -45,7 +47,8 @@ while [ $# -gt 0 ]; do
         --lr) LR=$2; shift 2 ;;
         --batch-size) BATCH=$2; shift 2 ;;
         --seeds) K=$2; shift 2 ;;
-        *) echo "usage: $0 [--train-rows N] [--validation-rows N] [--epochs E] [--lr LR] [--batch-size B] [--seeds K]" >&2; exit 2 ;;
+        --sides) SIDES=$2; shift 2 ;;
+        *) echo "usage: $0 [--train-rows N] [--validation-rows N] [--epochs E] [--lr LR] [--batch-size B] [--seeds K] [--sides both|bertd|pytorch]" >&2; exit 2 ;;
     esac
 done
 DATA=${GOEMOTIONS:-../shared/data/goemotions}
@@ -58,6 +61,7 @@ mkdir -p "$WORK"
 [ -x "$BERTCTL" ] || { echo "no bertctl at $BERTCTL (swift build -c release, or set BERTCTL_BIN)" >&2; exit 1; }
 "$PY" -c 'import torch, transformers, sklearn' 2>/dev/null || { echo "$PY lacks torch/transformers/scikit-learn (see the header)" >&2; exit 1; }
 [ "$K" -ge 1 ] || { echo "--seeds must be at least 1" >&2; exit 2; }
+case $SIDES in both|bertd|pytorch) ;; *) echo "--sides: both, bertd or pytorch" >&2; exit 2 ;; esac
 
 TRAIN=$DATA/train.tsv
 if [ "$TRAIN_ROWS" -gt 0 ]; then
@@ -81,7 +85,7 @@ echo "recipe: $MODEL, multi-label (BCE), $EPOCHS epoch(s), lr $LR, batch $BATCH,
 now() { date +%s.%N; }
 load() { cut -d" " -f1-3 /proc/loadavg; }
 t0=$(now); l0=$(load)
-for ((i = 0; i < K; i++)); do
+[ "$SIDES" = pytorch ] || for ((i = 0; i < K; i++)); do
     s=$((SEED0 + i))
     echo "bertd: seed $s (log: $WORK/bertd.$s.train.err)" >&2
     "$BERTCTL" train --local --model "$MODEL" --train "$TRAIN" --validation "$VALIDATION" --label-column labels --task multi-label \
@@ -90,7 +94,8 @@ for ((i = 0; i < K; i++)); do
     "$BERTCTL" eval --local "$WORK/bertd.$s" --data "$DATA/test.tsv" --label-column labels --max-length 128 --json >"$WORK/bertd.$s.eval.json"
 done
 t1=$(now); l1=$(load)
-echo "bertd done in $(awk "BEGIN{printf \"%.0f\", $t1 - $t0}") s; now PyTorch" >&2
+[ "$SIDES" = pytorch ] || echo "bertd done in $(awk "BEGIN{printf \"%.0f\", $t1 - $t0}") s" >&2
+[ "$SIDES" = bertd ] && { echo "--sides bertd: the same command with --sides pytorch (and the same WORK) runs the other side and the summary"; echo "runs and logs: $WORK"; exit 0; }
 for ((i = 0; i < K; i++)); do
     s=$((SEED0 + i))
     [ -e "$WORK/stop" ] && { echo "pytorch: $WORK/stop exists, no further seeds" >&2; break; }
