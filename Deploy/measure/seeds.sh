@@ -87,7 +87,7 @@ fi
 
 load() { cut -d" " -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
-CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cores)"
+CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p') ($(nproc) cores)"
 L_START=$(load); T_START=$(now)
 echo "cpu: $CPU; load average at start $L_START"
 echo "command: TRAIN_ROWS=$TRAIN_ROWS VALIDATION_ROWS=$VALIDATION_ROWS SAMPLE_SEED=$SAMPLE_SEED LR=$LR bash Deploy/measure/seeds.sh $SOURCE $K $EPOCHS"
