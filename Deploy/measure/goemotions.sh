@@ -10,7 +10,9 @@
 # thresholds tuned on the validation set, macro ROC-AUC on the test set. Not part of CI.
 #
 #   bash Deploy/measure/goemotions.sh [--train-rows N] [--validation-rows N] [--epochs 2] [--lr 1e-4]
-#                                     [--batch-size 32] [--seeds K]
+#                                     [--batch-size 32] [--loss bce|weighted] [--seeds K] [--sides both]
+# --loss weighted: BCE with pos_weight = negatives/positives per label in the training data on both
+# sides (bertd's --loss weighted --pos-weight balanced).
 #
 # --seeds K (default 1): train K times on each side with seeds 42 … 41+K (bertd's --seed, the
 # PyTorch script's --seed: the new head, dropout and the data order; the training subset stays the
@@ -37,7 +39,7 @@
 # Timings depend on the machine and on what else runs on it: compare the two sides as a ratio.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-TRAIN_ROWS=0; VALIDATION_ROWS=0; EPOCHS=2; LR=1e-4; BATCH=32; K=1; SIDES=both
+TRAIN_ROWS=0; VALIDATION_ROWS=0; EPOCHS=2; LR=1e-4; BATCH=32; LOSS=bce; K=1; SIDES=both
 ARGS="$*"
 while [ $# -gt 0 ]; do
     case $1 in
@@ -47,8 +49,9 @@ while [ $# -gt 0 ]; do
         --lr) LR=$2; shift 2 ;;
         --batch-size) BATCH=$2; shift 2 ;;
         --seeds) K=$2; shift 2 ;;
+        --loss) LOSS=$2; shift 2 ;;
         --sides) SIDES=$2; shift 2 ;;
-        *) echo "usage: $0 [--train-rows N] [--validation-rows N] [--epochs E] [--lr LR] [--batch-size B] [--seeds K] [--sides both|bertd|pytorch]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--train-rows N] [--validation-rows N] [--epochs E] [--lr LR] [--batch-size B] [--loss bce|weighted] [--seeds K] [--sides both|bertd|pytorch]" >&2; exit 2 ;;
     esac
 done
 DATA=${GOEMOTIONS:-../shared/data/goemotions}
@@ -80,7 +83,7 @@ CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 
 echo "command: bash Deploy/measure/goemotions.sh $ARGS"
 echo "cpu: $CPU; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "data: $( [ "$TRAIN_ROWS" -gt 0 ] && echo "$TRAIN_ROWS training rows of $DATA/train.tsv (seed $SEED0)" || echo "all of $DATA/train.tsv"), $( [ "$VALIDATION_ROWS" -gt 0 ] && echo "$VALIDATION_ROWS rows of $DATA/dev.tsv (seed $SEED0)" || echo "$DATA/dev.tsv") for validation, $DATA/test.tsv for the metrics"
-echo "recipe: $MODEL, multi-label (BCE), $EPOCHS epoch(s), lr $LR, batch $BATCH, max length 128, AdamW wd 0.01, 10 % warm-up + linear decay, clip 1.0, dropout 0.1, kept by validation loss; seeds $SEED0..$((SEED0 + K - 1)); work dir $WORK"
+echo "recipe: $MODEL, multi-label (loss $LOSS), $EPOCHS epoch(s), lr $LR, batch $BATCH, max length 128, AdamW wd 0.01, 10 % warm-up + linear decay, clip 1.0, dropout 0.1, kept by validation loss; seeds $SEED0..$((SEED0 + K - 1)); work dir $WORK"
 
 now() { date +%s.%N; }
 load() { cut -d" " -f1-3 /proc/loadavg; }
@@ -89,7 +92,7 @@ t0=$(now); l0=$(load)
     s=$((SEED0 + i))
     echo "bertd: seed $s (log: $WORK/bertd.$s.train.err)" >&2
     "$BERTCTL" train --local --model "$MODEL" --train "$TRAIN" --validation "$VALIDATION" --label-column labels --task multi-label \
-        --labels "$LABELS" --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --seed "$s" --out "$WORK/bertd.$s" \
+        --labels "$LABELS" --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --loss "$LOSS" --seed "$s" --out "$WORK/bertd.$s" \
         >"$WORK/bertd.$s.train.log" 2>"$WORK/bertd.$s.train.err"
     "$BERTCTL" eval --local "$WORK/bertd.$s" --data "$DATA/test.tsv" --label-column labels --max-length 128 --json >"$WORK/bertd.$s.eval.json"
 done
@@ -101,7 +104,7 @@ for ((i = 0; i < K; i++)); do
     [ -e "$WORK/stop" ] && { echo "pytorch: $WORK/stop exists, no further seeds" >&2; break; }
     echo "pytorch: seed $s (log: $WORK/pytorch.$s.err)" >&2
     "$PY" Deploy/measure/goemotions_pytorch.py --model "$MODEL" --train "$TRAIN" --validation "$VALIDATION" --test "$DATA/test.tsv" \
-        --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --seed "$s" --json "$WORK/pytorch.$s.json" >"$WORK/pytorch.$s.log" 2>"$WORK/pytorch.$s.err" \
+        --epochs "$EPOCHS" --lr "$LR" --batch-size "$BATCH" --loss "$LOSS" --seed "$s" --json "$WORK/pytorch.$s.json" >"$WORK/pytorch.$s.log" 2>"$WORK/pytorch.$s.err" \
         || echo "pytorch: seed $s failed or was stopped (exit $?)" >&2
 done
 t2=$(now); l2=$(load)

@@ -8,7 +8,10 @@ The PyTorch side of Deploy/measure/goemotions.sh (not part of CI). It mirrors
   model      AutoModelForSequenceClassification, problem_type multi_label_classification: the
              checkpoint's encoder and pooler, a new classifier Linear(hidden, labels) initialised
              normal(0, 0.02), bias 0; dropout 0.1 (hidden, attention, classifier)
-  loss       BCEWithLogitsLoss, mean over examples x labels
+  loss       BCEWithLogitsLoss, mean over examples x labels; --loss weighted: with pos_weight =
+             (training examples - positives) / max(positives, 1) per label, as bertd's --loss weighted
+             --pos-weight balanced (the validation loss that selects the checkpoint stays unweighted,
+             as bertd's)
   optimizer  AdamW (betas 0.9/0.999, eps 1e-8), weight decay 0.01 except biases and LayerNorm
   schedule   linear warm-up over round(10 % of the steps) (bertd rounds), then linear decay to 0
   steps      batch --batch-size (default 32; the last, short batch kept), grad-norm clipping at 1.0, max length 128
@@ -110,6 +113,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--loss", choices=["bce", "weighted"], default="bce")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", help="write the results here as JSON")
     ap.add_argument("--write-train-subset", help="write the --train-rows subset of --train here and exit")
@@ -144,6 +148,9 @@ def main():
                 t[i, lid[l]] = 1
         return t
     tr_t, va_t, te_t = targets(tr_y), targets(va_y), targets(te_y)
+    pos = tr_t.sum(axis=0)
+    loss_fn = torch.nn.BCEWithLogitsLoss(
+        pos_weight=torch.from_numpy(((len(tr_t) - pos) / np.maximum(pos, 1)).astype(np.float32)) if a.loss == "weighted" else None)
 
     tok = AutoTokenizer.from_pretrained(a.model)
     t0 = time.time()
@@ -206,7 +213,8 @@ def main():
         nb = 0
         for b in range(0, len(idx), BATCH):
             bi = idx[b:b + BATCH]
-            out = model(**batch(enc["train"], bi), labels=torch.from_numpy(tr_t[bi]))
+            out = model(**batch(enc["train"], bi))
+            out.loss = loss_fn(out.logits, torch.from_numpy(tr_t[bi]))
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
             opt.step(); sch.step(); opt.zero_grad(set_to_none=True)
@@ -236,7 +244,7 @@ def main():
     result = {
         "recipe": "pytorch", "torch": torch.__version__, "model": os.path.basename(os.path.normpath(a.model)),
         "train_file": a.train, "train_examples": len(tr_x), "validation_examples": len(va_x), "test_examples": len(te_x),
-        "labels": labels, "epochs": a.epochs, "lr": a.lr, "batch_size": BATCH, "max_length": MAXLEN, "seed": a.seed,
+        "labels": labels, "epochs": a.epochs, "lr": a.lr, "batch_size": BATCH, "loss": a.loss, "max_length": MAXLEN, "seed": a.seed,
         "steps": steps, "warmup_steps": warmup, "threads": torch.get_num_threads(),
         "tokenize_seconds": tokenize_s, "train_seconds": train_s, "train_examples_per_s": seen / train_s,
         "validation_seconds": eval_s, "test_seconds": test_s, "epochs_history": history, "best_epoch": best[1],
