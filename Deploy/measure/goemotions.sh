@@ -144,13 +144,16 @@ def msd(rows, x):
     return st.mean(v), (st.stdev(v) if len(v) > 1 else float("nan"))
 
 na, nb = len(sides["bertd"]), len(sides["pytorch+transformers"])
-if na >= 2 and nb >= 2:
+if na >= 2 or nb >= 2:
     print()
     print("| side | macro-F1@tuned per seed | "
           + " | ".join(f"{c} mean ± sd" for c in cols[4:9]) + " | mean train s |\n|---|---|" + "---:|" * 6)
     for name, rows in sides.items():
+        if len(rows) < 2:
+            continue
         print(f"| {name} | {', '.join('%.4f (%d)' % (r['macro_f1_tuned'], r['seed']) for r in rows)} | "
               + " | ".join("%.4f ± %.4f" % msd(rows, x) for x in keys) + f" | {st.mean(r['train_seconds'] for r in rows):.1f} |")
+if na >= 2 and nb >= 2:
     verdicts = []
     for x, label in (("macro_f1_tuned", "macro-F1@tuned"), ("micro_f1_tuned", "micro-F1@tuned"), ("macro_roc_auc", "macro ROC-AUC")):
         (ma, sa), (mb, sb) = msd(sides["bertd"], x), msd(sides["pytorch+transformers"], x)
