@@ -8,10 +8,13 @@ The PyTorch side of Deploy/measure/goemotions.sh (not part of CI). It mirrors
   model      AutoModelForSequenceClassification, problem_type multi_label_classification: the
              checkpoint's encoder and pooler, a new classifier Linear(hidden, labels) initialised
              normal(0, 0.02), bias 0; dropout 0.1 (hidden, attention, classifier)
-  loss       BCEWithLogitsLoss, mean over examples x labels
+  loss       BCEWithLogitsLoss, mean over examples x labels; --loss weighted: with pos_weight =
+             (training examples - positives) / max(positives, 1) per label, as bertd's --loss weighted
+             --pos-weight balanced (the validation loss that selects the checkpoint stays unweighted,
+             as bertd's)
   optimizer  AdamW (betas 0.9/0.999, eps 1e-8), weight decay 0.01 except biases and LayerNorm
   schedule   linear warm-up over round(10 % of the steps) (bertd rounds), then linear decay to 0
-  steps      batch 32 (the last, short batch kept), grad-norm clipping at 1.0, max length 128
+  steps      batch --batch-size (default 32; the last, short batch kept), grad-norm clipping at 1.0, max length 128
   selection  validation loss at every epoch end; the lowest is the kept checkpoint
   thresholds per label, tuned on the kept checkpoint's validation probabilities exactly as
              bertd's MultiLabelMetrics.tunedThresholds: candidates are the midpoints between
@@ -19,7 +22,8 @@ The PyTorch side of Deploy/measure/goemotions.sh (not part of CI). It mirrors
              from the top wins, clamped to [1e-6, 1 - 1e-6]; 0.5 for a label with < 5 positives
   metrics    on the test file: micro/macro F1 (sklearn, zero_division=0, predicted = p >= t) at
              0.5 and at the tuned thresholds, macro ROC-AUC (sklearn, over labels with both classes)
-  threads    torch.set_num_threads(2); seeded (torch, the shuffle, the subset)
+  threads    torch.set_num_threads(2); seeded by --seed (torch: the new head and dropout; the shuffle;
+             the --train-rows subset)
 
 Labels are the sorted union of the labels in the train, validation and test files (for GoEmotions:
 the 28 of the full training file, which is bertd's default label set); goemotions.sh passes the same
@@ -29,7 +33,8 @@ validation passes are excluded, as bertd's timings.training excludes them). exam
 examples x epochs / train seconds.
 
 usage: goemotions_pytorch.py [--model DIR] [--train TSV] [--validation TSV] [--test TSV]
-                             [--train-rows N] [--epochs 2] [--lr 1e-4] [--seed 42] [--json OUT]
+                             [--train-rows N] [--epochs 2] [--lr 1e-4] [--batch-size 32] [--seed 42]
+                             [--json OUT]
        goemotions_pytorch.py --train-rows N --write-train-subset OUT.tsv   (writes the subset, exits)
 """
 import argparse, copy, json, math, os, random, sys, time
@@ -107,6 +112,8 @@ def main():
     ap.add_argument("--train-rows", type=int, default=0, help="a seeded subset of the training rows (default: all)")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--loss", choices=["bce", "weighted"], default="bce")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", help="write the results here as JSON")
     ap.add_argument("--write-train-subset", help="write the --train-rows subset of --train here and exit")
@@ -129,7 +136,7 @@ def main():
     hf_logging.set_verbosity_error()
     torch.set_num_threads(2)
     torch.manual_seed(a.seed); random.seed(a.seed); np.random.seed(a.seed)
-    BATCH, MAXLEN, WD, WARMUP, CLIP, EVAL_BATCH = 32, 128, 0.01, 0.1, 1.0, 64
+    BATCH, MAXLEN, WD, WARMUP, CLIP, EVAL_BATCH = a.batch_size, 128, 0.01, 0.1, 1.0, 64
 
     labels = sorted(set(l for ys in (tr_y, va_y, te_y) for y in ys for l in y))
     lid = {l: i for i, l in enumerate(labels)}
@@ -141,6 +148,9 @@ def main():
                 t[i, lid[l]] = 1
         return t
     tr_t, va_t, te_t = targets(tr_y), targets(va_y), targets(te_y)
+    pos = tr_t.sum(axis=0)
+    loss_fn = torch.nn.BCEWithLogitsLoss(
+        pos_weight=torch.from_numpy(((len(tr_t) - pos) / np.maximum(pos, 1)).astype(np.float32)) if a.loss == "weighted" else None)
 
     tok = AutoTokenizer.from_pretrained(a.model)
     t0 = time.time()
@@ -203,7 +213,8 @@ def main():
         nb = 0
         for b in range(0, len(idx), BATCH):
             bi = idx[b:b + BATCH]
-            out = model(**batch(enc["train"], bi), labels=torch.from_numpy(tr_t[bi]))
+            out = model(**batch(enc["train"], bi))
+            out.loss = loss_fn(out.logits, torch.from_numpy(tr_t[bi]))
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
             opt.step(); sch.step(); opt.zero_grad(set_to_none=True)
@@ -233,7 +244,7 @@ def main():
     result = {
         "recipe": "pytorch", "torch": torch.__version__, "model": os.path.basename(os.path.normpath(a.model)),
         "train_file": a.train, "train_examples": len(tr_x), "validation_examples": len(va_x), "test_examples": len(te_x),
-        "labels": labels, "epochs": a.epochs, "lr": a.lr, "batch_size": BATCH, "max_length": MAXLEN, "seed": a.seed,
+        "labels": labels, "epochs": a.epochs, "lr": a.lr, "batch_size": BATCH, "loss": a.loss, "max_length": MAXLEN, "seed": a.seed,
         "steps": steps, "warmup_steps": warmup, "threads": torch.get_num_threads(),
         "tokenize_seconds": tokenize_s, "train_seconds": train_s, "train_examples_per_s": seen / train_s,
         "validation_seconds": eval_s, "test_seconds": test_s, "epochs_history": history, "best_epoch": best[1],

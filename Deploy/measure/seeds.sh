@@ -11,6 +11,12 @@
 #
 # DATA_DIR holds train.tsv, dev.tsv and test.tsv (columns text, label). Seeds 42, 43, …, 41+K on both
 # sides (the two sides' random streams differ anyway: same seed numbers, not the same draws).
+# Without test.tsv (SST-2: its dev set is the test set by convention), dev.tsv is the test file and
+# the validation set is carved from train.tsv. TRAIN_ROWS=N trains on a seeded sample of N rows of
+# train.tsv; the validation rows are then drawn from the rest of train.tsv when there is no test.tsv
+# (VALIDATION_ROWS of them, default 1000), else dev.tsv stays the validation set. The prepared files
+# go to WORK/data (texts never go into the repository), and both sides read the same files:
+#   TRAIN_ROWS=4000 VALIDATION_ROWS=1000 bash Deploy/measure/seeds.sh ../shared/data/sst2 3 2
 #   bertd:   bertctl sweep --model MODEL --train DATA/train.tsv --validation DATA/dev.tsv --out WORK/bertd
 #                          --grid lr=LR --seeds K --epochs E --json
 #            then, per seed, bertctl eval --local WORK/bertd/points/NAME --data DATA/test.tsv --json --max-length 128
@@ -21,7 +27,9 @@
 # Environment: BERTCTL_BIN (default /tmp/bin-seeds/bertctl: a copy of .build/release/bertctl, so that a
 # rebuild during the run cannot change the binary), PEERS_PYTHON (default /tmp/peers/bin/python, with
 # torch, transformers, scikit-learn), MODEL (default models/all-MiniLM-L6-v2), LR (default 5e-5),
-# WORK (default a new /tmp/seeds.XXXXXX; run outputs stay there, never in the repository).
+# WORK (default a new /tmp/seeds.XXXXXX; run outputs stay there, never in the repository), TRAIN_ROWS
+# (default 0: all of train.tsv), VALIDATION_ROWS (default 1000), SAMPLE_SEED (default 7: the sample's
+# seed, the same for every training seed, so that the seeds vary the training only).
 # Timings depend on the machine and on what else runs on it: read them with the load averages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -37,15 +45,53 @@ SEED0=42
 mkdir -p "$WORK"
 [ -x "$BERTCTL" ] || { echo "no bertctl at $BERTCTL (mkdir -p /tmp/bin-seeds && cp .build/release/bertctl /tmp/bin-seeds/, or set BERTCTL_BIN)" >&2; exit 1; }
 "$PY" -c 'import torch, transformers, sklearn' 2>/dev/null || { echo "$PY lacks torch/transformers/scikit-learn" >&2; exit 1; }
-for f in train dev test; do [ -f "$DATA/$f.tsv" ] || { echo "no $DATA/$f.tsv" >&2; exit 1; }; done
+TRAIN_ROWS=${TRAIN_ROWS:-0}
+VALIDATION_ROWS=${VALIDATION_ROWS:-1000}
+SAMPLE_SEED=${SAMPLE_SEED:-7}
+for f in train dev; do [ -f "$DATA/$f.tsv" ] || { echo "no $DATA/$f.tsv" >&2; exit 1; }; done
+SOURCE=$DATA
+if [ "$TRAIN_ROWS" -gt 0 ] || [ ! -f "$DATA/test.tsv" ]; then
+    # The prepared split: a seeded sample of train.tsv (and validation from the rest of it when
+    # there is no test.tsv); test = test.tsv, else dev.tsv. Row order of the file is kept.
+    DATA=$WORK/data
+    mkdir -p "$DATA"
+    "$PY" - "$SOURCE" "$DATA" "$TRAIN_ROWS" "$VALIDATION_ROWS" "$SAMPLE_SEED" <<'PY'
+import os, random, shutil, sys
+src, dst, n_train, n_val, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+lines = open(os.path.join(src, "train.tsv"), encoding="utf-8").read().split("\n")
+header, rows = lines[0].rstrip("\r"), [l.rstrip("\r") for l in lines[1:] if l.rstrip("\r")]
+has_test = os.path.exists(os.path.join(src, "test.tsv"))
+need = (n_train if n_train > 0 else 0) + (0 if has_test else n_val)
+if n_train <= 0:
+    n_train = len(rows) - (0 if has_test else n_val)
+    need = len(rows)
+assert need <= len(rows), f"{need} rows asked of {len(rows)}"
+drawn = random.Random(seed).sample(range(len(rows)), need)
+train, val = sorted(drawn[:n_train]), sorted(drawn[n_train:])
+def write(name, idx):
+    with open(os.path.join(dst, name), "w", encoding="utf-8") as f:
+        f.write(header + "\n" + "".join(rows[i] + "\n" for i in idx))
+write("train.tsv", train)
+if has_test:
+    shutil.copyfile(os.path.join(src, "dev.tsv"), os.path.join(dst, "dev.tsv"))
+    shutil.copyfile(os.path.join(src, "test.tsv"), os.path.join(dst, "test.tsv"))
+    print(f"prepared: {len(train)} training rows of {len(rows)} (seed {seed}); validation dev.tsv, test test.tsv", file=sys.stderr)
+else:
+    write("dev.tsv", val)
+    shutil.copyfile(os.path.join(src, "dev.tsv"), os.path.join(dst, "test.tsv"))
+    print(f"prepared: {len(train)} training + {len(val)} validation rows of {len(rows)} in train.tsv (seed {seed}, disjoint); "
+          f"test = {src}/dev.tsv", file=sys.stderr)
+PY
+fi
 [ "$K" -ge 2 ] || { echo "K must be at least 2 (a sample sd needs two seeds)" >&2; exit 2; }
 
 load() { cut -d" " -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
-CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cores)"
+CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p') ($(nproc) cores)"
 L_START=$(load); T_START=$(now)
 echo "cpu: $CPU; load average at start $L_START"
-echo "data: $DATA (train.tsv for training, dev.tsv for checkpoint selection, test.tsv for the metrics)"
+echo "command: TRAIN_ROWS=$TRAIN_ROWS VALIDATION_ROWS=$VALIDATION_ROWS SAMPLE_SEED=$SAMPLE_SEED LR=$LR bash Deploy/measure/seeds.sh $SOURCE $K $EPOCHS"
+echo "data: $DATA (train.tsv for training ($(($(wc -l <"$DATA/train.tsv") - 1)) rows), dev.tsv for checkpoint selection ($(($(wc -l <"$DATA/dev.tsv") - 1))), test.tsv for the metrics ($(($(wc -l <"$DATA/test.tsv") - 1))))$([ "$DATA" != "$SOURCE" ] && echo "; prepared from $SOURCE")"
 echo "recipe: $MODEL, $EPOCHS epoch(s), lr $LR, batch 32, max length 128, AdamW wd 0.01, 10 % warm-up + linear decay, clip 1.0, dropout 0.1, kept by validation loss; seeds $SEED0..$((SEED0 + K - 1)); work dir $WORK"
 
 # bertd: one grid point, K seeds, then every seed's kept checkpoint on the test file.
