@@ -68,6 +68,7 @@ SETFIT_THREADS=${SETFIT_THREADS:-1}
 WORK=${WORK:-$(mktemp -d /tmp/fewshot.XXXXXX)}
 mkdir -p "$WORK/samples" "$WORK/runs" "$WORK/results" "$WORK/logs"
 [ -x "$BERTCTL" ] || { echo "no bertctl at $BERTCTL (mkdir -p /tmp/bin-fewshot && cp .build/release/bertctl /tmp/bin-fewshot/, or set BERTCTL_BIN)" >&2; exit 1; }
+[ -f "$MODEL/config.json" ] || { echo "no model at $MODEL (in a git worktree: MODEL=/path/to/main/models/all-MiniLM-L6-v2)" >&2; exit 1; }
 "$PY" -c 'import sklearn' 2>/dev/null || { echo "$PY lacks scikit-learn" >&2; exit 1; }
 if [[ " $METHODS " == *" setfit "* ]] && ! "$SFPY" -c 'import setfit' 2>/dev/null; then
     echo "SetFit skipped: $SFPY cannot import setfit (python3 -m venv /tmp/setfit-venv; echo \$(\"$PY\" -c 'import site; print(site.getsitepackages()[0])') > /tmp/setfit-venv/lib/python3.*/site-packages/peers.pth; /tmp/setfit-venv/bin/pip install setfit)" >&2
