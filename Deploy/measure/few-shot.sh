@@ -39,6 +39,8 @@
 #              body lr 2e-5, oversampling, LogisticRegression head) on the same SAMPLE and MODEL directory,
 #              torch threads SETFIT_THREADS (default 1: on a loaded 2-core machine PyTorch's two OpenMP
 #              threads ran 5× slower than one). Skipped, and said so, if SETFIT_PYTHON lacks setfit.
+#   few-shot-holdout (not in the default METHODS) bertd few-shot as its --help example runs it, without
+#              --validation: bertctl then holds 10 % of the sample out (stratified) and trains on the rest.
 #   All bertd evals: bertctl eval --local DIR --data TEST --json --max-length 128.
 # Environment: BERTCTL_BIN (default /tmp/bin-fewshot/bertctl: a copy of .build/release/bertctl, so that a
 # rebuild during the run cannot change the binary), PEERS_PYTHON (default /tmp/peers/bin/python: sampling
@@ -46,7 +48,7 @@
 # PEERS_PYTHON's packages), MODEL (default models/all-MiniLM-L6-v2), DATA_ROOT (default ../shared/data,
 # holding sst2/ and hate-speech/), DATASETS (default "sst2 hate-speech"), NS (default "8 16 64"), SEEDS
 # (default "42 43 44"), METHODS (default "zero-shot few-shot full setfit"), FULL_LR, FULL_BATCH, FULL_STEPS,
-# SETFIT_THREADS, WORK (default a new /tmp/fewshot.XXXXXX). Order: N outermost, then seed, then dataset,
+# SETFIT_THREADS, WORK (default a new /tmp/fewshot.XXXXXX), TABLE_ONLY=1 (print the tables of WORK, run nothing). Order: N outermost, then seed, then dataset,
 # so that a run cut short has whole small-N rows.
 # Timings depend on the machine and on what else runs on it: read them with the load averages.
 set -euo pipefail
@@ -66,6 +68,7 @@ FULL_BATCH=${FULL_BATCH:-8}
 FULL_STEPS=${FULL_STEPS:-80}
 SETFIT_THREADS=${SETFIT_THREADS:-1}
 WORK=${WORK:-$(mktemp -d /tmp/fewshot.XXXXXX)}
+[ "${TABLE_ONLY:-0}" = 1 ] && { NS=; SEEDS=; DATASETS=; METHODS=; }
 mkdir -p "$WORK/samples" "$WORK/runs" "$WORK/results" "$WORK/logs"
 [ -x "$BERTCTL" ] || { echo "no bertctl at $BERTCTL (mkdir -p /tmp/bin-fewshot && cp .build/release/bertctl /tmp/bin-fewshot/, or set BERTCTL_BIN)" >&2; exit 1; }
 [ -f "$MODEL/config.json" ] || { echo "no model at $MODEL (in a git worktree: MODEL=/path/to/main/models/all-MiniLM-L6-v2)" >&2; exit 1; }
@@ -79,9 +82,9 @@ for ds in $DATASETS; do for f in "$DATA_ROOT/$ds/train.tsv" "$(test_file "$ds")"
 
 load() { cut -d" " -f1-3 /proc/loadavg; }
 now() { date +%s.%N; }
-CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1) ($(nproc) cores)"
+CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1) family $(lscpu | sed -n 's/^CPU family: *//p' | head -1) model $(lscpu | sed -n 's/^Model: *//p' | head -1) ($(nproc) cores)"
 L_START=$(load); T_START=$(now)
-echo "$L_START" >>"$WORK/load.start"
+[ "${TABLE_ONLY:-0}" = 1 ] || echo "$L_START" >>"$WORK/load.start"
 echo "cpu: $CPU; load average at start $L_START; work dir $WORK"
 echo "grid: datasets $DATASETS; N per class $NS; seeds $SEEDS; methods $METHODS; model $MODEL; bertctl $BERTCTL"
 
@@ -181,6 +184,14 @@ for n in $NS; do for seed in $SEEDS; do for ds in $DATASETS; do
                 "{\"epochs\": $epochs, \"best_epoch\": $(jget "$log.json" 'r["best_epoch"]')}"
             rm -rf "$run/last-checkpoint"
             ;;
+        few-shot-holdout)
+            rm -rf "$run"
+            "$BERTCTL" train --local --model "$MODEL" --train "$S" --method few-shot --seed "$seed" \
+                --out "$run" --json >"$log.json" 2>"$log.err"
+            "$BERTCTL" eval --local "$run" --data "$TEST" --json --max-length 128 >"$log.eval.json"
+            result "$ds" "$n" "$seed" "$method" "$log.eval.json" "$(jget "$log.json" 'r["body_seconds"] + r["head_seconds"]')" \
+                "$(jget "$log.json" 'json.dumps({"pairs": r["pairs"], "steps": r["steps"], "examples_per_class": r["examples_per_class"]})')"
+            ;;
         setfit)
             "$SFPY" Deploy/measure/setfit_fewshot.py --model "$MODEL" --train "$S" --test "$TEST" --seed "$seed" \
                 --threads "$SETFIT_THREADS" --json "$log.eval.json" >"$log.out" 2>"$log.err"
@@ -192,15 +203,16 @@ for n in $NS; do for seed in $SEEDS; do for ds in $DATASETS; do
     done
 done; done; done
 L_END=$(load); T_END=$(now)
-echo "$L_END" >>"$WORK/load.end"
+[ "${TABLE_ONLY:-0}" = 1 ] || echo "$L_END" >>"$WORK/load.end"
 
 "$PY" - "$WORK" "$CPU" "$L_START" "$L_END" "$T_START" "$T_END" <<'PY'
 import glob, json, os, statistics as st, sys
 work, cpu, l_start, l_end, t0, t1 = sys.argv[1:7]
 rows = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(work, "results", "*.json")))]
 names = {"zero-shot-0": "zero-shot, base model", "zero-shot-1": "zero-shot, base model", "few-shot": "bertd few-shot",
-         "setfit": "SetFit (PyTorch)", "full": "bertd full fine-tuning"}
-order = ["zero-shot-0", "zero-shot-1", "few-shot", "setfit", "full"]
+         "setfit": "SetFit (PyTorch)", "full": "bertd full fine-tuning",
+         "few-shot-holdout": "bertd few-shot without --validation (trains on 90 % of the sample)"}
+order = ["zero-shot-0", "zero-shot-1", "few-shot", "setfit", "full", "few-shot-holdout"]
 context = {"sst2": "full fine-tuning on all 67 349 training sentences, 1 epoch (README): 0.899",
            "hate-speech": "full fine-tuning on all 1 723 training texts, 3 epochs (README, seeds.sh): 0.813 ± 0.001 over seeds"}
 def msd(v):
