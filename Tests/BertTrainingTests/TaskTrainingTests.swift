@@ -67,6 +67,20 @@ final class TaskTrainingTests: XCTestCase {
         let model = try ModelLoader.load(directory: out)
         XCTAssertEqual(model.config.scoring, .sigmoid)
         XCTAssertEqual(Set(model.config.decisionThresholds.keys), ["neg", "pos"])
+
+        // LoRA with --merge-lora: merged/ is served as the run's checkpoint is, multi-label with
+        // the same thresholds (it was written single-label before).
+        var lora = options
+        lora.method = .lora(LoRAConfig(rank: 4, alpha: 8, dropout: 0, targets: [.query, .value]))
+        lora.mergeLoRA = true
+        let loraOut = scratch.appendingPathComponent("lora")
+        _ = try FineTuneRun(modelDirectory: tinyBertSource, data: data, options: lora, output: loraOut).run()
+        let kept = try ModelLoader.load(directory: loraOut)
+        let merged = try ModelLoader.load(directory: loraOut.appendingPathComponent(FineTuneRun.mergedName))
+        XCTAssertEqual(merged.config.scoring, .sigmoid)
+        XCTAssertEqual(merged.config.problemType, "multi_label_classification")
+        XCTAssertEqual(merged.config.decisionThresholds, kept.config.decisionThresholds)
+        XCTAssertFalse(merged.config.decisionThresholds.isEmpty)
     }
 
     /// `--tune-threshold` on a binary single-label run: label 1's threshold maximises its F1 on

@@ -22,6 +22,10 @@ public struct ModelCheckpoint {
     public var adapter: PEFTAdapter?
     /// How the model was trained to read long documents (config.json's `long_documents`).
     public var longDocuments: LongDocumentPolicy?
+    /// The task and decision thresholds to write without a report (a merged LoRA model carries
+    /// those of the checkpoint it was merged from); a report's take precedence.
+    public var task: Task?
+    public var thresholds: [String: Double]?
 
     /// The tokenizer files transformers' AutoTokenizer reads, for WordPiece and BPE models.
     public static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -47,7 +51,7 @@ public struct ModelCheckpoint {
         try AtomicDirectory.write(directory) { dir in
             try AtomicDirectory.writeFile(try HuggingFaceConfig.classification(
                 source: sourceDirectory.appendingPathComponent("config.json"), family: model.family, labels: labels,
-                task: report?.task ?? .singleLabel, thresholds: report?.tunedThresholds,
+                task: report?.task ?? task ?? .singleLabel, thresholds: report?.tunedThresholds ?? thresholds,
                 longDocuments: longDocuments),
                 to: dir.appendingPathComponent("config.json"))
             try writeWeights(to: dir.appendingPathComponent("model.safetensors"))

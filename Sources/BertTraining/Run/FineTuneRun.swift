@@ -346,6 +346,9 @@ public final class FineTuneRun {
         try adapters.merge(into: model)
         var checkpoint = try ModelCheckpoint(model: model, labels: data.labelSet.names, sourceDirectory: modelDirectory)
         checkpoint.longDocuments = resolvedWindows
+        // Served as the kept checkpoint is: its task (multi-label, regression) and thresholds.
+        checkpoint.task = model.config.task
+        checkpoint.thresholds = model.config.decisionThresholds.isEmpty ? nil : model.config.decisionThresholds.mapValues(Double.init)
         try checkpoint.write(to: directory)
     }
 
