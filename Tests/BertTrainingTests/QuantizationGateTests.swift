@@ -76,20 +76,11 @@ final class QuantizationGateTests: XCTestCase {
         XCTAssertTrue(refusal()?.contains("changed since") == true, refusal() ?? "served")
     }
 
-    /// MiniLM fine-tuned on 4 000 SST-2 sentences (one epoch, as ExplanationSentimentTests), then
+    /// MiniLM fine-tuned on 4 000 SST-2 sentences (`SST2FineTunedMiniLM`, shared with ExplanationSentimentTests), then
     /// the gate over all 872 dev sentences. Observed: agreement 99.1 % (864 of 872), accuracy 82.57 % in both.
     func testFineTunedMiniLMOnSST2Dev() throws {
-        let base = try miniLMDirectory()
-        let train = try sharedData("sst2/train.tsv"), dev = try sharedData("sst2/dev.tsv")
-        let full = try TrainingData.load(train: train, validation: dev)
-        let data = TrainingData(train: full.train.subset(Array(stride(from: 0, to: 64_000, by: 16))),
-                                validation: full.validation.subset(Array(0..<200)), validationWasSplit: false)
-        var options = FineTuneOptions()
-        options.epochs = 1
-        options.learningRate = 1e-4
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("gate-sst2-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: out) }
-        _ = try FineTuneRun(modelDirectory: base, data: data, options: options, output: out).run()
+        let dev = try sharedData("sst2/dev.tsv")
+        let out = try SST2FineTunedMiniLM.directoryAndReport().url
 
         let model = try ModelLoader.load(directory: out)
         let tokenizer = try Tokenizer(directory: out)

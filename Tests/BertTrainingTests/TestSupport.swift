@@ -1,3 +1,4 @@
+@testable import BertTraining
 import BertCore
 import Foundation
 import XCTest
@@ -86,4 +87,29 @@ func sharedData(_ relative: String) throws -> URL {
         XCTFail("../shared/data/\(relative) is missing in CI")
     }
     throw XCTSkip("../shared/data/\(relative) is absent: this test needs the shared datasets beside the repo")
+}
+
+/// MiniLM fine-tuned by bertd on 4 000 SST-2 sentences (every 16th of train.tsv; one epoch, lr
+/// 1e-4; validated on the first 200 dev sentences): a real classifier for the tests that need one
+/// (explanations, the int8 gate). Trained once per test process (~40 s) and removed at its exit.
+enum SST2FineTunedMiniLM {
+    private static var trained: (url: URL, report: TrainingReport)?
+    private static let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sst2-minilm-\(getpid())")
+
+    static func directoryAndReport() throws -> (url: URL, report: TrainingReport) {
+        if let trained { return trained }
+        let base = try miniLMDirectory()
+        let train = try sharedData("sst2/train.tsv"), dev = try sharedData("sst2/dev.tsv")
+        let full = try TrainingData.load(train: train, validation: dev)
+        // A fixed, label-balanced-by-chance subset: every 16th sentence.
+        let data = TrainingData(train: full.train.subset(Array(stride(from: 0, to: 64_000, by: 16))),
+                                validation: full.validation.subset(Array(0..<200)), validationWasSplit: false)
+        var options = FineTuneOptions()
+        options.epochs = 1
+        options.learningRate = 1e-4
+        let report = try FineTuneRun(modelDirectory: base, data: data, options: options, output: directory).run()
+        atexit { try? FileManager.default.removeItem(at: SST2FineTunedMiniLM.directory) }
+        trained = (directory, report)
+        return (directory, report)
+    }
 }
