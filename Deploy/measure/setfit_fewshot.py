@@ -22,23 +22,11 @@ usage: setfit_fewshot.py --model DIR --train SAMPLE.tsv --test TEST.tsv [--seed 
 """
 import argparse, json, os, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from finetune_pytorch import read_tsv  # noqa: E402  (the same TSV reading as the fine-tuning recipe)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def read_tsv(path):
-    """TSV without quoting (as bertd reads .tsv): header row with text and label columns."""
-    lines = open(path, encoding="utf-8").read().split("\n")
-    header = lines[0].rstrip("\r").split("\t")
-    ti, li = header.index("text"), header.index("label")
-    texts, labels = [], []
-    for line in lines[1:]:
-        line = line.rstrip("\r")
-        if not line:
-            continue
-        cols = line.split("\t")
-        texts.append(cols[ti]); labels.append(cols[li])
-    return texts, labels
 
 
 def main():
