@@ -45,8 +45,11 @@ let package = Package(
         // (per-function target attributes enable the instructions). No FMA contraction: every
         // version's output stage must round as the portable one does.
         .target(name: "CQuantizedKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        // fp32 dense layers over few rows (a single sentence): AVX-512 and AVX2 + FMA versions
+        // with weight prefetching, chosen at run time (per-function target attributes).
+        .target(name: "CDenseKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Numerics: tensors, kernels, safetensors, config.json, model families and heads.
-        .target(name: "BertCore", dependencies: ["COpenBLAS", "CQuantizedKernels"], swiftSettings: kernelFlags),
+        .target(name: "BertCore", dependencies: ["COpenBLAS", "CQuantizedKernels", "CDenseKernels"], swiftSettings: kernelFlags),
         // Fine-tuning: backward passes, losses, AdamW, LoRA over BertCore's kernels.
         .target(name: "BertTraining", dependencies: ["BertCore", "BertTokenizers", "COpenBLAS"], swiftSettings: kernelFlags),
         // The linear baseline a transformer is compared with: TF-IDF word and char n-grams and an

@@ -49,6 +49,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The engine's precision: fp32, int8, or both (int8's figures under \"int8\").")
     var precision: BenchPrecision = .fp32
 
+    @Option(name: .customLong("workload"),
+            help: "Only these engine workloads (repeat the option; default: all): fixed, mixed (with mixed_batch1), single (with single_25).")
+    var workloads: [Workload] = []
+
+    enum Workload: String, ExpressibleByArgument, CaseIterable {
+        case fixed, mixed, single
+    }
+
     enum BenchPrecision: String, ExpressibleByArgument, CaseIterable {
         case fp32, int8, both
     }
@@ -56,6 +64,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (tokenizer || tokenizerOnly) && texts == nil { throw ValidationError("--tokenizer needs --texts") }
+        if workloads.contains(.mixed) && texts == nil { throw ValidationError("--workload mixed needs --texts") }
     }
 
     func run() throws {
@@ -88,13 +97,17 @@ struct BenchCommand: ParsableCommand {
 
     /// fixed, mixed and mixed_batch1 (with --texts), single and single_25, on one engine.
     private func workloads(_ bench: EngineBench, sgemm: Double, corpus: [String]?) throws -> [(String, JSON)] {
-        var result: [(String, JSON)] = [("fixed", .object(try bench.fixed(sgemm: sgemm)))]
-        if let corpus {
+        let selected = workloads.isEmpty ? Workload.allCases : workloads
+        var result: [(String, JSON)] = []
+        if selected.contains(.fixed) { result.append(("fixed", .object(try bench.fixed(sgemm: sgemm)))) }
+        if selected.contains(.mixed), let corpus {
             result.append(("mixed", .object(try bench.mixed(texts: corpus))))
             result.append(("mixed_batch1", .object(try bench.mixed(texts: corpus, batchSize: 1))))
         }
-        result.append(("single", .object(try bench.single())))
-        result.append(("single_25", .object(try bench.single(EngineBench.longerSentence))))
+        if selected.contains(.single) {
+            result.append(("single", .object(try bench.single())))
+            result.append(("single_25", .object(try bench.single(EngineBench.longerSentence))))
+        }
         return result
     }
 }

@@ -23,23 +23,40 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testLinearSmallMMatchesNaive() {
-        for (m, n, k) in [(1, 1, 1), (1, 5, 8), (2, 4, 16), (3, 7, 13), (12, 36, 384), (47, 19, 33)] {
-            let x = random(m * k), w = random(n * k)
-            var out = [Float](repeating: .nan, count: m * n)
-            // Two column ranges, as the pool splits them.
-            let split = n / 2
-            linearSmallM(out: &out, ldo: n, x: x, ldx: k, weight: w, m: m, k: k, columns: 0..<split)
-            linearSmallM(out: &out, ldo: n, x: x, ldx: k, weight: w, m: m, k: k, columns: split..<n)
-            var worst: Float = 0
-            for i in 0..<m {
-                for j in 0..<n {
-                    var s: Float = 0
-                    for p in 0..<k { s += x[i * k + p] * w[j * k + p] }
-                    worst = max(worst, abs(out[i * n + j] - s))
+    /// Every dense small-M kernel this CPU runs (CDenseKernels' AVX-512 and AVX2 versions, the
+    /// Swift one) against a plain loop: row strides wider than k, column ranges split where a
+    /// 4-column tile is cut, k's tails, enough columns for the prefetch cursor to cross tiles, and
+    /// nothing written outside the range asked for.
+    func testLinearSmallMKernelsMatchNaive() {
+        XCTAssertTrue(SmallMKernel.available.contains(.portable))
+        #if arch(x86_64)
+        XCTAssertTrue(SmallMKernel.available.contains(.avx2), "x86-64 builds assume AVX2 (-target-cpu haswell)")
+        #endif
+        let shapes = [(1, 1, 1), (1, 5, 8), (2, 4, 16), (3, 7, 13), (4, 9, 17), (5, 13, 31), (12, 36, 384),
+                      (12, 70, 1536), (25, 43, 100), (47, 19, 33)]
+        for kernel in SmallMKernel.available {
+            for (m, n, k) in shapes {
+                let (ldx, ldo) = (k + 3, n + 2)
+                let x = random(m * ldx), w = random(n * k)
+                var out = [Float](repeating: .nan, count: m * ldo)
+                // Two column ranges, as the pool splits them (the first not a multiple of 4).
+                let split = n / 2 + (n > 4 ? 1 : 0)
+                linearSmallM(kernel, out: &out, ldo: ldo, x: x, ldx: ldx, weight: w, m: m, k: k, columns: 0..<split)
+                for i in 0..<m {
+                    XCTAssertTrue((split..<ldo).allSatisfy { out[i * ldo + $0].isNaN }, "\(kernel) wrote past its columns")
                 }
+                linearSmallM(kernel, out: &out, ldo: ldo, x: x, ldx: ldx, weight: w, m: m, k: k, columns: split..<n)
+                var worst: Float = 0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var s: Float = 0
+                        for p in 0..<k { s += x[i * ldx + p] * w[j * k + p] }
+                        worst = max(worst, abs(out[i * ldo + j] - s))
+                    }
+                    XCTAssertTrue((n..<ldo).allSatisfy { out[i * ldo + $0].isNaN }, "\(kernel) wrote past its columns")
+                }
+                XCTAssertLessThan(worst, 1e-4 * Float(max(1, k / 64)), "\(kernel) m=\(m) n=\(n) k=\(k)")
             }
-            XCTAssertLessThan(worst, 1e-4, "linearSmallM m=\(m) n=\(n) k=\(k)")
         }
     }
 

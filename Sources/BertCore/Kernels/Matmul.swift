@@ -27,7 +27,8 @@ package func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Fl
 }
 
 
-/// Rows below which a dense layer streams its weights once through `linearSmallM`, split by
+/// Rows below which a dense layer streams its weights once through `linearSmallM` (the active
+/// `SmallMKernel`), split by
 /// output columns; at and above it each thread runs a single-threaded OpenBLAS sgemm on its rows.
 package let smallMRowLimit = 48
 
@@ -36,7 +37,7 @@ package func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: Unsa
                    weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool) {
     if rows < smallMRowLimit {
         pool.parallelFor(outF, granularity: 16) { columns in
-            linearSmallM(out: out, ldo: ldo, x: inp, ldx: ldi, weight: weight, m: rows, k: inF, columns: columns)
+            linearSmallM(.active, out: out, ldo: ldo, x: inp, ldx: ldi, weight: weight, m: rows, k: inF, columns: columns)
         }
     } else {
         pool.parallelFor(rows, granularity: 8) { r in
