@@ -41,6 +41,7 @@ Workloads, those of ../shared/tools/peers/ref_peers.py and `bertctl bench`:
   single  "The film was a delight from start to finish." (12 tokens), batch 1, tokenization
           included (as bertd measures it); p50 and p99 of 300 after 20 warm-ups. The forward-only
           median of 50 (ref_peers.py's figure) is in the JSON as single.forward_p50_ms for peers.
+  single_25  the same with bertctl bench's 25-token sentence
 Agreement, on the mixed texts: every variant's logits against PyTorch fp32's, the largest absolute
 difference and the share of texts with the same argmax label. bertd's logits come from
 `bertctl classify --local DIR --json` (batches of 32). The heads are random, so logits are small
@@ -93,6 +94,8 @@ if args.training:
 
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]
 SENTENCE = "The film was a delight from start to finish."
+# bertctl bench's single_25 (EngineBench.longerSentence): 25 tokens with MiniLM's tokenizer.
+SENTENCE_25 = "Although the plot drags in the middle, the film was a delight from start to finish and the cast is superb"
 INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 t_start = time.perf_counter()
 
@@ -272,6 +275,8 @@ def measure_model(name, d, texts):
         p50, p99 = latencies(lambda: run(tok([SENTENCE], return_tensors="pt")))
         fwd, _ = bench(lambda: run(single), 50, warm=5)
         r["single"] = {"tokens": int(single["input_ids"].shape[1]), "p50_ms": p50, "p99_ms": p99, "forward_p50_ms": fwd * 1e3}
+        p50, p99 = latencies(lambda: run(tok([SENTENCE_25], return_tensors="pt")))
+        r["single_25"] = {"tokens": int(tok([SENTENCE_25], return_tensors="pt")["input_ids"].shape[1]), "p50_ms": p50, "p99_ms": p99}
         return r, np.concatenate([to_np(run(m)) for m in mixed])
 
     def torch_run(batch):
@@ -351,6 +356,8 @@ def table(res):
             (f"mixed SST-2 ({res['mixed_texts']} texts, b32), seq/s", lambda c: get(c, "mixed", "seq_per_s"), "{:.0f}"),
             ("single 12 tokens, p50 ms", lambda c: get(c, "single", "p50_ms"), "{:.2f}"),
             ("single 12 tokens, p99 ms", lambda c: get(c, "single", "p99_ms"), "{:.2f}"),
+            ("single 25 tokens, p50 ms", lambda c: get(c, "single_25", "p50_ms"), "{:.2f}"),
+            ("single 25 tokens, p99 ms", lambda c: get(c, "single_25", "p99_ms"), "{:.2f}"),
             ("max abs Δlogit vs PyTorch", lambda c: agree(c, "max_abs_dlogit"), "{:.1e}"),
             ("label agreement vs PyTorch", lambda c: agree(c, "label_agreement"), "{:.1%}")]
     lines = ["| workload | " + " | ".join(n for _, n in COLS) + " |", "|---|" + "---:|" * len(COLS)]

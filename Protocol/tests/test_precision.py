@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from conftest import REPO, TINY, Daemon, check_reply, expect_error, req, stop_and_check
+from conftest import MINILM, REPO, TINY, Daemon, check_reply, expect_error, req, stop_and_check
 
 BERTCTL = os.environ.get("BERTCTL_BIN", os.path.join(REPO, ".build", "release", "bertctl"))
 
@@ -73,6 +73,29 @@ def test_precision_int8_needs_a_passed_gate(bertd, tmp_path):
     forced = admin(bertd, dict(body, id="q5", force=True))["result"]["loaded"]
     assert forced["precision"] == "int8" and forced["version"] == 2
     admin(bertd, {"id": "u", "op": "unload", "name": "tiny8"})
+
+
+def test_int8_model_is_explained_on_its_fp32_weights(bertd):
+    """MiniLM served in int8 (forced past the gate) keeps only its int8 dense weights; explaining
+    it loads the directory in fp32 on the first explanation, so its explanations are those of the
+    fp32 model: the same zero-shot attributions as the default fp32 MiniLM."""
+    admin(bertd, {"id": "l", "op": "load", "name": "mini8", "path": MINILM, "precision": "int8", "force": True})
+    try:
+        def explain(model, rid, **more):
+            body = dict({"id": rid, "op": "explain", "model": model, "text": "The soup was cold and the waiter was rude."}, **more)
+            reply = check_reply(req(bertd.tcp, body, timeout_ms=120000), "explain", rid)
+            assert reply["ok"], reply
+            return reply["result"]["explanations"][0]
+        labels = ["film", "restaurant"]
+        int8, fp32 = explain("mini8", "x8", labels=labels, steps=8), explain("minilm", "x32", labels=labels, steps=8)
+        assert int8["label"] == fp32["label"] == "restaurant"
+        (a8,), (a32,) = int8["attributions"], fp32["attributions"]
+        assert abs(a8["logit"] - a32["logit"]) <= 1e-6 and a8["tokens"] == a32["tokens"], (a8, a32)
+        # Serving stays int8.
+        reply = check_reply(req(bertd.tcp, {"id": "e", "op": "embed", "model": "mini8", "texts": ["hello"]}), "embed", "e")
+        assert reply["result"]["precision"] == "int8"
+    finally:
+        admin(bertd, {"id": "u", "op": "unload", "name": "mini8"})
 
 
 def test_configured_int8_model(tmp_path):

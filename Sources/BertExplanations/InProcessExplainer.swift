@@ -9,9 +9,11 @@ public final class InProcessExplainer {
     public let textModel: TextModel
     let explainer: Explainer
 
-    public init(textModel: TextModel) {
+    /// Throws when an int8 model's directory cannot be loaded again in fp32 (explanations are
+    /// computed in fp32: `TextModel.explanationModel()`).
+    public init(textModel: TextModel) throws {
         self.textModel = textModel
-        explainer = Explainer(model: textModel.model)
+        explainer = Explainer(model: try textModel.explanationModel())
     }
 
     public struct Settings {

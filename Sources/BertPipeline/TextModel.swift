@@ -37,6 +37,13 @@ public final class TextModel: @unchecked Sendable {
         (self.directory, self.model, self.tokenizer) = (directory, model, tokenizer)
     }
 
+    /// The model explanations (and anything else needing fp32 weights and gradients) run on:
+    /// this one, or, for an int8 model loaded without its fp32 dense weights, the directory
+    /// loaded again in fp32 (explanations are computed in fp32 either way).
+    public func explanationModel() throws -> TransformerModel {
+        model.fp32DenseWeightsReleased ? try ModelLoader.load(directory: directory, precision: .fp32) : model
+    }
+
     /// The same model computing in `precision`; the tokenizer and the fp32 weights are shared.
     public func converted(to precision: Precision) -> TextModel {
         precision == self.precision ? self : TextModel(directory: directory, model: model.converted(to: precision), tokenizer: tokenizer)

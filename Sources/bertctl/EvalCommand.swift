@@ -198,7 +198,7 @@ enum Mistakes {
             if c.bestIndex != data.labels[i] { wrong.append((i, c.bestIndex, c.score)) }
         }
         let chosen = wrong.sorted { $0.probability > $1.probability }.prefix(n)
-        let explainer = InProcessExplainer(textModel: textModel)
+        let explainer = try InProcessExplainer(textModel: textModel)
         var settings = InProcessExplainer.Settings()
         settings.steps = steps
         return try chosen.map { w in

@@ -135,7 +135,7 @@ struct ExplainCommand: ParsableCommand {
         guard textModel.canClassify || candidates != nil else {
             throw CommandFailure(description: "\(local.directory!) has no classification head: give --labels to explain a zero-shot classification")
         }
-        return InProcessExplainer(textModel: textModel)
+        return try InProcessExplainer(textModel: textModel)
     }
 
     /// The explain result for these texts, from this process or from bertd.

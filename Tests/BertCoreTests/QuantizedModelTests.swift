@@ -80,6 +80,46 @@ final class QuantizedModelTests: XCTestCase {
         XCTAssertEqual(int8.residentWeightBytes, fp32.residentWeightBytes + dense8)
     }
 
+    /// Loading for int8 serving gives back the pages of the fp32 dense weights (the kernel says
+    /// they are no longer resident), computes exactly what an int8 copy of an fp32 load computes,
+    /// and explanations get the directory loaded again in fp32.
+    func testInt8LoadGivesBackTheFp32DenseWeights() throws {
+        let directory = try miniLMDirectory()
+        let fp32 = try ModelLoader.load(directory: directory)
+        let served = try ModelLoader.load(directory: directory, precision: .int8)
+        XCTAssertTrue(served.fp32DenseWeightsReleased)
+        XCTAssertFalse(fp32.converted(to: .int8).fp32DenseWeightsReleased, "an int8 copy sharing an fp32 model's arena keeps it")
+
+        let dense32 = fp32.encoderDenseWeightBytes, dense8 = served.encoderDenseWeightBytes
+        print("MiniLM served in int8: \(served.releasedWeightBytes) of \(dense32) fp32 dense-weight bytes given back; resident weights "
+              + "\(served.residentWeightBytes) bytes (fp32 \(fp32.residentWeightBytes)); dense layers \(dense8) bytes in int8")
+        XCTAssertGreaterThan(Double(served.releasedWeightBytes), 0.99 * Double(dense32))
+        XCTAssertEqual(served.residentWeightBytes, fp32.residentWeightBytes - served.releasedWeightBytes + dense8)
+
+        // The kernel's view: mincore over the whole pages inside the first layer's intermediate weight.
+        let weight = served.tree.layers[0].intermediate.weight
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: served.parameters[weight]) + page - 1) / page * page
+        let pages = (Int(bitPattern: served.parameters[weight]) + weight.count * 4) / page - start / page
+        var resident = [UInt8](repeating: 1, count: pages)
+        XCTAssertEqual(mincore(UnsafeMutableRawPointer(bitPattern: start), pages * page, &resident), 0)
+        XCTAssertEqual(resident.filter { $0 & 1 != 0 }.count, 0, "released weight pages are still resident")
+
+        let ref = try Fixtures.safetensors("minilm/head_logits.safetensors")
+        let batch = unpaddedBatch(ids: try ref.integers("input.input_ids"), mask: try ref.integers("input.attention_mask"),
+                                  typeIds: try ref.integers("input.token_type_ids"), rows: 8)
+        let copy = fp32.converted(to: .int8)
+        XCTAssertEqual(try served.embed(batch, workspace: served.makeWorkspace()), try copy.embed(batch, workspace: copy.makeWorkspace()))
+
+        let text = try TextModel(directory: directory, precision: .int8)
+        let explained = try text.explanationModel()
+        XCTAssertEqual(explained.precision, .fp32)
+        XCTAssertFalse(explained.fp32DenseWeightsReleased)
+        XCTAssertEqual(try explained.embed(batch, workspace: explained.makeWorkspace()), try fp32.embed(batch, workspace: fp32.makeWorkspace()))
+        let plain = try TextModel(directory: directory)
+        XCTAssertTrue(try plain.explanationModel() === plain.model, "an fp32 model is explained as it is")
+    }
+
     /// Zero-shot sentiment of SST-2's 872 dev sentences: the int8 label agrees with fp32's on the
     /// texts fp32 decides by a margin (zero-shot margins are small: a cosine difference of 0.025 is
     /// a logit margin of 0.5), and on most of the rest.

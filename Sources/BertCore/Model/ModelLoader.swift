@@ -14,10 +14,13 @@ public enum ModelLoader {
         try load(directory: directory, extraWeights: [])
     }
 
-    /// Loads a model directory to compute in `precision` (int8 quantizes the encoder's dense
-    /// layers after loading: see `Precision`).
+    /// Loads a model directory to compute in `precision`. int8 quantizes the encoder's dense
+    /// layers after loading (see `Precision`) and then gives back the pages of their fp32 copies,
+    /// which int8 inference never reads: such a model serves, and is explained or trained only
+    /// after loading the directory in fp32 (`TextModel.explanationModel()` does).
     public static func load(directory: URL, precision: Precision) throws -> TransformerModel {
-        try load(directory: directory, extraWeights: []).converted(to: precision)
+        let model = try load(directory: directory, extraWeights: []).converted(to: precision)
+        return precision == .int8 ? model.releasingFP32DenseWeights() : model
     }
 
     /// `extraWeights` are further safetensors files whose tensors are loaded as if they were part

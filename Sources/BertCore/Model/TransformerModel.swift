@@ -8,8 +8,16 @@ public final class TransformerModel: @unchecked Sendable {
     /// Label names in id order; "LABEL_i" when the config names none.
     public let labels: [String]
     /// The encoder's arithmetic. In int8 the fp32 weights stay in `parameters` (the head,
-    /// LayerNorms and biases use them; training and explanations run on them).
+    /// LayerNorms and biases use them; training and explanations run on them), unless the
+    /// model was loaded for int8 serving (`fp32DenseWeightsReleased`).
     public let precision: Precision
+    /// Bytes of the encoder's fp32 dense weights whose pages were given back after quantizing
+    /// (ModelLoader's int8 load): 0 when `parameters` holds every fp32 weight.
+    public let releasedWeightBytes: Int
+    /// Whether the arena's copies of the encoder's dense weights are gone (int8 serving): the
+    /// int8 forward pass does not read them; an fp32 pass, training or an explanation needs the
+    /// model loaded in fp32.
+    public var fp32DenseWeightsReleased: Bool { releasedWeightBytes > 0 }
     /// Each encoder layer's int8 dense weights; empty in fp32.
     let quantizedLayers: [QuantizedEncoderLayer]
 
@@ -24,13 +32,15 @@ public final class TransformerModel: @unchecked Sendable {
     public var parameterCount: Int { tree.layout.specs.reduce(0) { $0 + $1.ref.count } }
 
     init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena, precision: Precision = .fp32,
-         embeddingHead: EmbeddingHead? = nil) {
+         embeddingHead: EmbeddingHead? = nil, quantizedLayers: [QuantizedEncoderLayer]? = nil, releasedWeightBytes: Int = 0) {
         self.config = config
         self.tree = tree
         self.parameters = parameters
         self.precision = precision
         self.embeddingHead = embeddingHead
-        quantizedLayers = precision == .int8 ? tree.layers.map { QuantizedEncoderLayer($0, parameters: parameters) } : []
+        self.releasedWeightBytes = releasedWeightBytes
+        self.quantizedLayers = quantizedLayers
+            ?? (precision == .int8 ? tree.layers.map { QuantizedEncoderLayer($0, parameters: parameters) } : [])
         if let embeddingHead {
             labels = config.labels.count == embeddingHead.classes ? config.labels : (0..<embeddingHead.classes).map { "LABEL_\($0)" }
         } else if let head = tree.head {
@@ -52,19 +62,35 @@ public final class TransformerModel: @unchecked Sendable {
         c.problemType = "single_label_classification"
         c.declaresEmbeddingHead = true
         c.architectures = [family.baseArchitecture]
-        return TransformerModel(config: c, tree: tree, parameters: parameters, precision: precision, embeddingHead: head)
+        return TransformerModel(config: c, tree: tree, parameters: parameters, precision: precision, embeddingHead: head,
+                                quantizedLayers: quantizedLayers, releasedWeightBytes: releasedWeightBytes)
     }
 
     /// The same model computing in `precision`: the fp32 weights are shared, not copied; int8
     /// quantizes and packs the encoder's dense layers (0.25 s for MiniLM on one core).
     public func converted(to precision: Precision) -> TransformerModel {
-        precision == self.precision ? self
-            : TransformerModel(config: config, tree: tree, parameters: parameters, precision: precision, embeddingHead: embeddingHead)
+        if precision == self.precision { return self }
+        precondition(!fp32DenseWeightsReleased, "this int8 model was loaded without its fp32 dense weights: load the directory in fp32")
+        return TransformerModel(config: config, tree: tree, parameters: parameters, precision: precision, embeddingHead: embeddingHead)
     }
 
-    /// Bytes of the weights this model keeps resident: the fp32 arena, plus the int8 copies.
+    /// This int8 model without the arena's fp32 copies of the encoder's dense weights: their pages
+    /// go back to the kernel, so serving keeps about a quarter of those bytes (the int8 copies).
+    /// Only for a model that alone owns its arena (ModelLoader's int8 load): the released weights
+    /// read as zeros afterwards.
+    func releasingFP32DenseWeights() -> TransformerModel {
+        precondition(precision == .int8, "only an int8 model can drop its fp32 dense weights")
+        let dense = tree.layers.flatMap { [$0.qkv.weight, $0.attentionOutput.weight, $0.intermediate.weight, $0.output.weight] }
+        let released = parameters.releasePages(of: dense)
+        return TransformerModel(config: config, tree: tree, parameters: parameters, precision: precision, embeddingHead: embeddingHead,
+                                quantizedLayers: quantizedLayers, releasedWeightBytes: releasedWeightBytes + released)
+    }
+
+    /// Bytes of the weights this model keeps resident: the fp32 arena (less the released pages),
+    /// plus the int8 copies.
     public var residentWeightBytes: Int {
-        parameters.count * MemoryLayout<Float>.size + quantizedLayers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } }
+        parameters.count * MemoryLayout<Float>.size - releasedWeightBytes
+            + quantizedLayers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } }
     }
 
     /// Bytes of the encoder's dense weights (4 per layer) in this precision: fp32 in the arena, or

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One Float32 allocation holding every tensor of a `ParameterLayout` (parameters, or their
 /// gradients, or optimizer moments: the same layout each time).
 public final class ParameterArena: @unchecked Sendable {
@@ -22,4 +24,19 @@ public final class ParameterArena: @unchecked Sendable {
     public func values(_ ref: ParameterRef) -> [Float] { Array(UnsafeBufferPointer(start: self[ref], count: ref.count)) }
 
     public func values(named name: String) -> [Float]? { layout.spec(named: name).map { values($0.ref) } }
+
+    /// Gives the memory pages that lie wholly inside these tensors back to the kernel
+    /// (madvise MADV_DONTNEED): they stop counting as resident, and read as zeros afterwards.
+    /// For weights that another copy replaces (int8 serving); returns the bytes released.
+    func releasePages(of refs: [ParameterRef]) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var released = 0
+        for ref in refs {
+            let start = Int(bitPattern: self[ref]), end = start + ref.count * MemoryLayout<Float>.size
+            let first = (start + page - 1) / page * page, last = end / page * page
+            guard last > first, madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED) == 0 else { continue }
+            released += last - first
+        }
+        return released
+    }
 }

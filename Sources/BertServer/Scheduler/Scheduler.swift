@@ -1,5 +1,6 @@
 import BertBaselines
 import BertCore
+import BertPipeline
 import BertTraining
 import Foundation
 
@@ -337,9 +338,11 @@ final class Scheduler: @unchecked Sendable {
         private var madeExplainer: Explainer?
         init(model: TransformerModel) { self.model = model; workspace = model.makeWorkspace() }
 
-        func explainer(_ model: TransformerModel) -> Explainer {
+        /// An int8 model served without its fp32 dense weights is explained on an fp32 load of
+        /// its directory, made here on its first explanation and kept with the slot.
+        func explainer(_ textModel: TextModel) throws -> Explainer {
             if let madeExplainer { return madeExplainer }
-            let explainer = Explainer(model: model)
+            let explainer = Explainer(model: try textModel.explanationModel())
             madeExplainer = explainer
             return explainer
         }
@@ -352,7 +355,8 @@ final class Scheduler: @unchecked Sendable {
             for (item, output) in zip(batch, baseline.logits(batch.map { $0.text ?? "" })) { item.output = output }
             return []
         }
-        guard let model = batch[0].model.textModel?.model else { return [] }
+        guard let textModel = batch[0].model.textModel else { return [] }
+        let model = textModel.model
         workspaces.removeAll { $0.model == nil }
         let slot = workspaces.first { $0.model === model } ?? WorkspaceSlot(model: model)
         if !workspaces.contains(where: { $0 === slot }) { workspaces.append(slot) }
@@ -365,9 +369,9 @@ final class Scheduler: @unchecked Sendable {
             case .embedding:
                 for (item, output) in zip(batch, try model.embed(tokens, workspace: slot.workspace)) { item.output = output }
             case .attention:
-                for (item, maps) in zip(batch, try slot.explainer(model).attention(tokens)) { item.maps = maps }
+                for (item, maps) in zip(batch, try slot.explainer(textModel).attention(tokens)) { item.maps = maps }
             case .attribution:
-                return try advance(batch, explainer: slot.explainer(model), workspace: slot.workspace, limits: limits)
+                return try advance(batch, explainer: try slot.explainer(textModel), workspace: slot.workspace, limits: limits)
             case .linear:
                 for item in batch { item.failure = .computeError("a linear work item for a transformer") }
             }
