@@ -46,7 +46,15 @@ def test_precision_int8_needs_a_passed_gate(bertd, tmp_path):
     expect_error(req(bertd.admin, dict(body, id="q2", precision="int4")), "bad_request", "q2")
     assert "tiny8" not in {m["name"] for m in admin(bertd, {"id": "m0", "op": "models"})["result"]["models"]}
 
-    quantize(model_dir, validation_file(tmp_path))
+    record = quantize(model_dir, validation_file(tmp_path))
+    # A gate passed for the first int8 scheme (dense layers only, no "scheme") does not vouch for this one.
+    assert record["scheme"].endswith("(v2)"), record
+    older = dict(record)
+    del older["scheme"]
+    (model_dir / "quantization.json").write_text(json.dumps(older))
+    stale = expect_error(req(bertd.admin, dict(body, id="q2b"), timeout_ms=60000), "quantization_gate", "q2b")
+    assert "earlier int8 scheme" in stale["error"]["message"], stale
+    (model_dir / "quantization.json").write_text(json.dumps(record))
     loaded = admin(bertd, dict(body, id="q3"))["result"]["loaded"]
     assert loaded["name"] == "tiny8" and loaded["precision"] == "int8"
 

@@ -41,7 +41,7 @@ public final class TextModel: @unchecked Sendable {
     /// this one, or, for an int8 model loaded without its fp32 dense weights, the directory
     /// loaded again in fp32 (explanations are computed in fp32 either way).
     public func explanationModel() throws -> TransformerModel {
-        model.fp32DenseWeightsReleased ? try ModelLoader.load(directory: directory, precision: .fp32) : model
+        model.fp32WeightsReleased ? try ModelLoader.load(directory: directory, precision: .fp32) : model
     }
 
     /// The same model computing in `precision`; the tokenizer and the fp32 weights are shared.

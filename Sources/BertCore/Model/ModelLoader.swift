@@ -15,12 +15,12 @@ public enum ModelLoader {
     }
 
     /// Loads a model directory to compute in `precision`. int8 quantizes the encoder's dense
-    /// layers after loading (see `Precision`) and then gives back the pages of their fp32 copies,
-    /// which int8 inference never reads: such a model serves, and is explained or trained only
-    /// after loading the directory in fp32 (`TextModel.explanationModel()` does).
+    /// layers and the word embeddings after loading (see `Precision`) and then gives back the
+    /// pages of their fp32 copies, which int8 inference never reads: such a model serves, and is
+    /// explained or trained only after loading the directory in fp32 (`TextModel.explanationModel()`).
     public static func load(directory: URL, precision: Precision) throws -> TransformerModel {
         let model = try load(directory: directory, extraWeights: []).converted(to: precision)
-        return precision == .int8 ? model.releasingFP32DenseWeights() : model
+        return precision == .int8 ? model.releasingFP32Weights() : model
     }
 
     /// `extraWeights` are further safetensors files whose tensors are loaded as if they were part

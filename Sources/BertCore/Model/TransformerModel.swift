@@ -9,17 +9,19 @@ public final class TransformerModel: @unchecked Sendable {
     public let labels: [String]
     /// The encoder's arithmetic. In int8 the fp32 weights stay in `parameters` (the head,
     /// LayerNorms and biases use them; training and explanations run on them), unless the
-    /// model was loaded for int8 serving (`fp32DenseWeightsReleased`).
+    /// model was loaded for int8 serving (`fp32WeightsReleased`).
     public let precision: Precision
-    /// Bytes of the encoder's fp32 dense weights whose pages were given back after quantizing
-    /// (ModelLoader's int8 load): 0 when `parameters` holds every fp32 weight.
+    /// Bytes of fp32 weights (the encoder's dense weights, the word embeddings) whose pages were
+    /// given back after quantizing (ModelLoader's int8 load): 0 when `parameters` holds them all.
     public let releasedWeightBytes: Int
-    /// Whether the arena's copies of the encoder's dense weights are gone (int8 serving): the
-    /// int8 forward pass does not read them; an fp32 pass, training or an explanation needs the
+    /// Whether the arena's fp32 copies of the int8 weights are gone (int8 serving): the int8
+    /// forward pass does not read them; an fp32 pass, training or an explanation needs the
     /// model loaded in fp32.
-    public var fp32DenseWeightsReleased: Bool { releasedWeightBytes > 0 }
+    public var fp32WeightsReleased: Bool { releasedWeightBytes > 0 }
     /// Each encoder layer's int8 dense weights; empty in fp32.
     let quantizedLayers: [QuantizedEncoderLayer]
+    /// The int8 word-embedding table; nil in fp32.
+    let quantizedWordEmbeddings: QuantizedEmbeddingTable?
 
     public var family: ModelFamily { config.family }
     /// A `*ForSequenceClassification` head on [CLS] (what fine-tuning trains).
@@ -32,15 +34,24 @@ public final class TransformerModel: @unchecked Sendable {
     public var parameterCount: Int { tree.layout.specs.reduce(0) { $0 + $1.ref.count } }
 
     init(config: ModelConfig, tree: ModuleTree, parameters: ParameterArena, precision: Precision = .fp32,
-         embeddingHead: EmbeddingHead? = nil, quantizedLayers: [QuantizedEncoderLayer]? = nil, releasedWeightBytes: Int = 0) {
+         embeddingHead: EmbeddingHead? = nil, quantized: ([QuantizedEncoderLayer], QuantizedEmbeddingTable?)? = nil,
+         releasedWeightBytes: Int = 0) {
         self.config = config
         self.tree = tree
         self.parameters = parameters
         self.precision = precision
         self.embeddingHead = embeddingHead
         self.releasedWeightBytes = releasedWeightBytes
-        self.quantizedLayers = quantizedLayers
-            ?? (precision == .int8 ? tree.layers.map { QuantizedEncoderLayer($0, parameters: parameters) } : [])
+        if let quantized {
+            (quantizedLayers, quantizedWordEmbeddings) = quantized
+        } else if precision == .int8 {
+            quantizedLayers = tree.layers.map { QuantizedEncoderLayer($0, parameters: parameters) }
+            let word = tree.embeddings.word
+            quantizedWordEmbeddings = QuantizedEmbeddingTable(table: parameters[word], rows: config.vocabSize,
+                                                              width: tree.embeddings.width)
+        } else {
+            (quantizedLayers, quantizedWordEmbeddings) = ([], nil)
+        }
         if let embeddingHead {
             labels = config.labels.count == embeddingHead.classes ? config.labels : (0..<embeddingHead.classes).map { "LABEL_\($0)" }
         } else if let head = tree.head {
@@ -63,43 +74,47 @@ public final class TransformerModel: @unchecked Sendable {
         c.declaresEmbeddingHead = true
         c.architectures = [family.baseArchitecture]
         return TransformerModel(config: c, tree: tree, parameters: parameters, precision: precision, embeddingHead: head,
-                                quantizedLayers: quantizedLayers, releasedWeightBytes: releasedWeightBytes)
+                                quantized: (quantizedLayers, quantizedWordEmbeddings), releasedWeightBytes: releasedWeightBytes)
     }
 
     /// The same model computing in `precision`: the fp32 weights are shared, not copied; int8
     /// quantizes and packs the encoder's dense layers (0.25 s for MiniLM on one core).
     public func converted(to precision: Precision) -> TransformerModel {
         if precision == self.precision { return self }
-        precondition(!fp32DenseWeightsReleased, "this int8 model was loaded without its fp32 dense weights: load the directory in fp32")
+        precondition(!fp32WeightsReleased, "this int8 model was loaded without its fp32 weights: load the directory in fp32")
         return TransformerModel(config: config, tree: tree, parameters: parameters, precision: precision, embeddingHead: embeddingHead)
     }
 
-    /// This int8 model without the arena's fp32 copies of the encoder's dense weights: their pages
-    /// go back to the kernel, so serving keeps about a quarter of those bytes (the int8 copies).
-    /// Only for a model that alone owns its arena (ModelLoader's int8 load): the released weights
-    /// read as zeros afterwards.
-    func releasingFP32DenseWeights() -> TransformerModel {
-        precondition(precision == .int8, "only an int8 model can drop its fp32 dense weights")
+    /// This int8 model without the arena's fp32 copies of the weights it holds in int8 (the
+    /// encoder's dense weights, the word embeddings): their pages go back to the kernel, so serving
+    /// keeps about a quarter of those bytes. Only for a model that alone owns its arena
+    /// (ModelLoader's int8 load): the released weights read as zeros afterwards.
+    func releasingFP32Weights() -> TransformerModel {
+        precondition(precision == .int8, "only an int8 model can drop fp32 weights")
         let dense = tree.layers.flatMap { [$0.qkv.weight, $0.attentionOutput.weight, $0.intermediate.weight, $0.output.weight] }
-        let released = parameters.releasePages(of: dense)
+        let released = parameters.releasePages(of: dense + [tree.embeddings.word])
         return TransformerModel(config: config, tree: tree, parameters: parameters, precision: precision, embeddingHead: embeddingHead,
-                                quantizedLayers: quantizedLayers, releasedWeightBytes: releasedWeightBytes + released)
+                                quantized: (quantizedLayers, quantizedWordEmbeddings), releasedWeightBytes: releasedWeightBytes + released)
     }
 
     /// Bytes of the weights this model keeps resident: the fp32 arena (less the released pages),
     /// plus the int8 copies.
     public var residentWeightBytes: Int {
-        parameters.count * MemoryLayout<Float>.size - releasedWeightBytes
-            + quantizedLayers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } }
+        parameters.count * MemoryLayout<Float>.size - releasedWeightBytes + encoderDenseWeightBytes(in: quantizedLayers)
+            + (quantizedWordEmbeddings?.residentBytes ?? 0)
     }
 
     /// Bytes of the encoder's dense weights (4 per layer) in this precision: fp32 in the arena, or
     /// their int8 copies (packed weights, column sums, scales).
     public var encoderDenseWeightBytes: Int {
-        if precision == .int8 { return quantizedLayers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } } }
+        if precision == .int8 { return encoderDenseWeightBytes(in: quantizedLayers) }
         return tree.layers.reduce(0) { sum, layer in
             sum + [layer.qkv, layer.attentionOutput, layer.intermediate, layer.output].reduce(0) { $0 + $1.weight.count * 4 }
         }
+    }
+
+    private func encoderDenseWeightBytes(in layers: [QuantizedEncoderLayer]) -> Int {
+        layers.reduce(0) { $0 + $1.linears.reduce(0) { $0 + $1.residentBytes } }
     }
 
     public func makeWorkspace() -> Workspace {
@@ -156,11 +171,19 @@ public final class TransformerModel: @unchecked Sendable {
             batch.typeIds.withUnsafeBufferPointer { types in
                 ws.positions.array.withUnsafeBufferPointer { pos in
                     pool.parallelFor(t) { r in
-                        embeddingForward(out: out + r.lowerBound * e, ids: ids.baseAddress! + r.lowerBound,
-                                         positions: pos.baseAddress! + r.lowerBound,
-                                         typeIds: emb.tokenType == nil ? nil : types.baseAddress! + r.lowerBound,
-                                         word: p[emb.word], position: p[emb.position],
-                                         tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: e)
+                        if let word = quantizedWordEmbeddings {
+                            quantizedEmbeddingForward(out: out + r.lowerBound * e, ids: ids.baseAddress! + r.lowerBound,
+                                                      positions: pos.baseAddress! + r.lowerBound,
+                                                      typeIds: emb.tokenType == nil ? nil : types.baseAddress! + r.lowerBound,
+                                                      word: word, position: p[emb.position],
+                                                      tokenType: emb.tokenType.map { p[$0] }, tokens: r.count)
+                        } else {
+                            embeddingForward(out: out + r.lowerBound * e, ids: ids.baseAddress! + r.lowerBound,
+                                             positions: pos.baseAddress! + r.lowerBound,
+                                             typeIds: emb.tokenType == nil ? nil : types.baseAddress! + r.lowerBound,
+                                             word: p[emb.word], position: p[emb.position],
+                                             tokenType: emb.tokenType.map { p[$0] }, tokens: r.count, hidden: e)
+                        }
                         residualLayerNormForward(hidden: out + r.lowerBound * e, delta: nil, deltaBias: nil,
                                                  weight: p[emb.layerNorm.weight], bias: p[emb.layerNorm.bias],
                                                  rows: r.count, dim: e, eps: emb.layerNorm.eps)

@@ -35,6 +35,9 @@ public struct QuantizationRecord: Codable, Sendable, Equatable {
     public var date: String
     public var bertdVersion: String
     public var kernel: String
+    /// What int8 quantized (`Precision.int8Scheme`); absent in records of the first scheme
+    /// (dense layers only).
+    public var scheme: String?
     /// The weights the gate ran on.
     public var weights: WeightsFingerprint
     /// A model without a classification head is gated on zero-shot classification against these
@@ -42,7 +45,7 @@ public struct QuantizationRecord: Codable, Sendable, Equatable {
     public var zeroShotLabels: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case precision, passed, forced, failures, agreement, examples, date, kernel, weights
+        case precision, passed, forced, failures, agreement, examples, date, kernel, weights, scheme
         case fp32, int8
         case minAgreement = "min_agreement"
         case accuracyChangePoints = "accuracy_change_points"
@@ -63,6 +66,7 @@ public struct QuantizationRecord: Codable, Sendable, Equatable {
         (self.fp32, self.int8, self.examples, self.validationFile) = (fp32, int8, examples, validationFile)
         self.date = ISO8601DateFormatter().string(from: date)
         (self.bertdVersion, self.kernel, self.weights, self.zeroShotLabels) = (bertdVersion, kernel, weights, zeroShotLabels)
+        scheme = precision == .int8 ? Precision.int8Scheme : nil
     }
 
     /// Whether the daemon may serve the model in `precision` on this record.
@@ -99,6 +103,9 @@ public struct QuantizationRecord: Codable, Sendable, Equatable {
         }
         guard record.precision == precision else {
             throw BertError(.invalidInput, "\(directory.path)/\(fileName) records a gate for \(record.precision.rawValue), not \(precision.rawValue); \(run)")
+        }
+        guard precision != .int8 || record.scheme == Precision.int8Scheme else {
+            throw BertError(.invalidInput, "\(directory.path)/\(fileName) records a gate for an earlier int8 scheme (\(record.scheme ?? "dense layers only")), not \"\(Precision.int8Scheme)\"; \(run)")
         }
         guard record.allowsServing else {
             throw BertError(.invalidInput, "the \(precision.rawValue) quality gate of \(directory.path) failed (\(record.failures.joined(separator: ", "))); \(run)")

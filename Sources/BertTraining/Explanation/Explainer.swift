@@ -15,7 +15,7 @@ public final class Explainer {
     private var gradient: [Float] = []
 
     public init(model: TransformerModel) {
-        precondition(!model.fp32DenseWeightsReleased, "explanations need the fp32 weights: explain TextModel.explanationModel()")
+        precondition(!model.fp32WeightsReleased, "explanations need the fp32 weights: explain TextModel.explanationModel()")
         self.model = model
         trainer = Trainer(explaining: model)
     }
