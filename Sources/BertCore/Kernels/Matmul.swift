@@ -32,17 +32,36 @@ package func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Fl
 /// output columns; at and above it each thread runs a single-threaded OpenBLAS sgemm on its rows.
 package let smallMRowLimit = 48
 
-/// out (rows, outF) = inp (rows, inF) · weightᵀ, split across the pool.
+/// What follows a dense layer's product in the same parallel pass, on each thread's share of the
+/// output while it is still in cache: out = activation(out + bias). Saves a pass over the output
+/// and a join of the pool (two per encoder layer: the qkv bias, the intermediate bias + GELU).
+package struct LinearEpilogue {
+    package let bias: UnsafePointer<Float>
+    package let activation: Activation
+    package init(bias: UnsafePointer<Float>, activation: Activation = .identity) { (self.bias, self.activation) = (bias, activation) }
+
+    /// Applies it to out's rows `rows` × columns `columns` (row stride ldo).
+    @inline(__always)
+    func apply(_ out: UnsafeMutablePointer<Float>, ldo: Int, rows: Range<Int>, columns: Range<Int>) {
+        biasActivationForward(out + rows.lowerBound * ldo + columns.lowerBound, ld: ldo, bias: bias + columns.lowerBound,
+                              rows: rows.count, cols: columns.count, activation: activation)
+    }
+}
+
+/// out (rows, outF) = inp (rows, inF) · weightᵀ, then `epilogue` if any, split across the pool.
 package func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
-                   weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool) {
+                   weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool,
+                   epilogue: LinearEpilogue? = nil) {
     if rows < smallMRowLimit {
         pool.parallelFor(outF, granularity: 16) { columns in
             linearSmallM(.active, out: out, ldo: ldo, x: inp, ldx: ldi, weight: weight, m: rows, k: inF, columns: columns)
+            epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: columns)
         }
     } else {
         pool.parallelFor(rows, granularity: 8) { r in
             matmulForward(out: out + r.lowerBound * ldo, ldo: ldo, inp: inp + r.lowerBound * ldi, ldi: ldi,
                           weight: weight, rows: r.count, inF: inF, outF: outF)
+            epilogue?.apply(out, ldo: ldo, rows: r, columns: 0..<outF)
         }
     }
 }

@@ -194,11 +194,7 @@ public final class TransformerModel: @unchecked Sendable {
         if let projection = emb.projection {
             // hidden (T, H) = embedded (T, E) · Wpᵀ + bp
             linearForward(out: ws.hiddenStates.pointer, ldo: h, inp: out, ldi: e, weight: p[projection.weight],
-                          rows: t, inF: e, outF: h, pool: pool)
-            let hidden = ws.hiddenStates.pointer
-            pool.parallelFor(t) { r in
-                biasActivationForward(hidden + r.lowerBound * h, ld: h, bias: p[projection.bias], rows: r.count, cols: h, activation: .identity)
-            }
+                          rows: t, inF: e, outF: h, pool: pool, epilogue: LinearEpilogue(bias: p[projection.bias]))
         }
         for (n, layer) in tree.layers.enumerated() {
             layerForward(layer, quantized: quantizedLayers.isEmpty ? nil : quantizedLayers[n], batch: batch, workspace: ws, pool: pool)
@@ -213,22 +209,20 @@ public final class TransformerModel: @unchecked Sendable {
         let (t, h, i, p) = (batch.tokenCount, config.hiddenSize, config.intermediateSize, parameters)
         let x = ws.hiddenStates.pointer
         let qkv = ws.qkv.pointer, context = ws.context.pointer, projection = ws.projection.pointer, ffn = ws.ffn.pointer
-        // out (T, outF) = inp (T, inF) · Wᵀ, fp32 or int8
+        // out (T, outF) = inp (T, inF) · Wᵀ [then act(· + bias)], fp32 or int8
         func linear(_ linear: Linear, _ int8: QuantizedLinear?, out: UnsafeMutablePointer<Float>, ldo: Int,
-                    inp: UnsafePointer<Float>, ldi: Int) {
+                    inp: UnsafePointer<Float>, ldi: Int, epilogue: LinearEpilogue? = nil) {
             if let int8 {
                 quantizedLinearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: int8, rows: t,
-                                       scratch: ws.quantizedRows.pointer, rowScales: ws.rowScales.pointer, pool: pool)
+                                       scratch: ws.quantizedRows.pointer, rowScales: ws.rowScales.pointer, pool: pool,
+                                       epilogue: epilogue)
             } else {
                 linearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: p[linear.weight], rows: t,
-                              inF: linear.inFeatures, outF: linear.outFeatures, pool: pool)
+                              inF: linear.inFeatures, outF: linear.outFeatures, pool: pool, epilogue: epilogue)
             }
         }
         // qkv (T, 3H) = x (T, H) · Wqkvᵀ + b
-        linear(layer.qkv, quantized?.qkv, out: qkv, ldo: 3 * h, inp: x, ldi: h)
-        pool.parallelFor(t) { r in
-            biasActivationForward(qkv + r.lowerBound * 3 * h, ld: 3 * h, bias: p[layer.qkv.bias], rows: r.count, cols: 3 * h, activation: .identity)
-        }
+        linear(layer.qkv, quantized?.qkv, out: qkv, ldo: 3 * h, inp: x, ldi: h, epilogue: LinearEpilogue(bias: p[layer.qkv.bias]))
         attentionForward(context: context, qkv: qkv, scratch: ws.attentionScratch.pointer,
                          scratchPerThread: ws.attentionScratch.count / pool.threadCount,
                          sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads, pool: pool)
@@ -241,12 +235,8 @@ public final class TransformerModel: @unchecked Sendable {
                                      rows: r.count, dim: h, eps: layer.attentionNorm.eps)
         }
         // ffn (T, I) = act(x · Wiᵀ + bi)
-        linear(layer.intermediate, quantized?.intermediate, out: ffn, ldo: i, inp: x, ldi: h)
-        let activation = config.activation.kernel
-        pool.parallelFor(t) { r in
-            biasActivationForward(ffn + r.lowerBound * i, ld: i, bias: p[layer.intermediate.bias], rows: r.count, cols: i,
-                                  activation: activation)
-        }
+        linear(layer.intermediate, quantized?.intermediate, out: ffn, ldo: i, inp: x, ldi: h,
+               epilogue: LinearEpilogue(bias: p[layer.intermediate.bias], activation: config.activation.kernel))
         // x = LN(x + ffn · Wo2ᵀ + bo2)
         linear(layer.output, quantized?.output, out: projection, ldo: h, inp: ffn, ldi: i)
         pool.parallelFor(t) { r in

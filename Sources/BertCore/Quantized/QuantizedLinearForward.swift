@@ -9,16 +9,16 @@ package func quantizeRowsForward(q: UnsafeMutablePointer<Int8>, ldq: Int, scales
     bq_quantize_rows(kernel.c, inp, ldi, Int32(rows), Int32(inF), q, ldq, scales)
 }
 
-/// out (rows, outF) = dq(q(inp) (rows, inF) · Wqᵀ) with row stride ldo: the int8 counterpart of
-/// `linearForward`, without bias (the caller fuses bias, activation or residual into the same
-/// pass as in fp32). inp has row stride ldi. scratch holds the quantized rows (rows × kp bytes)
+/// out (rows, outF) = dq(q(inp) (rows, inF) · Wqᵀ) with row stride ldo, then `epilogue` if any:
+/// the int8 counterpart of `linearForward` (a residual + LayerNorm follows in the caller's pass). inp has row stride ldi. scratch holds the quantized rows (rows × kp bytes)
 /// and rowScales (rows) — the workspace's.
 /// Split as `linearForward`: few rows by output columns (every thread streams its share of the
 /// weights once for all rows); otherwise by rows, each thread quantizing the rows it multiplies.
 package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
                                     weight: QuantizedLinear, rows: Int,
                                     scratch: UnsafeMutablePointer<Int8>, rowScales: UnsafeMutablePointer<Float>,
-                                    pool: ComputePool, kernel: QuantizedKernel = QuantizedKernel.active) {
+                                    pool: ComputePool, kernel: QuantizedKernel = QuantizedKernel.active,
+                                    epilogue: LinearEpilogue? = nil) {
     guard rows > 0 else { return }
     let (n, k, kp) = (weight.outFeatures, weight.inFeatures, weight.paddedInFeatures)
     let output = { (r: Range<Int>) in
@@ -31,6 +31,7 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
         pool.parallelFor(n, granularity: 64) { columns in
             bq_gemm(kernel.c, scratch, kp, Int32(rows), weight.packed, weight.columnSums, Int32(n), Int32(k),
                     Int32(columns.lowerBound), Int32(columns.upperBound), output(0..<rows))
+            epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: columns)
         }
     } else {
         // 12 rows: whole row tiles of both kernels (6 for AVX-512, 4 for AVX2).
@@ -40,6 +41,7 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
                                 rows: r.count, inF: k, kernel: kernel)
             bq_gemm(kernel.c, q, kp, Int32(r.count), weight.packed, weight.columnSums, Int32(n), Int32(k),
                     0, Int32(n), output(r))
+            epilogue?.apply(out, ldo: ldo, rows: r, columns: 0..<n)
         }
     }
 }
