@@ -63,5 +63,5 @@ for row in sys.argv[1:]:
     g = json.load(open(gate))
     print(f"| {name} ({test.split('/')[-2]}/{test.split('/')[-1]}) | {g['examples']} | {g['fp32']['accuracy']:.4f} | {g['int8']['accuracy']:.4f} | "
           f"{g['accuracy_change_points']:+.2f} | {g['fp32']['macro_f1']:.4f} | {g['int8']['macro_f1']:.4f} | {g['agreement']:.2%} | "
-          f"{'passed' if g['passed'] else 'refused: ' + '; '.join(g['failures'])} | {float(open(fp32_s).read()):.1f} / {float(open(int8_s).read()):.1f} |")
+          f"{'passed' if g['passed'] else 'refused: ' + '; '.join(g['failures'])} |")
 PY
