@@ -69,6 +69,22 @@ final class OfflineCommandTests: XCTestCase {
         XCTAssertGreaterThan(training["lora_to_full_step_ratio"] as? Double ?? 0, 0)
     }
 
+    /// `--workload` picks workloads (both precisions' figures follow it); mixed without texts is refused.
+    func testBenchRunsTheChosenWorkloadsOnly() throws {
+        let result = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--workload", "single", "--precision", "both"],
+                                     timeout: 300)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        for part in [figures, try XCTUnwrap(figures["int8"] as? [String: Any], "int8 missing: \(figures)")] {
+            XCTAssertGreaterThan((part["single"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0, "\(part)")
+            XCTAssertGreaterThan((part["single_25"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0, "\(part)")
+            for absent in ["fixed", "mixed", "mixed_batch1"] { XCTAssertNil(part[absent], "\(absent) was not asked for") }
+        }
+        let refused = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--workload", "mixed"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--workload mixed needs --texts"), refused.stderr)
+    }
+
     /// `--window` reads a long text in windows (and says how many); a short one is one window.
     func testClassifyReadsLongTextsInWindows() throws {
         let long = Array(repeating: "w1 w2 w3 w4 w5", count: 30).joined(separator: " ")
