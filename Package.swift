@@ -46,8 +46,9 @@ let package = Package(
         // version's output stage must round as the portable one does.
         .target(name: "CQuantizedKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // fp32 dense layers over few rows (a single sentence): AVX-512 and AVX2 + FMA versions
-        // with weight prefetching, chosen at run time (per-function target attributes).
-        .target(name: "CDenseKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // with weight prefetching, chosen at run time (per-function target attributes); the
+        // exact GELU with bias in AVX2. No FMA contraction: the GELU must round as Swift's does.
+        .target(name: "CDenseKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // Numerics: tensors, kernels, safetensors, config.json, model families and heads.
         .target(name: "BertCore", dependencies: ["COpenBLAS", "CQuantizedKernels", "CDenseKernels"], swiftSettings: kernelFlags),
         // Fine-tuning: backward passes, losses, AdamW, LoRA over BertCore's kernels.
@@ -99,7 +100,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "BertCoreTests", dependencies: ["BertCore", "BertPipeline"],
+        .testTarget(name: "BertCoreTests", dependencies: ["BertCore", "BertPipeline", "CDenseKernels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertTraining", "BertCore", "BertTokenizers"],
                     resources: [.copy("Fixtures")]),

@@ -27,3 +27,15 @@ void bd_linear_small_m(bd_small_m_kernel kernel, const float *x, size_t ldx, int
         return;
     }
 }
+
+int bd_bias_gelu(float *x, size_t ld, const float *bias, int rows, int cols) {
+#if defined(__x86_64__)
+    static int available = -1;
+    if (available < 0) available = __builtin_cpu_supports("avx2");
+    if (available) {
+        bd_bias_gelu_avx2(x, ld, bias, rows, cols);
+        return 1;
+    }
+#endif
+    return 0;
+}

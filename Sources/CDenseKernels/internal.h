@@ -42,6 +42,7 @@ static inline __attribute__((always_inline)) void bd_prefetch_step(bd_prefetch *
 
 void bd_linear_small_m_avx2(const float *x, size_t ldx, int m, const float *w, int k,
                             int column_begin, int column_end, float *out, size_t ldo);
+void bd_bias_gelu_avx2(float *x, size_t ld, const float *bias, int rows, int cols);
 void bd_linear_small_m_avx512(const float *x, size_t ldx, int m, const float *w, int k,
                               int column_begin, int column_end, float *out, size_t ldo);
 

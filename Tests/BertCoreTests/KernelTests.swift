@@ -1,4 +1,5 @@
 @testable import BertCore
+import CDenseKernels
 import XCTest
 
 /// The hand-written kernels against plain loops, on random shapes that hit every remainder path.
@@ -58,6 +59,28 @@ final class KernelTests: XCTestCase {
                 XCTAssertLessThan(worst, 1e-4 * Float(max(1, k / 64)), "\(kernel) m=\(m) n=\(n) k=\(k)")
             }
         }
+    }
+
+    /// The C GELU (with bias) gives the Swift loop's bits on every value class: ordinary values,
+    /// both sides of erf's ±4 clamp, zeros, denormals, huge values, infinities and NaN, a row
+    /// stride wider than the row and a tail shorter than eight lanes.
+    func testCGeluGivesTheSwiftBits() {
+        let (rows, cols, ld) = (7, 45, 50)
+        var values = (0..<(rows * ld)).map { _ in Float.random(in: -8...8) }
+        let special: [Float] = [0, -0, 5.6568, -5.6568, 5.6569, 1e-40, -1e-40, 1e30, -1e30, .infinity, -.infinity, .nan, 88, -88]
+        for (i, v) in special.enumerated() { values[i * 3] = v }
+        let bias = (0..<cols).map { _ in Float.random(in: -0.5...0.5) }
+        var c = values, swift = values
+        let done = c.withUnsafeMutableBufferPointer { bd_bias_gelu($0.baseAddress!, ld, bias, Int32(rows), Int32(cols)) }
+        #if arch(x86_64)
+        XCTAssertEqual(done, 1, "x86-64 builds assume AVX2")
+        #endif
+        guard done == 1 else { return }
+        portableBiasActivationForward(&swift, ld: ld, bias: bias, rows: rows, cols: cols, activation: .gelu)
+        for i in 0..<values.count {
+            XCTAssertEqual(c[i].bitPattern, swift[i].bitPattern, "value \(values[i]) at \(i): C \(c[i]), Swift \(swift[i])")
+        }
+        XCTAssertEqual(Array(c[cols..<ld]), Array(values[cols..<ld]), "wrote past the row")
     }
 
     /// The SIMD attention (d a multiple of 8) and the reference loops (other d) against a naive

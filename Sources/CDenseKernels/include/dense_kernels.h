@@ -25,4 +25,9 @@ void bd_linear_small_m(bd_small_m_kernel kernel, const float *x, size_t ldx, int
                        const float *w, int k, int column_begin, int column_end,
                        float *out, size_t ldo);
 
+/// x[r, c] = gelu(x[r, c] + bias[c]) for r < rows, c < cols (row stride ld): the exact GELU
+/// (x/2 · (1 + erf(x/√2))) with BertCore's fastErf, bit for bit. Needs AVX2 (x86-64 only; returns
+/// 0 without doing anything where it is not available, 1 when done).
+int bd_bias_gelu(float *x, size_t ld, const float *bias, int rows, int cols);
+
 #endif
