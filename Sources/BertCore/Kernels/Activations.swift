@@ -9,8 +9,8 @@ public enum Activation: Sendable {
 /// x[r, c] = act(x[r, c] + bias[c]) in place.
 /// x is (rows, cols) with row stride ld, bias is (cols).
 /// The exact GELU runs in CDenseKernels where the CPU has AVX2: the same operations in the same
-/// order, so the same bits, in half the time of this loop (which Swift compiles partly to 128-bit
-/// and scalar instructions).
+/// order, so the same bits, all eight lanes at a time (Swift compiles the loop below partly to
+/// 128-bit and scalar instructions; MiniLM's int8 32 × 128 batch is 11 % faster in C).
 package func biasActivationForward(_ x: UnsafeMutablePointer<Float>, ld: Int, bias: UnsafePointer<Float>,
                            rows: Int, cols: Int, activation: Activation) {
     if activation == .gelu, bd_bias_gelu(x, ld, bias, Int32(rows), Int32(cols)) != 0 { return }
