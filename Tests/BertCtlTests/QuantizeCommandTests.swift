@@ -99,21 +99,16 @@ final class QuantizeCommandTests: XCTestCase {
 
     /// A model int8 cannot follow. tiny-bert's random encoder gives nearly the same [CLS] state for
     /// every text: scale the head and centre its bias on one text's logits so that the answer
-    /// depends on what the encoder adds. Then in every layer one feed-forward unit always off
-    /// (bias −100: GELU gives 0) whose weight in each row of the output layer is an outlier: fp32
-    /// multiplies it by 0, int8's per-channel scale leaves one step for the rest of the row.
+    /// depends on what the encoder adds. Then in every layer one feed-forward unit always fires at
+    /// about 100 (bias +100), an outlier feature: int8's per-token scale of the feed-forward
+    /// activations (100 / 127) rounds every other unit to 0, so int8 drops what fp32 adds. (fp32's
+    /// answers then lean to one label and int8's, by a margin ten times wider, to another.)
     private func breakInt8(_ model: URL, validation: String) throws {
         let weights = model.appendingPathComponent("model.safetensors")
-        try editTensors(weights) { name, shape, values in
+        try editTensors(weights) { name, _, values in
             if name == "classifier.weight" { values = values.map { $0 * 1000 } }
             if name == "classifier.bias" { values = values.map { _ in 0 } }
-            if name.hasSuffix("intermediate.dense.bias") { values[0] = -100 }
-            if name.contains("encoder.layer."), name.hasSuffix(".output.dense.weight"), !name.contains("attention") {
-                for r in 0..<shape[0] {
-                    let row = (r * shape[1])..<((r + 1) * shape[1])
-                    values[row.lowerBound] = 1000 * values[row].map(abs).max()!
-                }
-            }
+            if name.hasSuffix("intermediate.dense.bias") { values[0] = 100 }
         }
         let text = try String(contentsOfFile: validation, encoding: .utf8).split(separator: "\n")[1].split(separator: "\t")[0]
         let classify = try BertCtl.run(["classify", "--local", model.path, "--json", String(text)])

@@ -18,6 +18,40 @@ func attentionForward(context: UnsafeMutablePointer<Float>, qkv: UnsafePointer<F
     }
 }
 
+/// Attention of each sequence's first token alone (the last layer of a model whose head reads
+/// [CLS]): per (sequence s, head) context[s] = softmax(q[s] Kᵀ / √d) V over the sequence's keys
+/// and values. queries (B, H), one row per sequence; qkv (T, 3H) as `attentionForward` reads it
+/// (its query columns unused); context (B, H). Each thread's scratch holds one row of scores.
+func firstTokenAttentionForward(context: UnsafeMutablePointer<Float>, queries: UnsafePointer<Float>,
+                                qkv: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, scratchPerThread: Int,
+                                sequenceStarts: [Int], hidden: Int, numHeads: Int, pool: ComputePool) {
+    let d = hidden / numHeads
+    let ld = 3 * hidden
+    let scale = 1 / Float(d).squareRoot()
+    forEachSequenceHead(sequenceStarts: sequenceStarts, numHeads: numHeads, pool: pool) { thread, s, h in
+        let start = sequenceStarts[s], l = sequenceStarts[s + 1] - start
+        let q = queries + s * hidden + h * d
+        let k = qkv + start * ld + hidden + h * d
+        let v = k + hidden
+        let scores = scratch + thread * scratchPerThread
+        // scores (1, L) = q Kᵀ / √d
+        for j in 0..<l {
+            let kj = k + j * ld
+            var sum: Float = 0
+            for c in 0..<d { sum += q[c] * kj[c] }
+            scores[j] = scale * sum
+        }
+        softmaxForward(scores, ld: l, rows: 1, cols: l)
+        // context (1, d) = P (1, L) · V (L, d)
+        let out = context + s * hidden + h * d
+        out.update(repeating: 0, count: d)
+        for j in 0..<l {
+            let (pj, vj) = (scores[j], v + j * ld)
+            for c in 0..<d { out[c] += pj * vj[c] }
+        }
+    }
+}
+
 /// Runs body(thread, sequence, head) for every (sequence, head) pair of a batch, shared out to
 /// the pool's threads dynamically: sequences differ in length, so static slices would leave a
 /// thread idle. `thread` picks the caller's scratch slice.

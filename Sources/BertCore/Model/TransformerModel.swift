@@ -146,13 +146,16 @@ public final class TransformerModel: @unchecked Sendable {
 
     // MARK: forward
 
-    /// Runs the encoder: afterwards workspace.hiddenStates holds last_hidden_state (T, H).
-    public func encode(_ batch: TokenBatch, workspace ws: Workspace) throws {
+    /// Runs the encoder. With `.allTokens`, afterwards workspace.hiddenStates holds
+    /// last_hidden_state (T, H). With `.firstTokens`, workspace.pooled holds each sequence's
+    /// first row of it (B, H), and hiddenStates the last layer's input.
+    public func encode(_ batch: TokenBatch, workspace ws: Workspace, output: EncoderOutput = .allTokens) throws {
         try validate(batch)
         let pool = ComputeThreads.pool
         let (t, h, p) = (batch.tokenCount, config.hiddenSize, parameters)
         ws.reserve(tokens: t, sequences: batch.count, longest: batch.longestSequence,
                    attentionScratch: attentionScratchSize(longest: batch.longestSequence, headSize: config.headSize) * pool.threadCount)
+        let firstTokensOnly = output == .firstTokens && canComputeFirstTokensOnly
         if precision == .int8 {
             ws.reserveQuantizedRows(tokens: t, width: max(config.hiddenSize, config.intermediateSize) + 3)
         }
@@ -198,54 +201,101 @@ public final class TransformerModel: @unchecked Sendable {
                           rows: t, inF: e, outF: h, pool: pool, epilogue: LinearEpilogue(bias: p[projection.bias]))
         }
         for (n, layer) in tree.layers.enumerated() {
-            layerForward(layer, quantized: quantizedLayers.isEmpty ? nil : quantizedLayers[n], batch: batch, workspace: ws, pool: pool)
+            layerForward(layer, quantized: quantizedLayers.isEmpty ? nil : quantizedLayers[n], batch: batch, workspace: ws,
+                         pool: pool, firstTokensOnly: firstTokensOnly && n == tree.layers.count - 1)
         }
+        if output == .firstTokens && !firstTokensOnly { gatherFirstTokens(batch, workspace: ws) }
+    }
+
+    /// Whether the last layer can run for the first tokens alone: it needs a layer, and in int8 a
+    /// hidden size on the packed weights' blocks of 16 (the query and key/value columns are
+    /// computed apart).
+    private var canComputeFirstTokensOnly: Bool {
+        !tree.layers.isEmpty && (precision == .fp32 || config.hiddenSize % 16 == 0)
     }
 
     /// One transformer block over all T tokens of the batch; dense layers are one GEMM each, in
     /// int8 when `quantized` holds the layer's int8 weights. Either way the GEMM writes no bias:
     /// bias, activation and residual + LayerNorm follow in the same fp32 passes.
+    /// With `firstTokensOnly` (the last layer, when only a head on [CLS] reads the output) every
+    /// token still gives its key and value, but queries, attention output and feed-forward run for
+    /// each sequence's first token alone, gathered into workspace.pooled: the rows nothing reads
+    /// are not computed (MiniLM: 5/6 of the last layer's multiply-adds on long sequences).
     private func layerForward(_ layer: EncoderLayer, quantized: QuantizedEncoderLayer?, batch: TokenBatch,
-                              workspace ws: Workspace, pool: ComputePool) {
-        let (t, h, i, p) = (batch.tokenCount, config.hiddenSize, config.intermediateSize, parameters)
+                              workspace ws: Workspace, pool: ComputePool, firstTokensOnly: Bool) {
+        let (t, h, p) = (batch.tokenCount, config.hiddenSize, parameters)
         let x = ws.hiddenStates.pointer
-        let qkv = ws.qkv.pointer, context = ws.context.pointer, projection = ws.projection.pointer, ffn = ws.ffn.pointer
-        // out (T, outF) = inp (T, inF) · Wᵀ [then act(· + bias)], fp32 or int8
-        func linear(_ linear: Linear, _ int8: QuantizedLinear?, out: UnsafeMutablePointer<Float>, ldo: Int,
-                    inp: UnsafePointer<Float>, ldi: Int, epilogue: LinearEpilogue? = nil) {
-            if let int8 {
-                quantizedLinearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: int8, rows: t,
-                                       scratch: ws.quantizedRows.pointer, rowScales: ws.rowScales.pointer, pool: pool,
-                                       epilogue: epilogue)
-            } else {
-                linearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: p[linear.weight], rows: t,
-                              inF: linear.inFeatures, outF: linear.outFeatures, pool: pool, epilogue: epilogue)
-            }
+        let qkv = ws.qkv.pointer, context = ws.context.pointer
+        let qkvBias = LinearEpilogue(bias: p[layer.qkv.bias])
+        if !firstTokensOnly {
+            // qkv (T, 3H) = x (T, H) · Wqkvᵀ + b
+            linear(layer.qkv, quantized?.qkv, rows: t, out: qkv, ldo: 3 * h, inp: x, ldi: h, epilogue: qkvBias, ws, pool)
+            attentionForward(context: context, qkv: qkv, scratch: ws.attentionScratch.pointer,
+                             scratchPerThread: ws.attentionScratch.count / pool.threadCount,
+                             sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads, pool: pool)
+            outputBlocksForward(layer, quantized: quantized, x: x, context: context, rows: t, workspace: ws, pool: pool)
+            return
         }
-        // qkv (T, 3H) = x (T, H) · Wqkvᵀ + b
-        linear(layer.qkv, quantized?.qkv, out: qkv, ldo: 3 * h, inp: x, ldi: h, epilogue: LinearEpilogue(bias: p[layer.qkv.bias]))
-        attentionForward(context: context, qkv: qkv, scratch: ws.attentionScratch.pointer,
-                         scratchPerThread: ws.attentionScratch.count / pool.threadCount,
-                         sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads, pool: pool)
+        let b = batch.count
+        let first = ws.pooled.pointer, queries = ws.firstQueries.pointer
+        for s in 0..<b { (first + s * h).update(from: x + batch.sequenceStarts[s] * h, count: h) }
+        // keys, values: qkv[:, H..<3H] (T, 2H) = x (T, H) · Wkvᵀ + b
+        linear(layer.qkv, quantized?.qkv, rows: t, columns: h..<(3 * h), out: qkv, ldo: 3 * h, inp: x, ldi: h,
+               epilogue: qkvBias, ws, pool)
+        // queries (B, H) = first (B, H) · Wqᵀ + bq
+        linear(layer.qkv, quantized?.qkv, rows: b, columns: 0..<h, out: queries, ldo: h, inp: first, ldi: h,
+               epilogue: qkvBias, ws, pool)
+        firstTokenAttentionForward(context: context, queries: queries, qkv: qkv, scratch: ws.attentionScratch.pointer,
+                                   scratchPerThread: ws.attentionScratch.count / pool.threadCount,
+                                   sequenceStarts: batch.sequenceStarts, hidden: h, numHeads: config.numHeads, pool: pool)
+        outputBlocksForward(layer, quantized: quantized, x: first, context: context, rows: b, workspace: ws, pool: pool)
+    }
+
+    /// The block after attention, over `rows` rows of x (stride H) and context:
+    /// x = LN(x + context · Woᵀ + bo); x = LN(x + act(x · Wiᵀ + bi) · Wo2ᵀ + bo2).
+    private func outputBlocksForward(_ layer: EncoderLayer, quantized: QuantizedEncoderLayer?, x: UnsafeMutablePointer<Float>,
+                                     context: UnsafePointer<Float>, rows: Int, workspace ws: Workspace, pool: ComputePool) {
+        let (h, i, p) = (config.hiddenSize, config.intermediateSize, parameters)
+        let projection = ws.projection.pointer, ffn = ws.ffn.pointer
         // x = LN(x + context · Woᵀ + bo)
-        linear(layer.attentionOutput, quantized?.attentionOutput, out: projection, ldo: h, inp: context, ldi: h)
-        pool.parallelFor(t) { r in
+        linear(layer.attentionOutput, quantized?.attentionOutput, rows: rows, out: projection, ldo: h, inp: context, ldi: h,
+               ws, pool)
+        pool.parallelFor(rows) { r in
             residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
                                      deltaBias: p[layer.attentionOutput.bias],
                                      weight: p[layer.attentionNorm.weight], bias: p[layer.attentionNorm.bias],
                                      rows: r.count, dim: h, eps: layer.attentionNorm.eps)
         }
-        // ffn (T, I) = act(x · Wiᵀ + bi)
-        linear(layer.intermediate, quantized?.intermediate, out: ffn, ldo: i, inp: x, ldi: h,
-               epilogue: LinearEpilogue(bias: p[layer.intermediate.bias], activation: config.activation.kernel))
+        // ffn (rows, I) = act(x · Wiᵀ + bi)
+        linear(layer.intermediate, quantized?.intermediate, rows: rows, out: ffn, ldo: i, inp: x, ldi: h,
+               epilogue: LinearEpilogue(bias: p[layer.intermediate.bias], activation: config.activation.kernel), ws, pool)
         // x = LN(x + ffn · Wo2ᵀ + bo2)
-        linear(layer.output, quantized?.output, out: projection, ldo: h, inp: ffn, ldi: i)
-        pool.parallelFor(t) { r in
+        linear(layer.output, quantized?.output, rows: rows, out: projection, ldo: h, inp: ffn, ldi: i, ws, pool)
+        pool.parallelFor(rows) { r in
             residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
                                      deltaBias: p[layer.output.bias],
                                      weight: p[layer.outputNorm.weight], bias: p[layer.outputNorm.bias],
                                      rows: r.count, dim: h, eps: layer.outputNorm.eps)
         }
+    }
+
+    /// out[:, columns] (rows, |columns|) = inp (rows, inF) · W[columns]ᵀ [then the epilogue], in fp32
+    /// or, when `int8` holds the layer's int8 weights, in int8. columns defaults to all outF.
+    private func linear(_ linear: Linear, _ int8: QuantizedLinear?, rows: Int, columns: Range<Int>? = nil,
+                        out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
+                        epilogue: LinearEpilogue? = nil, _ ws: Workspace, _ pool: ComputePool) {
+        if let int8 {
+            quantizedLinearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: int8, rows: rows,
+                                   scratch: ws.quantizedRows.pointer, rowScales: ws.rowScales.pointer, pool: pool,
+                                   epilogue: epilogue, columns: columns)
+            return
+        }
+        // W[columns] is a block of W's rows; the epilogue's bias is indexed from the block's start.
+        let c = columns ?? 0..<linear.outFeatures
+        linearForward(out: out + c.lowerBound, ldo: ldo, inp: inp, ldi: ldi,
+                      weight: parameters[linear.weight] + c.lowerBound * linear.inFeatures, rows: rows,
+                      inF: linear.inFeatures, outF: c.count, pool: pool,
+                      epilogue: epilogue.map { LinearEpilogue(bias: $0.bias + c.lowerBound, activation: $0.activation) })
     }
 
     /// pooled (B, H) = the first token of each sequence ([CLS] / <s>).
@@ -278,8 +328,7 @@ public final class TransformerModel: @unchecked Sendable {
         guard let head = tree.head else {
             throw BertError(.unsupportedModel, "this model has no classification head (it is an encoder: use embed)")
         }
-        try encode(batch, workspace: ws)
-        gatherFirstTokens(batch, workspace: ws)
+        try encode(batch, workspace: ws, output: .firstTokens)
         let b = batch.count
         // HF's head: first token → dense → activation → output (dropout is off at inference).
         dense(head.first, inp: ws.pooled.pointer, out: ws.headHidden.pointer, rows: b, activation: head.activation)
@@ -309,6 +358,13 @@ public final class TransformerModel: @unchecked Sendable {
     private func rows(_ p: UnsafePointer<Float>, count: Int, width: Int) -> [[Float]] {
         (0..<count).map { Array(UnsafeBufferPointer(start: p + $0 * width, count: width)) }
     }
+}
+
+/// What a caller of `TransformerModel.encode` reads: every token's last hidden state, or only
+/// each sequence's first token's (what a head on [CLS] reads; the last layer then skips the rest).
+public enum EncoderOutput: Sendable {
+    case allTokens
+    case firstTokens
 }
 
 extension HiddenActivation {

@@ -18,6 +18,7 @@ public final class Workspace {
     let positions = IntBuffer()  // (T)
     let embeddingScratch = Buffer()  // (T, E) embeddings before ELECTRA's projection; unused when E = H
     let pooled = Buffer()        // (B, H) the token each head reads (first token, or BERT's pooler output)
+    let firstQueries = Buffer()  // (B, H) the last layer's queries of the first tokens (encode's .firstTokens)
     let headHidden = Buffer()    // (B, H)
     let logits = Buffer()        // (B, labels)
     let embeddings = Buffer()    // (B, H) mean-pooled, normalised
@@ -42,7 +43,7 @@ public final class Workspace {
         }
         if sequences > capacitySequences {
             let b = max(sequences, capacitySequences * 3 / 2)
-            pooled.resize(b * hidden); headHidden.resize(b * hidden); logits.resize(b * max(numLabels, 1))
+            pooled.resize(b * hidden); firstQueries.resize(b * hidden); headHidden.resize(b * hidden); logits.resize(b * max(numLabels, 1))
             embeddings.resize(b * hidden)
             capacitySequences = b
         }

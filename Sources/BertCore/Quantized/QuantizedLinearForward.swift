@@ -14,13 +14,17 @@ package func quantizeRowsForward(q: UnsafeMutablePointer<Int8>, ldq: Int, scales
 /// and rowScales (rows) — the workspace's.
 /// Split as `linearForward`: few rows by output columns (every thread streams its share of the
 /// weights once for all rows); otherwise by rows, each thread quantizing the rows it multiplies.
+/// `columns` (default all; its start a multiple of 16, the packed block) limits the output
+/// columns computed and written, as the keys and values of `TransformerModel`'s last layer.
 package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
                                     weight: QuantizedLinear, rows: Int,
                                     scratch: UnsafeMutablePointer<Int8>, rowScales: UnsafeMutablePointer<Float>,
                                     pool: ComputePool, kernel: QuantizedKernel = QuantizedKernel.active,
-                                    epilogue: LinearEpilogue? = nil) {
+                                    epilogue: LinearEpilogue? = nil, columns: Range<Int>? = nil) {
     guard rows > 0 else { return }
     let (n, k, kp) = (weight.outFeatures, weight.inFeatures, weight.paddedInFeatures)
+    let columns = columns ?? 0..<n
+    precondition(columns.lowerBound % 16 == 0 && columns.upperBound <= n, "int8 columns start on a block of 16")
     let output = { (r: Range<Int>) in
         bq_output(sums: nil, out: out + r.lowerBound * ldo, ld: ldo, row_scales: rowScales + r.lowerBound,
                   col_scales: weight.scales)
@@ -28,10 +32,11 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
     if rows < smallMRowLimit {
         // ≤ 47 × inF bytes to quantize: cheaper on one thread than a join.
         quantizeRowsForward(q: scratch, ldq: kp, scales: rowScales, inp: inp, ldi: ldi, rows: rows, inF: k, kernel: kernel)
-        pool.parallelFor(n, granularity: 64) { columns in
+        pool.parallelFor(columns.count, granularity: 64) { share in
+            let part = (columns.lowerBound + share.lowerBound)..<(columns.lowerBound + share.upperBound)
             bq_gemm(kernel.c, scratch, kp, Int32(rows), weight.packed, weight.columnSums, Int32(n), Int32(k),
-                    Int32(columns.lowerBound), Int32(columns.upperBound), output(0..<rows))
-            epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: columns)
+                    Int32(part.lowerBound), Int32(part.upperBound), output(0..<rows))
+            epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: part)
         }
     } else {
         // 12 rows: whole row tiles of both kernels (6 for AVX-512, 4 for AVX2).
@@ -40,8 +45,8 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
             quantizeRowsForward(q: q, ldq: kp, scales: rowScales + r.lowerBound, inp: inp + r.lowerBound * ldi, ldi: ldi,
                                 rows: r.count, inF: k, kernel: kernel)
             bq_gemm(kernel.c, q, kp, Int32(r.count), weight.packed, weight.columnSums, Int32(n), Int32(k),
-                    0, Int32(n), output(r))
-            epilogue?.apply(out, ldo: ldo, rows: r, columns: 0..<n)
+                    Int32(columns.lowerBound), Int32(columns.upperBound), output(r))
+            epilogue?.apply(out, ldo: ldo, rows: r, columns: columns)
         }
     }
 }
