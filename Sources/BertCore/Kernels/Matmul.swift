@@ -48,20 +48,47 @@ package struct LinearEpilogue {
     }
 }
 
-/// out (rows, outF) = inp (rows, inF) · weightᵀ, then `epilogue` if any, split across the pool.
+/// A dense layer's output as a residual branch: hidden = LayerNorm(hidden + out + bias), hidden
+/// (rows, outF) with row stride outF (BERT's *SelfOutput and *Output). Run by the dense layer
+/// itself: when it splits by rows each thread normalises its own rows while they are in cache,
+/// without another pass or join; split by columns, in one pass after the product.
+package struct ResidualLayerNorm {
+    package let hidden: UnsafeMutablePointer<Float>
+    package let bias: UnsafePointer<Float>
+    package let weight: UnsafePointer<Float>
+    package let normBias: UnsafePointer<Float>
+    package let eps: Float
+    package init(hidden: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                 normBias: UnsafePointer<Float>, eps: Float) {
+        (self.hidden, self.bias, self.weight, self.normBias, self.eps) = (hidden, bias, weight, normBias, eps)
+    }
+
+    /// Normalises rows `rows` with the dense output `out` (row stride ldo = dim) as the branch.
+    @inline(__always)
+    func apply(_ out: UnsafePointer<Float>, dim: Int, rows: Range<Int>) {
+        residualLayerNormForward(hidden: hidden + rows.lowerBound * dim, delta: out + rows.lowerBound * dim, deltaBias: bias,
+                                 weight: weight, bias: normBias, rows: rows.count, dim: dim, eps: eps)
+    }
+}
+
+/// out (rows, outF) = inp (rows, inF) · weightᵀ, then `epilogue` if any, then `norm` if any (out
+/// must then have row stride outF), split across the pool.
 package func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
                    weight: UnsafePointer<Float>, rows: Int, inF: Int, outF: Int, pool: ComputePool,
-                   epilogue: LinearEpilogue? = nil) {
+                   epilogue: LinearEpilogue? = nil, norm: ResidualLayerNorm? = nil) {
+    precondition(norm == nil || ldo == outF, "a residual LayerNorm reads the output with row stride outF")
     if rows < smallMRowLimit {
         pool.parallelFor(outF, granularity: 16) { columns in
             linearSmallM(.active, out: out, ldo: ldo, x: inp, ldx: ldi, weight: weight, m: rows, k: inF, columns: columns)
             epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: columns)
         }
+        if let norm { pool.parallelFor(rows) { norm.apply(out, dim: outF, rows: $0) } }
     } else {
         pool.parallelFor(rows, granularity: 8) { r in
             matmulForward(out: out + r.lowerBound * ldo, ldo: ldo, inp: inp + r.lowerBound * ldi, ldi: ldi,
                           weight: weight, rows: r.count, inF: inF, outF: outF)
             epilogue?.apply(out, ldo: ldo, rows: r, columns: 0..<outF)
+            norm?.apply(out, dim: outF, rows: r)
         }
     }
 }

@@ -252,42 +252,35 @@ public final class TransformerModel: @unchecked Sendable {
     }
 
     /// The block after attention, over `rows` rows of x (stride H) and context:
-    /// x = LN(x + context · Woᵀ + bo); x = LN(x + act(x · Wiᵀ + bi) · Wo2ᵀ + bo2).
+    /// x = LN(x + context · Woᵀ + bo); x = LN(x + act(x · Wiᵀ + bi) · Wo2ᵀ + bo2). Each LayerNorm
+    /// runs inside its dense layer's pass (`ResidualLayerNorm`).
     private func outputBlocksForward(_ layer: EncoderLayer, quantized: QuantizedEncoderLayer?, x: UnsafeMutablePointer<Float>,
                                      context: UnsafePointer<Float>, rows: Int, workspace ws: Workspace, pool: ComputePool) {
         let (h, i, p) = (config.hiddenSize, config.intermediateSize, parameters)
         let projection = ws.projection.pointer, ffn = ws.ffn.pointer
         // x = LN(x + context · Woᵀ + bo)
         linear(layer.attentionOutput, quantized?.attentionOutput, rows: rows, out: projection, ldo: h, inp: context, ldi: h,
-               ws, pool)
-        pool.parallelFor(rows) { r in
-            residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
-                                     deltaBias: p[layer.attentionOutput.bias],
-                                     weight: p[layer.attentionNorm.weight], bias: p[layer.attentionNorm.bias],
-                                     rows: r.count, dim: h, eps: layer.attentionNorm.eps)
-        }
+               norm: ResidualLayerNorm(hidden: x, bias: p[layer.attentionOutput.bias], weight: p[layer.attentionNorm.weight],
+                                       normBias: p[layer.attentionNorm.bias], eps: layer.attentionNorm.eps), ws, pool)
         // ffn (rows, I) = act(x · Wiᵀ + bi)
         linear(layer.intermediate, quantized?.intermediate, rows: rows, out: ffn, ldo: i, inp: x, ldi: h,
                epilogue: LinearEpilogue(bias: p[layer.intermediate.bias], activation: config.activation.kernel), ws, pool)
         // x = LN(x + ffn · Wo2ᵀ + bo2)
-        linear(layer.output, quantized?.output, rows: rows, out: projection, ldo: h, inp: ffn, ldi: i, ws, pool)
-        pool.parallelFor(rows) { r in
-            residualLayerNormForward(hidden: x + r.lowerBound * h, delta: projection + r.lowerBound * h,
-                                     deltaBias: p[layer.output.bias],
-                                     weight: p[layer.outputNorm.weight], bias: p[layer.outputNorm.bias],
-                                     rows: r.count, dim: h, eps: layer.outputNorm.eps)
-        }
+        linear(layer.output, quantized?.output, rows: rows, out: projection, ldo: h, inp: ffn, ldi: i,
+               norm: ResidualLayerNorm(hidden: x, bias: p[layer.output.bias], weight: p[layer.outputNorm.weight],
+                                       normBias: p[layer.outputNorm.bias], eps: layer.outputNorm.eps), ws, pool)
     }
 
-    /// out[:, columns] (rows, |columns|) = inp (rows, inF) · W[columns]ᵀ [then the epilogue], in fp32
+    /// out[:, columns] (rows, |columns|) = inp (rows, inF) · W[columns]ᵀ [then the epilogue or the
+    /// residual LayerNorm], in fp32
     /// or, when `int8` holds the layer's int8 weights, in int8. columns defaults to all outF.
     private func linear(_ linear: Linear, _ int8: QuantizedLinear?, rows: Int, columns: Range<Int>? = nil,
                         out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
-                        epilogue: LinearEpilogue? = nil, _ ws: Workspace, _ pool: ComputePool) {
+                        epilogue: LinearEpilogue? = nil, norm: ResidualLayerNorm? = nil, _ ws: Workspace, _ pool: ComputePool) {
         if let int8 {
             quantizedLinearForward(out: out, ldo: ldo, inp: inp, ldi: ldi, weight: int8, rows: rows,
                                    scratch: ws.quantizedRows.pointer, rowScales: ws.rowScales.pointer, pool: pool,
-                                   epilogue: epilogue, columns: columns)
+                                   epilogue: epilogue, norm: norm, columns: columns)
             return
         }
         // W[columns] is a block of W's rows; the epilogue's bias is indexed from the block's start.
@@ -295,7 +288,7 @@ public final class TransformerModel: @unchecked Sendable {
         linearForward(out: out + c.lowerBound, ldo: ldo, inp: inp, ldi: ldi,
                       weight: parameters[linear.weight] + c.lowerBound * linear.inFeatures, rows: rows,
                       inF: linear.inFeatures, outF: c.count, pool: pool,
-                      epilogue: epilogue.map { LinearEpilogue(bias: $0.bias + c.lowerBound, activation: $0.activation) })
+                      epilogue: epilogue.map { LinearEpilogue(bias: $0.bias + c.lowerBound, activation: $0.activation) }, norm: norm)
     }
 
     /// pooled (B, H) = the first token of each sequence ([CLS] / <s>).

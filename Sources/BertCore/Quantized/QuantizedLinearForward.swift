@@ -9,8 +9,8 @@ package func quantizeRowsForward(q: UnsafeMutablePointer<Int8>, ldq: Int, scales
     bq_quantize_rows(kernel.c, inp, ldi, Int32(rows), Int32(inF), q, ldq, scales)
 }
 
-/// out (rows, outF) = dq(q(inp) (rows, inF) · Wqᵀ) with row stride ldo, then `epilogue` if any:
-/// the int8 counterpart of `linearForward` (a residual + LayerNorm follows in the caller's pass). inp has row stride ldi. scratch holds the quantized rows (rows × kp bytes)
+/// out (rows, outF) = dq(q(inp) (rows, inF) · Wqᵀ) with row stride ldo, then `epilogue` and
+/// `norm` if any: the int8 counterpart of `linearForward`. inp has row stride ldi. scratch holds the quantized rows (rows × kp bytes)
 /// and rowScales (rows) — the workspace's.
 /// Split as `linearForward`: few rows by output columns (every thread streams its share of the
 /// weights once for all rows); otherwise by rows, each thread quantizing the rows it multiplies.
@@ -20,11 +20,13 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
                                     weight: QuantizedLinear, rows: Int,
                                     scratch: UnsafeMutablePointer<Int8>, rowScales: UnsafeMutablePointer<Float>,
                                     pool: ComputePool, kernel: QuantizedKernel = QuantizedKernel.active,
-                                    epilogue: LinearEpilogue? = nil, columns: Range<Int>? = nil) {
+                                    epilogue: LinearEpilogue? = nil, norm: ResidualLayerNorm? = nil,
+                                    columns: Range<Int>? = nil) {
     guard rows > 0 else { return }
     let (n, k, kp) = (weight.outFeatures, weight.inFeatures, weight.paddedInFeatures)
     let columns = columns ?? 0..<n
     precondition(columns.lowerBound % 16 == 0 && columns.upperBound <= n, "int8 columns start on a block of 16")
+    precondition(norm == nil || (ldo == n && columns == 0..<n), "a residual LayerNorm reads whole rows with row stride outF")
     let output = { (r: Range<Int>) in
         bq_output(sums: nil, out: out + r.lowerBound * ldo, ld: ldo, row_scales: rowScales + r.lowerBound,
                   col_scales: weight.scales)
@@ -38,6 +40,7 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
                     Int32(part.lowerBound), Int32(part.upperBound), output(0..<rows))
             epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: part)
         }
+        if let norm { pool.parallelFor(rows) { norm.apply(out, dim: n, rows: $0) } }
     } else {
         // 12 rows: whole row tiles of both kernels (6 for AVX-512, 4 for AVX2).
         pool.parallelFor(rows, granularity: 12) { r in
@@ -47,6 +50,7 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
             bq_gemm(kernel.c, q, kp, Int32(r.count), weight.packed, weight.columnSums, Int32(n), Int32(k),
                     Int32(columns.lowerBound), Int32(columns.upperBound), output(r))
             epilogue?.apply(out, ldo: ldo, rows: r, columns: columns)
+            norm?.apply(out, dim: n, rows: r)
         }
     }
 }
