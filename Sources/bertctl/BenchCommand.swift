@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
           tokenizer     (--tokenizer) every text of --texts: texts/s and tokens/s, 1 and N threads
           training      (--training) full fine-tuning and LoRA steps, 32 × 64 tokens: GFLOP/s,
                         efficiency against sgemm, and LoRA's step time over full's
+        GFLOP/s count the whole encoder's FLOPs for every token, as the peers' script does; a model         with a head on [CLS] computes its last layer for the [CLS] rows alone (keys and values for         every token), so its GFLOP/s are an effective rate and its efficiency can pass 1.
         --precision int8 runs them in int8 (bertd's int8 inference, whatever the model directory's \
         quality gate says); both puts int8's figures under "int8" beside fp32's, from one run.
         The load average at the start is printed with the CPU: figures from a busy machine are not comparable.

@@ -1,3 +1,4 @@
+import Synchronization
 @testable import BertCore
 import CDenseKernels
 import XCTest
@@ -130,6 +131,20 @@ final class KernelTests: XCTestCase {
                     for i in range { hits[i] += 1 }
                 }
                 for i in 0..<count { XCTAssertEqual(hits[i], 1, "count \(count) granularity \(granularity) index \(i)") }
+                hits.deallocate()
+            }
+            // Chunks handed out as threads come free: every index once, chunks whole but the last.
+            for chunk in [1, 5, 48] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+                hits.initialize(repeating: 0, count: max(count, 1))
+                let ranges = Mutex<[Range<Int>]>([])
+                pool.dynamicFor(count, chunk: chunk) { range in
+                    ranges.withLock { $0.append(range) }
+                    for i in range { hits[i] += 1 }
+                }
+                for i in 0..<count { XCTAssertEqual(hits[i], 1, "count \(count) chunk \(chunk) index \(i)") }
+                let split = ranges.withLock { $0 }
+                if count > chunk { XCTAssertTrue(split.allSatisfy { $0.count == chunk || $0.upperBound == count }, "\(split)") }
                 hits.deallocate()
             }
         }

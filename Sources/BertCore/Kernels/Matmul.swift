@@ -51,7 +51,7 @@ package struct LinearEpilogue {
 /// A dense layer's output as a residual branch: hidden = LayerNorm(hidden + out + bias), hidden
 /// (rows, outF) with row stride outF (BERT's *SelfOutput and *Output). Run by the dense layer
 /// itself: when it splits by rows each thread normalises its own rows while they are in cache,
-/// without another pass or join; split by columns, in one pass after the product.
+/// without another pass or join; split by columns (a few rows), on the calling thread after it.
 package struct ResidualLayerNorm {
     package let hidden: UnsafeMutablePointer<Float>
     package let bias: UnsafePointer<Float>
@@ -82,7 +82,8 @@ package func linearForward(out: UnsafeMutablePointer<Float>, ldo: Int, inp: Unsa
             linearSmallM(.active, out: out, ldo: ldo, x: inp, ldx: ldi, weight: weight, m: rows, k: inF, columns: columns)
             epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: columns)
         }
-        if let norm { pool.parallelFor(rows) { norm.apply(out, dim: outF, rows: $0) } }
+        // A few rows: on this thread, cheaper than waking the pool for another join.
+        norm?.apply(out, dim: outF, rows: 0..<rows)
     } else {
         pool.parallelFor(rows, granularity: 8) { r in
             matmulForward(out: out + r.lowerBound * ldo, ldo: ldo, inp: inp + r.lowerBound * ldi, ldi: ldi,

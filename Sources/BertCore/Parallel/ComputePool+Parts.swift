@@ -14,3 +14,22 @@ extension ComputePool {
         }
     }
 }
+
+extension ComputePool {
+    /// Runs body on chunks of `chunk` items of 0..<count (the last may be shorter), handed out to
+    /// the threads as they come free: when one core runs slower (a busy neighbour, an interrupt)
+    /// the other takes more chunks instead of waiting for it at the join. For work whose chunks
+    /// cost nothing to start (no per-call packing), e.g. the int8 GEMM on pre-packed weights.
+    package func dynamicFor(_ count: Int, chunk: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = (count + chunk - 1) / chunk
+        if chunks <= 1 || threadCount == 1 { if count > 0 { body(0..<count) }; return }
+        let next = WorkCounter()
+        run { _ in
+            while true {
+                let c = next.take()
+                if c >= chunks { break }
+                body((c * chunk)..<min(count, (c + 1) * chunk))
+            }
+        }
+    }
+}

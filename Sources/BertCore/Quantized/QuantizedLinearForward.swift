@@ -40,10 +40,11 @@ package func quantizedLinearForward(out: UnsafeMutablePointer<Float>, ldo: Int, 
                     Int32(part.lowerBound), Int32(part.upperBound), output(0..<rows))
             epilogue?.apply(out, ldo: ldo, rows: 0..<rows, columns: part)
         }
-        if let norm { pool.parallelFor(rows) { norm.apply(out, dim: n, rows: $0) } }
+        norm?.apply(out, dim: n, rows: 0..<rows)  // a few rows: on this thread (as the quantization above)
     } else {
-        // 12 rows: whole row tiles of both kernels (6 for AVX-512, 4 for AVX2).
-        pool.parallelFor(rows, granularity: 12) { r in
+        // Chunks of 48 rows (whole row tiles of both kernels: 6 for AVX-512, 4 for AVX2) taken
+        // as threads come free: the packed weights cost nothing to restart on.
+        pool.dynamicFor(rows, chunk: 48) { r in
             let q = scratch + r.lowerBound * kp
             quantizeRowsForward(q: q, ldq: kp, scales: rowScales + r.lowerBound, inp: inp + r.lowerBound * ldi, ldi: ldi,
                                 rows: r.count, inF: k, kernel: kernel)

@@ -13,7 +13,9 @@ struct EngineBench {
     private var model: TransformerModel { textModel.model }
 
     /// FLOPs of the encoder as ref_peers.py counts them: per token and layer 2·(4H² + 2HI) for
-    /// the dense layers plus 4·T·H for attention, T the sequence's length.
+    /// the dense layers plus 4·T·H for attention, T the sequence's length. The same count for
+    /// every engine: bertd's classify skips most of the last layer's rows (only [CLS] is read),
+    /// so its GFLOP/s from this count are an effective rate.
     func flops(sequenceLengths: [Int]) -> Double {
         let c = model.config
         let (l, h, i) = (Double(c.numLayers), Double(c.hiddenSize), Double(c.intermediateSize))
