@@ -221,7 +221,14 @@ def test_bad_requests_get_their_status(gw):
     expect_http_error(gw.post("/v1/classify", {"inputs": "x"}, headers={"Content-Type": "text/plain"}), 415, "bad_request")
     expect_http_error(gw.post("/v1/classify", None, raw=b"{" + b" " * (2 * MIB) + b"}"), 413, "too_large")
     expect_http_error(gw.get("/nope"), 404, "unknown_op")
-    expect_http_error(gw.request("DELETE", "/v1/classify"), 404, "unknown_op")
+    # A known path asked with another method: 405 with the methods it takes (the code stays unknown_op).
+    for method, path, allow, admin in [("DELETE", "/v1/classify", "POST", False), ("GET", "/v1/classify", "POST", False),
+                                       ("POST", "/v1/models", "GET", False), ("POST", "/healthz", "GET", False),
+                                       ("GET", "/v1/jobs/abc/cancel", "POST", True), ("DELETE", "/v1/jobs/abc", "GET", True)]:
+        result = gw.request(method, path, {} if method == "POST" else None, admin=admin)
+        expect_http_error(result, 405, "unknown_op")
+        assert result[1]["Allow"] == allow and method in result[2]["error"]["message"], result
+    expect_http_error(gw.request("DELETE", "/v1/nope"), 404, "unknown_op")
     expect_http_error(gw.post("/v1/embed", {"inputs": "x", "labels": ["a"]}), 400, "bad_request")
     expect_http_error(gw.post("/v1/classify", {"inputs": "x"}), 422, "unsupported")  # minilm has no head
     # Still serving everyone.

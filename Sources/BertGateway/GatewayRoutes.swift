@@ -24,7 +24,9 @@ struct GatewayRoutes {
 
     func router() -> Router<GatewayContext> {
         let router = Router(context: GatewayContext.self)
-        router.middlewares.add(ErrorMiddleware())
+        let methods = RouteMethods()
+        defer { methods.record(router.routes) }
+        router.middlewares.add(ErrorMiddleware(routes: methods))
         if let tokens { router.middlewares.add(BearerAuthMiddleware(tokens: tokens)) }
         router.get("/healthz") { _, _ in JSONResponse.ok(.object([("status", .string("alive"))])) }
         router.get("/readyz") { _, _ in
@@ -182,12 +184,21 @@ struct UnsupportedMediaType: Error {
 /// route's.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
+    /// The listener's routes: a path that exists under other methods gets 405, not 404.
+    let routes: RouteMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            return JSONResponse.error(ProtocolError(.unknownOp, "no route \(request.method) \(request.uri.path)"))
+            let allowed = routes.allowed(path: request.uri.path)
+            guard !allowed.isEmpty else {
+                return JSONResponse.error(ProtocolError(.unknownOp, "no route \(request.method) \(request.uri.path)"))
+            }
+            var response = JSONResponse.error(ProtocolError(.unknownOp, "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method)"))
+            response.status = .methodNotAllowed
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch let error as HTTPError {
             var response = JSONResponse.error(ProtocolError(.badRequest, error.body ?? "\(error.status)"))
             response.status = error.status
