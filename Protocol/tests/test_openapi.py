@@ -313,6 +313,16 @@ def unknown_route(gw, method, path, admin=False):
     assert not problems("/components/responses/UnknownRoute/content/application~1json/schema", payload), payload
 
 
+def wrong_method(gw, method, template, admin=False):
+    """A documented path asked with a method it does not list: 405, unknown_op, Allow naming its methods."""
+    status, headers, media, payload = request(gw, method, concrete(template), {} if method in ("POST", "PUT", "PATCH") else None,
+                                              admin=admin)
+    allow = ", ".join(sorted(m.upper() for m in DOC["paths"][template] if m in METHODS))
+    assert status == 405 and media == "application/json", (method, template, admin, status, payload)
+    assert headers.get("Allow") == allow, (method, template, headers)
+    assert not problems("/components/responses/MethodNotAllowed/content/application~1json/schema", payload), payload
+
+
 def post(gw, path, body=None, **kw):
     return call(gw, "POST", path, body, **kw)
 
@@ -825,14 +835,14 @@ def test_admin_routes_are_unknown_on_the_public_listener(gw):
             unknown_route(gw, method, concrete(template))
 
 
-def test_other_methods_and_paths_are_unknown_routes(gw):
+def test_other_methods_get_405_and_other_paths_404(gw):
     for method, template, op, _ in operations():
         path = concrete(template)
         for other in METHODS:
             if other not in DOC["paths"][template]:
-                unknown_route(gw, other.upper(), path, admin=True)
+                wrong_method(gw, other.upper(), template, admin=True)
                 if "admin" not in op["tags"]:
-                    unknown_route(gw, other.upper(), path)
+                    wrong_method(gw, other.upper(), template)
     for path in ["/v1", "/v2/classify", "/console", "/console.html", "/index.html", "/v1/models/tiny/label_images",
                  "/v1/models/tiny/label_images/pos/x", "/V1/models", "/v1/classify/x", "/v1/jobs/1/2", "/metric", "/v1/predict"]:
         unknown_route(gw, "GET", path, admin=True)

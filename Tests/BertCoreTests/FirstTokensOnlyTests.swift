@@ -8,6 +8,12 @@ import XCTest
 /// fewer than 48 sequences, and ≥ 48 sequences (split by rows).
 final class FirstTokensOnlyTests: XCTestCase {
     private let families = ["tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"]
+    /// fp32 gives the same sums in another order (observed ≤ 1.4e-6). int8 quantizes the query rows
+    /// alike, but attention's summation order differs, and a last-bit difference can move an
+    /// activation of the next layer across a rounding boundary: one int8 step (observed once on
+    /// MiniLM: 5.8e-4; which values cross depends on the CPU's kernels). A wrong row, column or bias
+    /// gives errors of 0.1 and more.
+    private let int8Bound: Float = 5e-3
 
     func testTinyFamiliesMatchTheFullPass() throws {
         for name in families {
@@ -16,9 +22,7 @@ final class FirstTokensOnlyTests: XCTestCase {
                 for batch in batches(vocab: model.config.vocabSize) {
                     let diff = try firstTokenDifference(model, batch)
                     print("\(name) \(model.precision) \(batch.count) sequences, \(batch.tokenCount) tokens: max |Δ| = \(diff)")
-                    // fp32: the same sums in another order; int8: the query rows are quantized alike,
-                    // so only the attention's summation order differs before the next quantization.
-                    XCTAssertLessThanOrEqual(diff, model.precision == .fp32 ? 2e-6 : 2e-5, "\(name) \(model.precision)")
+                    XCTAssertLessThanOrEqual(diff, model.precision == .fp32 ? 2e-6 : int8Bound, "\(name) \(model.precision)")
                 }
             }
         }
@@ -31,8 +35,7 @@ final class FirstTokensOnlyTests: XCTestCase {
             for batch in batches(vocab: model.config.vocabSize) {
                 let diff = try firstTokenDifference(model, batch)
                 print("MiniLM \(model.precision) \(batch.count) sequences, \(batch.tokenCount) tokens: max |Δ| = \(diff)")
-                // int8: a last-bit difference in attention can move one quantized activation by a step.
-                XCTAssertLessThanOrEqual(diff, model.precision == .fp32 ? 2e-5 : 2e-3)
+                XCTAssertLessThanOrEqual(diff, model.precision == .fp32 ? 2e-5 : int8Bound)
             }
         }
     }

@@ -215,8 +215,8 @@ public final class TransformerModel: @unchecked Sendable {
     }
 
     /// One transformer block over all T tokens of the batch; dense layers are one GEMM each, in
-    /// int8 when `quantized` holds the layer's int8 weights. Either way the GEMM writes no bias:
-    /// bias, activation and residual + LayerNorm follow in the same fp32 passes.
+    /// int8 when `quantized` holds the layer's int8 weights. Either way bias and activation run in
+    /// the GEMM's epilogue and residual + LayerNorm inside the dense layer's pass, in fp32.
     /// With `firstTokensOnly` (the last layer, when only a head on [CLS] reads the output) every
     /// token still gives its key and value, but queries, attention output and feed-forward run for
     /// each sequence's first token alone, gathered into workspace.pooled: the rows nothing reads
@@ -272,8 +272,8 @@ public final class TransformerModel: @unchecked Sendable {
     }
 
     /// out[:, columns] (rows, |columns|) = inp (rows, inF) · W[columns]ᵀ [then the epilogue or the
-    /// residual LayerNorm], in fp32
-    /// or, when `int8` holds the layer's int8 weights, in int8. columns defaults to all outF.
+    /// residual LayerNorm], in fp32 or, when `int8` holds the layer's int8 weights, in int8.
+    /// columns defaults to all outF.
     private func linear(_ linear: Linear, _ int8: QuantizedLinear?, rows: Int, columns: Range<Int>? = nil,
                         out: UnsafeMutablePointer<Float>, ldo: Int, inp: UnsafePointer<Float>, ldi: Int,
                         epilogue: LinearEpilogue? = nil, norm: ResidualLayerNorm? = nil, _ ws: Workspace, _ pool: ComputePool) {

@@ -9,7 +9,7 @@ public final class Workspace {
     let numLabels: Int
     let embedding: Int
 
-    let hiddenStates = Buffer()  // (T, H) the residual stream; the encoder's output at the end
+    let hiddenStates = Buffer()  // (T, H) the residual stream; the encoder's output at the end (but see `pooled`)
     let qkv = Buffer()           // (T, 3H)
     let context = Buffer()       // (T, H) attention output before its projection
     let projection = Buffer()    // (T, H) dense output before residual + LayerNorm
@@ -17,7 +17,8 @@ public final class Workspace {
     let attentionScratch = Buffer()  // per thread: scores (L, L) and Kᵀ (d, L) of one head
     let positions = IntBuffer()  // (T)
     let embeddingScratch = Buffer()  // (T, E) embeddings before ELECTRA's projection; unused when E = H
-    let pooled = Buffer()        // (B, H) the token each head reads (first token, or BERT's pooler output)
+    let pooled = Buffer()        // (B, H) the token each head reads (first token, or BERT's pooler output);
+                                 // encode(.firstTokens) runs the last layer here
     let firstQueries = Buffer()  // (B, H) the last layer's queries of the first tokens (encode's .firstTokens)
     let headHidden = Buffer()    // (B, H)
     let logits = Buffer()        // (B, labels)
