@@ -191,8 +191,9 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
+            // (A route's own 404 for its method is its answer, not a wrong method.)
             let allowed = routes.allowed(path: request.uri.path)
-            guard !allowed.isEmpty else {
+            guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else {
                 return JSONResponse.error(ProtocolError(.unknownOp, "no route \(request.method) \(request.uri.path)"))
             }
             var response = JSONResponse.error(ProtocolError(.unknownOp, "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method)"))

@@ -3,7 +3,8 @@ import Hummingbird
 
 /// The methods each of a listener's routes takes, so that a known path asked with another method
 /// gets 405 Method Not Allowed with an `Allow` header (RFC 9110 §15.5.6) rather than 404. Filled
-/// once the router's routes are added; read by `ErrorMiddleware` for requests no route matched.
+/// once, when the router's routes are all added and before the listener serves (hence unchecked
+/// Sendable: read-only afterwards); read by `ErrorMiddleware` for requests no route matched.
 final class RouteMethods: @unchecked Sendable {
     private var routes: [Router<GatewayContext>.RouteDescription] = []
 

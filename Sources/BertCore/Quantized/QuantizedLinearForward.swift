@@ -10,8 +10,8 @@ package func quantizeRowsForward(q: UnsafeMutablePointer<Int8>, ldq: Int, scales
 }
 
 /// out (rows, outF) = dq(q(inp) (rows, inF) · Wqᵀ) with row stride ldo, then `epilogue` and
-/// `norm` if any: the int8 counterpart of `linearForward`. inp has row stride ldi. scratch holds the quantized rows (rows × kp bytes)
-/// and rowScales (rows) — the workspace's.
+/// `norm` if any: the int8 counterpart of `linearForward`. inp has row stride ldi. scratch holds
+/// the quantized rows (rows × kp bytes) and rowScales (rows) — the workspace's.
 /// Split as `linearForward`: few rows by output columns (every thread streams its share of the
 /// weights once for all rows); otherwise by rows, each thread quantizing the rows it multiplies.
 /// `columns` (default all; its start a multiple of 16, the packed block) limits the output
