@@ -44,6 +44,29 @@ final class QuantizationGateTests: XCTestCase {
         XCTAssertLessThan(result.agreement, 0.99)
     }
 
+    /// The gate decides as the model is served: at its tuned thresholds when it has them. Logits
+    /// that agree at 0.5 / argmax part at a threshold between them (p 0.574 and 0.525 at 0.55).
+    func testAgreementIsJudgedAtTheModelsThresholds() throws {
+        var multi = TokenizedDataset(ids: [[2, 5, 3], [2, 6, 3]], typeIds: [[0, 0, 0], [0, 0, 0]], labels: [0, 0])
+        multi.task = .multiLabel
+        multi.labelSets = [[0], [0]]
+        multi.outputs = 2
+        let binary = TokenizedDataset(ids: [[2, 5, 3], [2, 6, 3]], typeIds: [[0, 0, 0], [0, 0, 0]], labels: [1, 1])
+        let cases: [(TokenizedDataset, [Float], [Float], [Double])] = [
+            (multi, [0.3, -1], [0.1, -1], [0.55, 0.5]),  // label 0: sigmoid 0.574 vs 0.525
+            (binary, [0, 0.3], [0, 0.1], [0.5, 0.55]),   // label 1: softmax 0.574 vs 0.525
+        ]
+        for (data, fp32, int8, thresholds) in cases {
+            let rows = { (row: [Float]) in { (batch: TokenBatch) in [[Float]](repeating: row, count: batch.count) } }
+            let atDefault = try QuantizationGate().evaluate(data, labelNames: ["a", "b"], fp32: rows(fp32), int8: rows(int8))
+            XCTAssertEqual(atDefault.agreement, 1, "\(data.task)")
+            let tuned = try QuantizationGate().evaluate(data, labelNames: ["a", "b"], thresholds: thresholds, fp32: rows(fp32), int8: rows(int8))
+            XCTAssertEqual(tuned.agreement, 0, "\(data.task)")
+            XCTAssertEqual(tuned.failures.first, "agreement")
+            XCTAssertEqual(tuned.accuracyChangePoints, -100, accuracy: 1e-9, "\(data.task): accuracy at the thresholds too")
+        }
+    }
+
     func testRecordGuardsServing() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: tinyBert, to: dir)

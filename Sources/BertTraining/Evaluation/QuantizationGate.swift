@@ -28,24 +28,33 @@ public struct QuantizationGate: Sendable {
         public var passed: Bool { failures.isEmpty }
     }
 
-    /// Runs the classifier `model` (any precision: it is converted) in fp32 and int8 over `data`.
+    /// Runs the classifier `model` (any precision: it is converted) in fp32 and int8 over `data`,
+    /// deciding as the model is served: at its config's `decision_thresholds` when it has them.
     public func evaluate(_ data: TokenizedDataset, model: TransformerModel) throws -> Result {
         let fp32Model = model.converted(to: .fp32), int8Model = model.converted(to: .int8)
         let (fp32Workspace, int8Workspace) = (fp32Model.makeWorkspace(), int8Model.makeWorkspace())
-        return try evaluate(data, labelNames: model.labels, fp32: { try fp32Model.classify($0, workspace: fp32Workspace) },
+        let configured = model.config.decisionThresholds
+        let thresholds = configured.isEmpty ? nil : model.labels.map { Double(configured[$0] ?? 0.5) }
+        return try evaluate(data, labelNames: model.labels, thresholds: thresholds,
+                            fp32: { try fp32Model.classify($0, workspace: fp32Workspace) },
                             int8: { try int8Model.classify($0, workspace: int8Workspace) })
     }
 
     /// The gate over any logits (B, labels) of a batch in each precision: a classifier's, or
-    /// zero-shot logits of an embedding model (`ZeroShotLabels.logits`).
-    public func evaluate(_ data: TokenizedDataset, labelNames: [String], fp32 fp32Logits: (TokenBatch) throws -> [[Float]],
+    /// zero-shot logits of an embedding model (`ZeroShotLabels.logits`). `thresholds` (per label,
+    /// a probability) decide as `ClassificationMetrics` does: multi-label, a label when its
+    /// sigmoid reaches its threshold; a binary single-label model, label 1 when its softmax
+    /// probability reaches thresholds[1]; nil: 0.5 and argmax.
+    public func evaluate(_ data: TokenizedDataset, labelNames: [String], thresholds: [Double]? = nil,
+                         fp32 fp32Logits: (TokenBatch) throws -> [[Float]],
                          int8 int8Logits: (TokenBatch) throws -> [[Float]]) throws -> Result {
         guard data.task != .regression else {
             throw TrainingDataError(.invalidOption, "the int8 gate compares labels; this model is a regression model")
         }
-        let (fp32, fp32Logits) = try Evaluation.run(data, labelNames: labelNames, logitsOf: fp32Logits)
-        let (int8, int8Logits) = try Evaluation.run(data, labelNames: labelNames, logitsOf: int8Logits)
-        let same = zip(fp32Logits, int8Logits).filter { decision($0, task: data.task) == decision($1, task: data.task) }.count
+        let (fp32, fp32Logits) = try Evaluation.run(data, labelNames: labelNames, thresholds: thresholds, logitsOf: fp32Logits)
+        let (int8, int8Logits) = try Evaluation.run(data, labelNames: labelNames, thresholds: thresholds, logitsOf: int8Logits)
+        let decide = { (logits: [Float]) in Self.decision(logits, task: data.task, thresholds: thresholds) }
+        let same = zip(fp32Logits, int8Logits).filter { decide($0) == decide($1) }.count
         let agreement = Double(same) / Double(max(fp32Logits.count, 1))
         var result = Result(fp32: fp32, int8: int8, agreement: agreement, examples: fp32Logits.count, failures: [], failureMessage: "")
         var reasons: [String] = []
@@ -62,9 +71,17 @@ public struct QuantizationGate: Sendable {
         return result
     }
 
-    /// The predicted label (single-label: argmax; multi-label: the labels with logit ≥ 0, p ≥ 0.5).
-    private func decision(_ logits: [Float], task: Task) -> [Int] {
-        if task == .multiLabel { return logits.indices.filter { logits[$0] >= 0 } }
+    /// The predicted labels: multi-label, those whose sigmoid reaches their threshold (0.5: logit
+    /// ≥ 0); single-label, the argmax, or for a binary model with thresholds label 1 when its
+    /// softmax probability reaches thresholds[1].
+    static func decision(_ logits: [Float], task: Task, thresholds: [Double]?) -> [Int] {
+        if task == .multiLabel {
+            guard let thresholds else { return logits.indices.filter { logits[$0] >= 0 } }
+            return logits.indices.filter { 1 / (1 + exp(-Double(logits[$0]))) >= thresholds[$0] }
+        }
+        if let thresholds, logits.count == 2 {
+            return [1 / (1 + exp(Double(logits[0] - logits[1]))) >= thresholds[1] ? 1 : 0]
+        }
         return [logits.indices.max { logits[$0] < logits[$1] } ?? 0]
     }
 }
