@@ -237,8 +237,8 @@ public final class TransformerModel: @unchecked Sendable {
             return
         }
         let b = batch.count
+        gatherFirstTokens(batch, workspace: ws)
         let first = ws.pooled.pointer, queries = ws.firstQueries.pointer
-        for s in 0..<b { (first + s * h).update(from: x + batch.sequenceStarts[s] * h, count: h) }
         // keys, values: qkv[:, H..<3H] (T, 2H) = x (T, H) · Wkvᵀ + b
         linear(layer.qkv, quantized?.qkv, rows: t, columns: h..<(3 * h), out: qkv, ldo: 3 * h, inp: x, ldi: h,
                epilogue: qkvBias, ws, pool)

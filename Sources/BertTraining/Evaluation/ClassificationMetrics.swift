@@ -94,13 +94,7 @@ public struct ClassificationMetrics: Sendable, Codable, Equatable {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var totalLoss = 0.0
         for (row, y) in zip(probabilities, gold) {
-            var best = 0
-            if let t = positiveThreshold, classes == 2 {
-                best = row[1] >= t ? 1 : 0
-            } else {
-                for c in 1..<classes where row[c] > row[best] { best = c }
-            }
-            confusion[y][best] += 1
+            confusion[y][predictedClass(row, positiveThreshold: positiveThreshold)] += 1
             // Clipped as sklearn's log_loss clips, so a confident mistake costs a finite amount.
             totalLoss -= Foundation.log(min(max(row[y], 1e-15), 1))
         }
@@ -163,6 +157,16 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
 
     /// Loss improves downwards, every other metric upwards.
     public var higherIsBetter: Bool { self != .loss }
+}
+
+/// The class a single-label model predicts from one row of probabilities: the arg-max (the first
+/// class on a tie, as numpy's argmax), or for two classes with `positiveThreshold`, class 1 when
+/// its probability is at least that.
+func predictedClass(_ row: [Double], positiveThreshold: Double?) -> Int {
+    if let t = positiveThreshold, row.count == 2 { return row[1] >= t ? 1 : 0 }
+    var best = 0
+    for c in 1..<row.count where row[c] > row[best] { best = c }
+    return best
 }
 
 /// A sigmoid per output, in Double: a multi-label model's probabilities (N, C).

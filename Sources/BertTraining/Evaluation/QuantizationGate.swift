@@ -71,17 +71,14 @@ public struct QuantizationGate: Sendable {
         return result
     }
 
-    /// The predicted labels: multi-label, those whose sigmoid reaches their threshold (0.5: logit
-    /// ≥ 0); single-label, the argmax, or for a binary model with thresholds label 1 when its
-    /// softmax probability reaches thresholds[1].
+    /// The predicted labels, as `ClassificationMetrics` scores them: multi-label, those whose
+    /// sigmoid reaches their threshold (default 0.5); single-label, `predictedClass` of the softmax
+    /// (label 1 of a binary model at thresholds[1], when given).
     static func decision(_ logits: [Float], task: Task, thresholds: [Double]?) -> [Int] {
         if task == .multiLabel {
-            guard let thresholds else { return logits.indices.filter { logits[$0] >= 0 } }
-            return logits.indices.filter { 1 / (1 + exp(-Double(logits[$0]))) >= thresholds[$0] }
+            let p = sigmoid([logits])[0]
+            return p.indices.filter { p[$0] >= thresholds?[$0] ?? 0.5 }
         }
-        if let thresholds, logits.count == 2 {
-            return [1 / (1 + exp(Double(logits[0] - logits[1]))) >= thresholds[1] ? 1 : 0]
-        }
-        return [logits.indices.max { logits[$0] < logits[$1] } ?? 0]
+        return [predictedClass(softmax(logits), positiveThreshold: logits.count == 2 ? thresholds?[1] : nil)]
     }
 }
