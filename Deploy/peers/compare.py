@@ -262,6 +262,16 @@ def measure_model(name, d, texts):
     res["mixed_texts"] = len(texts)
     res["mixed_real_tokens"] = int(sum(int(m["attention_mask"].sum()) for m in mixed))
     res["mixed_padded_tokens"] = int(sum(m["input_ids"].numel() for m in mixed))
+    # What a batch of one cannot beat here: each dense weight read once at bertctl bench's measured
+    # memory bandwidth, and the sentence's FLOPs (the peers' count) at bertd's sgemm rate.
+    if "memory_read_gbps" in bj:
+        res["single_floor"] = {"memory_read_gbps": bj["memory_read_gbps"],
+                               "weights_read_ms": {"fp32": bj["single"]["weights_read_ms"],
+                                                   "int8": (bj.get("int8") or {}).get("single", {}).get("weights_read_ms")},
+                               "weights_mb": {"fp32": bj["single"]["weights_mb"],
+                                              "int8": (bj.get("int8") or {}).get("single", {}).get("weights_mb")},
+                               "fp32_flops_ms": {str(bj[w]["tokens"]): flops(bj[w]["tokens"], 1) / bj["sgemm_gflops"] / 1e6
+                                                 for w in ("single", "single_25")}}
 
     def measure(label, run, to_np):
         """run(batch dict of torch tensors) -> logits; to_np(result) -> np array."""
@@ -414,6 +424,13 @@ for m in out["models"]:
     if "ort_optimized_error" in m: notes.append("ORT optimizer failed: " + m["ort_optimized_error"])
     if "ort_int8_source" in m: notes.append(f"ORT int8 quantized from the {m['ort_int8_source']} model")
     notes.append(f"mixed: peers pad to {m['mixed_padded_tokens']} tokens, bertd computes the {m['mixed_real_tokens']} real ones")
+    if "single_floor" in m:
+        f = m["single_floor"]
+        w, mb = f["weights_read_ms"], f["weights_mb"]
+        notes.append(f"a batch of one's floor here: the dense weights read once at {f['memory_read_gbps']:.1f} GB/s, "
+                     f"{w['fp32']:.2f} ms in fp32 ({mb['fp32']:.0f} MB)"
+                     + (f" and {w['int8']:.2f} ms in int8 ({mb['int8']:.0f} MB)" if w["int8"] is not None else "")
+                     + "; fp32 FLOPs at bertd's sgemm rate " + ", ".join(f"{ms:.2f} ms ({t} tokens)" for t, ms in f["fp32_flops_ms"].items()))
     print("\n" + "; ".join(notes) + ".")
     if "training" in m:
         t = m["training"]

@@ -12,15 +12,21 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Workloads as ../shared/tools/peers/ref_peers.py runs them for PyTorch and ONNX Runtime:
           sgemm_gflops  2048³ sgemm through the same OpenBLAS: the machine's practical limit
+          memory_read_gbps  reading 256 MB (beyond every cache) on the same threads
           fixed         32 × 128 random tokens, forward only; efficiency = gflops / sgemm_gflops
           mixed         the first 1024 texts of --texts, batches of 32 in file order, ≤128 tokens
           mixed_batch1  the same texts one at a time: what batching gains on them
-          single        one 12-token sentence, batch 1, tokenization included: p50/p90/p99 latency
+          single        one 12-token sentence, batch 1, tokenization included: p50/p90/p99 latency;
+                        weights_mb, the encoder's dense weights in the precision run, and
+                        weights_read_ms, the time to read them once at memory_read_gbps: the
+                        floor for a batch of one once they outgrow the L3 cache
           single_25     the same with a 25-token sentence
           tokenizer     (--tokenizer) every text of --texts: texts/s and tokens/s, 1 and N threads
           training      (--training) full fine-tuning and LoRA steps, 32 × 64 tokens: GFLOP/s,
                         efficiency against sgemm, and LoRA's step time over full's
-        GFLOP/s count the whole encoder's FLOPs for every token, as the peers' script does; a model         with a head on [CLS] computes its last layer for the [CLS] rows alone (keys and values for         every token), so its GFLOP/s are an effective rate and its efficiency can pass 1.
+        GFLOP/s count the whole encoder's FLOPs for every token, as the peers' script does; a model \
+        with a head on [CLS] computes its last layer for the [CLS] rows alone (keys and values for \
+        every token), so its GFLOP/s are an effective rate and its efficiency can pass 1.
         --precision int8 runs them in int8 (bertd's int8 inference, whatever the model directory's \
         quality gate says); both puts int8's figures under "int8" beside fp32's, from one run.
         The load average at the start is printed with the CPU: figures from a busy machine are not comparable.
@@ -78,11 +84,13 @@ struct BenchCommand: ParsableCommand {
         if !tokenizerOnly {
             let sgemm = EngineBench.sgemmGFLOPS(threads: n)
             result.append(("sgemm_gflops", .number(sgemm)))
+            let bandwidth = MemoryBandwidth.readGBps(threads: n)
+            result.append(("memory_read_gbps", .number(bandwidth)))
             let first = precision == .int8 ? textModel.converted(to: .int8) : textModel
             result.append(("precision", .string(first.precision.rawValue)))
-            result += try workloads(EngineBench(textModel: first, threads: n), sgemm: sgemm, corpus: corpus)
+            result += try workloads(EngineBench(textModel: first, threads: n, memoryGBps: bandwidth), sgemm: sgemm, corpus: corpus)
             if precision == .both {
-                let int8 = EngineBench(textModel: textModel.converted(to: .int8), threads: n)
+                let int8 = EngineBench(textModel: textModel.converted(to: .int8), threads: n, memoryGBps: bandwidth)
                 result.append(("int8", .object([("kernel", .string(QuantizedKernel.best.rawValue))]
                                                + (try workloads(int8, sgemm: sgemm, corpus: corpus)))))
             } else if precision == .int8 {

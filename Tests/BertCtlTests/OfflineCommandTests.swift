@@ -75,11 +75,23 @@ final class OfflineCommandTests: XCTestCase {
                                      timeout: 300)
         XCTAssertEqual(result.status, 0, result.stderr)
         let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        // The floor of a batch of one: the dense weights read once at the run's memory bandwidth.
+        let bandwidth = try XCTUnwrap(figures["memory_read_gbps"] as? Double, "memory_read_gbps missing: \(figures)")
+        XCTAssertGreaterThan(bandwidth, 0)
+        var weightMB: [Double] = []
         for part in [figures, try XCTUnwrap(figures["int8"] as? [String: Any], "int8 missing: \(figures)")] {
-            XCTAssertGreaterThan((part["single"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0, "\(part)")
-            XCTAssertGreaterThan((part["single_25"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0, "\(part)")
+            for workload in ["single", "single_25"] {
+                let w = try XCTUnwrap(part[workload] as? [String: Any], "\(workload) missing: \(part)")
+                XCTAssertGreaterThan(w["p50_ms"] as? Double ?? 0, 0, "\(part)")
+                let mb = try XCTUnwrap(w["weights_mb"] as? Double, "\(w)")
+                XCTAssertEqual(w["weights_read_ms"] as? Double ?? 0, mb / bandwidth, accuracy: 1e-9 + 1e-9 * mb / bandwidth, "\(w)")
+                weightMB.append(mb)
+            }
             for absent in ["fixed", "mixed", "mixed_batch1"] { XCTAssertNil(part[absent], "\(absent) was not asked for") }
         }
+        // tiny-bert's 2 layers of 4 dense weights, (96 + 32 + 64 + 64) × 32 floats each, in fp32.
+        XCTAssertEqual(weightMB[0], Double(2 * (96 + 32 + 64 + 64) * 32 * 4) / 1e6, accuracy: 1e-12)
+        XCTAssertLessThan(weightMB[2], weightMB[0] / 2, "int8 weights are read as int8")
         let refused = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--workload", "mixed"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--workload mixed needs --texts"), refused.stderr)

@@ -9,6 +9,8 @@ import Foundation
 struct EngineBench {
     let textModel: TextModel
     let threads: Int
+    /// MemoryBandwidth.readGBps of this run: single's floor.
+    var memoryGBps: Double?
 
     private var model: TransformerModel { textModel.model }
 
@@ -86,7 +88,10 @@ struct EngineBench {
     static let singleSentence = "The film was a delight from start to finish."
     static let longerSentence = "Although the plot drags in the middle, the film was a delight from start to finish and the cast is superb"
 
-    /// One sentence (12 tokens by default), batch 1: latency including tokenization.
+    /// One sentence (12 tokens by default), batch 1: latency including tokenization. With the
+    /// run's memory bandwidth, also the floor a batch of one cannot beat here: every dense weight
+    /// (in the precision the model runs at) read once from memory, which is most of a short
+    /// sentence's time once the weights outgrow the L3 cache.
     func single(_ text: String = EngineBench.singleSentence) throws -> [(String, JSON)] {
         let ws = model.makeWorkspace()
         var tokens = 0
@@ -95,7 +100,11 @@ struct EngineBench {
             tokens = input.encoding.ids.count
             try forward(textModel.batch([input]), ws)
         }
-        return [("tokens", .int(tokens)), ("p50_ms", .number(times.quantile(0.5) * 1e3)),
-                ("p90_ms", .number(times.quantile(0.9) * 1e3)), ("p99_ms", .number(times.quantile(0.99) * 1e3))]
+        var figures: [(String, JSON)] = [("tokens", .int(tokens)), ("p50_ms", .number(times.quantile(0.5) * 1e3)),
+                                         ("p90_ms", .number(times.quantile(0.9) * 1e3)), ("p99_ms", .number(times.quantile(0.99) * 1e3))]
+        let weightBytes = Double(model.encoderDenseWeightBytes)
+        figures.append(("weights_mb", .number(weightBytes / 1e6)))
+        if let memoryGBps { figures.append(("weights_read_ms", .number(weightBytes / (memoryGBps * 1e9) * 1e3))) }
+        return figures
     }
 }
