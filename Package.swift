@@ -108,7 +108,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BertTokenizersTests", dependencies: ["BertTokenizers"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "BertCtlTests", dependencies: ["bertctl"]),
+        .testTarget(name: "BertCtlTests", dependencies: ["bertctl", "BertCore"]),
         .testTarget(name: "BertFewShotTests", dependencies: ["BertFewShot", "BertTraining", "BertBaselines", "BertCore", "BertPipeline"]),
         .testTarget(name: "BertProtocolTests", dependencies: ["BertProtocol", "ZeroMQ"]),
         .testTarget(name: "BertServerTests", dependencies: ["BertServer", "BertProtocol", "ZeroMQ", "bertd", "bertctl"]),

@@ -56,6 +56,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The engine's precision: fp32, int8, or both (int8's figures under \"int8\").")
     var precision: BenchPrecision = .fp32
 
+    @Option(help: """
+        The kernels: best (this CPU's widest) or avx2 (the AVX2 + FMA kernels a CPU without AVX-512 runs, \
+        for the small-M fp32 path and int8; with OPENBLAS_CORETYPE=Haswell OpenBLAS does the same).
+        """)
+    var kernels: BenchKernels = .best
+
     @Option(name: .customLong("workload"),
             help: "Only these engine workloads (repeat the option; default: all): fixed, mixed (with mixed_batch1), single (with single_25).")
     var workloads: [Workload] = []
@@ -68,19 +74,29 @@ struct BenchCommand: ParsableCommand {
         case fp32, int8, both
     }
 
+    enum BenchKernels: String, ExpressibleByArgument, CaseIterable {
+        case best, avx2
+    }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if (tokenizer || tokenizerOnly) && texts == nil { throw ValidationError("--tokenizer needs --texts") }
         if workloads.contains(.mixed) && texts == nil { throw ValidationError("--workload mixed needs --texts") }
+        if kernels == .avx2 && !(SmallMKernel.avx2.isAvailable && QuantizedKernel.avx2.isAvailable) {
+            throw ValidationError("--kernels avx2: this CPU has no AVX2 + FMA")
+        }
     }
 
     func run() throws {
         let n = threads ?? ComputeThreads.cores
+        if kernels == .avx2 { (SmallMKernel.active, QuantizedKernel.active) = (.avx2, .avx2) }
         ComputeThreads.set(n)
         let textModel = try model.load()
         let corpus = try texts.map { try TSVTexts.read(path: $0) }
         // The CPU first: a figure means nothing without the machine it was measured on.
-        var result: [(String, JSON)] = [("cpu", .object(CPUInfo().json)), ("load_average", .string(CPUInfo.loadAverage)), ("threads", .int(n))]
+        var result: [(String, JSON)] = [("cpu", .object(CPUInfo().json)), ("load_average", .string(CPUInfo.loadAverage)), ("threads", .int(n)),
+                                        ("kernels", .object([("small_m", .string(SmallMKernel.active.rawValue)),
+                                                             ("int8", .string(QuantizedKernel.active.rawValue))]))]
         if !tokenizerOnly {
             let sgemm = EngineBench.sgemmGFLOPS(threads: n)
             result.append(("sgemm_gflops", .number(sgemm)))
@@ -91,10 +107,7 @@ struct BenchCommand: ParsableCommand {
             result += try workloads(EngineBench(textModel: first, threads: n, memoryGBps: bandwidth), sgemm: sgemm, corpus: corpus)
             if precision == .both {
                 let int8 = EngineBench(textModel: textModel.converted(to: .int8), threads: n, memoryGBps: bandwidth)
-                result.append(("int8", .object([("kernel", .string(QuantizedKernel.best.rawValue))]
-                                               + (try workloads(int8, sgemm: sgemm, corpus: corpus)))))
-            } else if precision == .int8 {
-                result.append(("int8_kernel", .string(QuantizedKernel.best.rawValue)))
+                result.append(("int8", .object(try workloads(int8, sgemm: sgemm, corpus: corpus))))
             }
             if training { result.append(("training", .object(try TrainingBench(directory: model.url).run(sgemm: sgemm)))) }
         }

@@ -1,3 +1,4 @@
+import BertCore
 import Foundation
 import XCTest
 
@@ -92,6 +93,17 @@ final class OfflineCommandTests: XCTestCase {
         // tiny-bert's 2 layers of 4 dense weights, (96 + 32 + 64 + 64) × 32 floats each, in fp32.
         XCTAssertEqual(weightMB[0], Double(2 * (96 + 32 + 64 + 64) * 32 * 4) / 1e6, accuracy: 1e-12)
         XCTAssertLessThan(weightMB[2], weightMB[0] / 2, "int8 weights are read as int8")
+        let kernels = try XCTUnwrap(figures["kernels"] as? [String: String], "kernels missing: \(figures)")
+        XCTAssertEqual(kernels, ["small_m": SmallMKernel.best.rawValue, "int8": QuantizedKernel.best.rawValue])
+        // --kernels avx2 runs (and names) the kernels a CPU without AVX-512 would run.
+        if SmallMKernel.avx2.isAvailable && QuantizedKernel.avx2.isAvailable {
+            let avx2 = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--workload", "single", "--precision", "both",
+                                        "--kernels", "avx2"], timeout: 300)
+            XCTAssertEqual(avx2.status, 0, avx2.stderr)
+            let avx2Figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(avx2.stdout.utf8)) as? [String: Any], avx2.stdout)
+            XCTAssertEqual(avx2Figures["kernels"] as? [String: String], ["small_m": "avx2", "int8": "avx2"])
+            XCTAssertGreaterThan(((avx2Figures["int8"] as? [String: Any])?["single"] as? [String: Any])?["p50_ms"] as? Double ?? 0, 0)
+        }
         let refused = try BertCtl.run(["bench", "--local", tinyModelPath("tiny-bert"), "--workload", "mixed"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--workload mixed needs --texts"), refused.stderr)
