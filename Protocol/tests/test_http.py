@@ -185,6 +185,14 @@ def test_admin_routes_only_on_the_admin_listener(gw):
     expect_http_error(gw.post("/v1/classify", {"inputs": "x", "model": "tiny2"}), 404, "unknown_model")
     expect_http_error(gw.post("/v1/unload", {"name": "tiny2"}, admin=True), 404, "unknown_model")
     expect_http_error(gw.post("/v1/load", {"name": "bad", "path": "/nonexistent"}, admin=True), 422, "load_failed")
+    # Long documents, as on ZeroMQ: the policy to read long texts with.
+    status, _, loaded = gw.post("/v1/load", {"name": "tiny3", "path": TINY, "long_documents": {"window": 16}}, admin=True)
+    assert status == 200 and loaded["loaded"]["long_documents"] == {"window": 16, "stride": 4, "aggregate": "mean"}
+    status, _, body = gw.post("/v1/classify", {"inputs": " ".join(["word"] * 40), "model": "tiny3"})
+    assert status == 200 and body["results"][0]["windows"] > 1, body
+    assert gw.post("/v1/unload", {"name": "tiny3"}, admin=True)[0] == 200
+    expect_http_error(gw.post("/v1/load", {"name": "bad", "path": TINY, "long_documents": {"aggregate": "median"}}, admin=True),
+                      400, "bad_request")
     status, _, jobs = gw.get("/v1/jobs", admin=True)
     assert status == 200 and isinstance(jobs["jobs"], list)
     expect_http_error(gw.get("/v1/jobs/nope", admin=True), 404, "unknown_job")

@@ -1,7 +1,9 @@
 """Long documents over the wire: a model whose config.json says `long_documents` reads a text
 longer than its window as overlapping windows and answers the aggregate, saying how many
 windows it used; `truncate: false` no longer refuses such a text. Models without the key keep
-truncating (or refusing). Made from the tiny BERT classifier (64 positions) here."""
+truncating (or refusing). bertd.toml (`window`, `stride`, `aggregate` in a model's table) and the
+`load` request (`long_documents`) set or change the policy of any model. Made from the tiny BERT
+classifier (64 positions) here."""
 
 import json
 import math
@@ -30,7 +32,12 @@ def served(tmp_path_factory):
     mean = model_copy(tmp, "mean", long_documents=dict(policy, aggregate="mean"))
     top = model_copy(tmp, "max", long_documents=dict(policy, aggregate="max"))
     plain = model_copy(tmp, "plain")
-    d = Daemon(sets=[f"models.mean.path={mean}", f"models.max.path={top}", f"models.plain.path={plain}"], name="bertd-long")
+    d = Daemon(sets=[f"models.mean.path={mean}", f"models.max.path={top}", f"models.plain.path={plain}",
+                     # bertd.toml gives the plain model the max model's policy, and changes only the
+                     # aggregation of the mean model's (its window and stride stay config.json's).
+                     f"models.toml.path={plain}", f"models.toml.window={WINDOW}", f"models.toml.stride={STRIDE}",
+                     'models.toml.aggregate="max"', f"models.changed.path={mean}", 'models.changed.aggregate="max"'],
+               name="bertd-long")
     yield d
     stop_and_check(d)
 
@@ -113,6 +120,62 @@ def test_models_report_the_policy(served):
     assert by_name["mean"]["long_documents"] == {"window": WINDOW, "stride": STRIDE, "aggregate": "mean"}
     assert by_name["max"]["long_documents"]["aggregate"] == "max"
     assert by_name["plain"]["long_documents"] is None
+    for name in ("toml", "changed"):
+        assert by_name[name]["long_documents"] == {"window": WINDOW, "stride": STRIDE, "aggregate": "max"}, name
+
+
+def test_bertd_toml_sets_and_changes_the_policy(served):
+    text = words(50)
+    top = call(served, "classify", "max", [text])["results"][0]
+    for name in ("toml", "changed"):
+        r = call(served, "classify", name, [text])["results"][0]
+        assert r["windows"] == top["windows"] > 1, name
+        assert r["logits"] == pytest.approx(top["logits"], abs=1e-6), name
+
+
+def test_load_sets_the_policy(served):
+    reply = json.loads(req(served.admin, {"id": "l", "op": "load", "name": "loaded", "path": str(served_plain(served)),
+                                          "long_documents": {"window": WINDOW, "stride": STRIDE}}))
+    check_reply(reply, "load", "l")
+    assert reply["result"]["loaded"]["long_documents"] == {"window": WINDOW, "stride": STRIDE, "aggregate": "mean"}
+    text = words(50)
+    mean = call(served, "classify", "mean", [text])["results"][0]
+    r = call(served, "classify", "loaded", [text])["results"][0]
+    assert r["windows"] == mean["windows"] > 1
+    assert r["logits"] == pytest.approx(mean["logits"], abs=1e-6)
+    # Only the aggregation: the model's own window (its 64 positions) and a quarter of it shared.
+    reply = json.loads(req(served.admin, {"id": "l", "op": "load", "name": "loaded", "path": str(served_plain(served)),
+                                          "long_documents": {"aggregate": "max"}}))
+    check_reply(reply, "load", "l")
+    assert reply["result"]["loaded"]["long_documents"] == {"window": 64, "stride": 16, "aggregate": "max"}
+
+
+def served_plain(daemon):
+    reply = json.loads(req(daemon.tcp, {"id": "m", "op": "models"}))
+    return next(m["path"] for m in reply["result"]["models"] if m["name"] == "plain")
+
+
+def test_a_bad_load_policy_is_refused(served):
+    path = served_plain(served)
+    for policy, code, mention in [({"aggregate": "median"}, "bad_request", "aggregate"), ({"window": "16"}, "bad_request", "window"),
+                                  ({"window": -1}, "bad_request", "window"), ({"windows": 16}, "bad_request", "windows"),
+                                  ([16], "bad_request", "long_documents"), ({"window": 65}, "load_failed", "window"),
+                                  ({"window": 16, "stride": 12}, "load_failed", "stride")]:
+        reply = json.loads(req(served.admin, {"id": "l", "op": "load", "name": "bad", "path": path, "long_documents": policy}))
+        expect_error(reply, code, "l")
+        assert mention in reply["error"]["message"], (policy, reply)
+    reply = json.loads(req(served.tcp, {"id": "m", "op": "models"}))
+    assert "bad" not in {m["name"] for m in reply["result"]["models"]}
+    served.assert_serving()
+
+
+def test_a_bad_bertd_toml_policy_keeps_bertd_from_starting(tmp_path):
+    plain = model_copy(tmp_path, "plain")
+    for setting, mention in [('models.m.aggregate="median"', "aggregate"), ("models.m.window=3", "window"),
+                             ("models.m.window=65", "window")]:
+        with pytest.raises(RuntimeError, match="bertd exited") as refused:
+            Daemon(sets=[f"models.m.path={plain}", setting], name="bertd-badlong")
+        assert mention in str(refused.value), (setting, str(refused.value))
 
 
 def test_a_bad_policy_is_a_load_error(tmp_path, served):

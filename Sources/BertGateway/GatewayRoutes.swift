@@ -69,14 +69,7 @@ struct GatewayRoutes {
 
     private func addAdminRoutes(_ router: Router<GatewayContext>) {
         router.post("/v1/load") { request, context in
-            await respond(request, context) { body in
-                let precision = try RequestBodies.string(body, "precision")
-                if let precision, !RequestParser.precisions.contains(precision) {
-                    throw ProtocolError(.badRequest, "\"precision\" must be one of \(RequestParser.precisions.joined(separator: ", ")) (got \"\(precision)\")")
-                }
-                return .load(name: try RequestBodies.requiredString(body, "name"), path: try RequestBodies.requiredString(body, "path"),
-                             precision: precision, force: try RequestBodies.bool(body, "force", default: false))
-            }
+            await respond(request, context) { try RequestParser.load($0) }
         }
         router.post("/v1/unload") { request, context in
             await respond(request, context) { .unload(name: try RequestBodies.requiredString($0, "name")) }

@@ -3,9 +3,6 @@ import BertCore
 /// Long documents: a text longer than the model's window becomes several windows, and its
 /// logits (or embedding) aggregate theirs (`LongDocumentPolicy`).
 extension TextModel {
-    /// The model's own policy: config.json's `long_documents`, or nil (texts are truncated).
-    public var longDocuments: LongDocumentPolicy? { model.config.longDocuments }
-
     /// The windows of one text under `policy` (one window when it fits); without a policy, the
     /// text as `prepare` gives it (truncated or refused). A pair goes whole into every window of
     /// its text; a pair that leaves no room for the text is refused.

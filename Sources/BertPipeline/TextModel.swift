@@ -9,6 +9,9 @@ public final class TextModel: @unchecked Sendable {
     public let directory: URL
     public let model: TransformerModel
     public let tokenizer: Tokenizer
+    /// How texts longer than the model takes are read: config.json's `long_documents`, or what
+    /// `readingLongDocuments` set; nil: they are truncated (or refused).
+    public let longDocuments: LongDocumentPolicy?
 
     public var labels: [String] { model.labels }
     public var canClassify: Bool { model.canClassify }
@@ -31,10 +34,20 @@ public final class TextModel: @unchecked Sendable {
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw BertError(.weightMismatch, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary has \(model.config.vocabSize)")
         }
+        longDocuments = model.config.longDocuments
     }
 
-    private init(directory: URL, model: TransformerModel, tokenizer: Tokenizer) {
-        (self.directory, self.model, self.tokenizer) = (directory, model, tokenizer)
+    private init(directory: URL, model: TransformerModel, tokenizer: Tokenizer, longDocuments: LongDocumentPolicy?) {
+        (self.directory, self.model, self.tokenizer, self.longDocuments) = (directory, model, tokenizer, longDocuments)
+    }
+
+    /// The same model reading long texts by `policy` instead of config.json's (window 0 and
+    /// `LongDocumentPolicy.quarterOverlap` resolve against this model); throws when the window
+    /// does not fit the model or the overlap leaves no new tokens.
+    public func readingLongDocuments(_ policy: LongDocumentPolicy) throws -> TextModel {
+        let resolved = policy.resolved(maxSequenceLength: maxSequenceLength)
+        try resolved.validate(maxSequenceLength: maxSequenceLength)
+        return TextModel(directory: directory, model: model, tokenizer: tokenizer, longDocuments: resolved)
     }
 
     /// The model explanations (and anything else needing fp32 weights and gradients) run on:
@@ -46,7 +59,8 @@ public final class TextModel: @unchecked Sendable {
 
     /// The same model computing in `precision`; the tokenizer and the fp32 weights are shared.
     public func converted(to precision: Precision) -> TextModel {
-        precision == self.precision ? self : TextModel(directory: directory, model: model.converted(to: precision), tokenizer: tokenizer)
+        precision == self.precision
+            ? self : TextModel(directory: directory, model: model.converted(to: precision), tokenizer: tokenizer, longDocuments: longDocuments)
     }
 
     public func makeWorkspace() -> Workspace { model.makeWorkspace() }

@@ -33,8 +33,9 @@ extension Request {
         case explain(ExplainRequest)
         case models, status, ping
         /// Load (or replace) the model `name` from the directory `path`, in `precision` ("fp32" or
-        /// "int8"; nil: fp32); `force` serves int8 without a passed quality gate.
-        case load(name: String, path: String, precision: String? = nil, force: Bool = false)
+        /// "int8"; nil: fp32); `force` serves int8 without a passed quality gate; `longDocuments`
+        /// reads long texts in windows (nil: as the directory's config.json says).
+        case load(name: String, path: String, precision: String? = nil, force: Bool = false, longDocuments: LongDocumentSettings? = nil)
         case unload(name: String)
         case train(TrainingRequest)
         /// One job by id, or all of them.
@@ -71,9 +72,9 @@ extension Request {
             case .classify(let i), .embed(let i): return i.fields
             case .explain(let e): return e.fields
             case .models, .status, .ping: return []
-            case .load(let name, let path, let precision, let force):
+            case .load(let name, let path, let precision, let force, let longDocuments):
                 return [("name", .string(name)), ("path", .string(path))] + (precision.map { [("precision", .string($0))] } ?? [])
-                    + (force ? [("force", .bool(true))] : [])
+                    + (force ? [("force", .bool(true))] : []) + (longDocuments.map { [("long_documents", $0.json)] } ?? [])
             case .unload(let name): return [("name", .string(name))]
             case .train(let t): if case .object(let f) = t.json { return f } else { return [] }
             case .jobs(let id): return id.map { [("job", .string($0))] } ?? []
@@ -174,13 +175,7 @@ public enum RequestParser {
         case .classify: return Request(id: id, .classify(try inference(f, model: model)))
         case .embed: return Request(id: id, .embed(try inference(f, model: model)))
         case .explain: return Request(id: id, .explain(try explainRequest(f, model: model)))
-        case .load:
-            let precision = try optional(f, "precision", String.self)
-            if let precision, !Self.precisions.contains(precision) {
-                throw ProtocolError(.badRequest, "\"precision\" must be one of \(Self.precisions.joined(separator: ", ")) (got \"\(precision)\")")
-            }
-            return Request(id: id, .load(name: try required(f, "name", String.self), path: try required(f, "path", String.self),
-                                         precision: precision, force: try optional(f, "force", Bool.self) ?? false))
+        case .load: return Request(id: id, try load(f))
         case .unload: return Request(id: id, .unload(name: try required(f, "name", String.self)))
         case .train: return Request(id: id, .train(try trainingRequest(f, model: model)))
         case .jobs: return Request(id: id, .jobs(id: try optional(f, "job", String.self)))
@@ -189,6 +184,16 @@ public enum RequestParser {
         case .status: return Request(id: id, .status)
         case .ping: return Request(id: id, .ping)
         }
+    }
+
+    /// The fields of load, each checked (the HTTP gateway's `POST /v1/load` takes the same).
+    public static func load(_ f: [String: Any]) throws -> Request.Operation {
+        let precision = try optional(f, "precision", String.self)
+        if let precision, !Self.precisions.contains(precision) {
+            throw ProtocolError(.badRequest, "\"precision\" must be one of \(Self.precisions.joined(separator: ", ")) (got \"\(precision)\")")
+        }
+        return .load(name: try required(f, "name", String.self), path: try required(f, "path", String.self), precision: precision,
+                     force: try optional(f, "force", Bool.self) ?? false, longDocuments: try LongDocumentSettings.parse(f, "long_documents"))
     }
 
     /// The fields of classify and embed, each checked.

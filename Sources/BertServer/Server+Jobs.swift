@@ -25,7 +25,7 @@ extension BertServer {
             log.notice("job \(job.id) finished in \(Int(seconds)) s; serving it as \(job.name)")
             publish(.jobFinished, [id, ("name", .string(job.name)), ("path", .string(served)), ("seconds", .number(seconds))]
                     + (job.metrics.map { [("metrics", metricsJSON($0))] } ?? []))
-            startLoad(name: job.name, path: served, reply: nil)
+            startLoad(.init(name: job.name, path: served), reply: nil)
         case .failed(_, let message):
             log.warning("job \(job.id) failed: \(message)")
             publish(.jobFailed, [id, ("message", .string(message))])

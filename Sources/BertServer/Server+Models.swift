@@ -26,7 +26,7 @@ extension BertServer {
             notifier.extendTimeout(seconds: 120)
             let started = monotonicSeconds()
             do {
-                let engine = try ModelRegistry.load(name: entry.name, path: entry.path, precision: entry.precision, force: entry.force)
+                let engine = try ModelRegistry.load(entry)
                 let model = registry.install(name: entry.name, path: entry.path, engine: engine)
                 metrics.modelLoaded(seconds: monotonicSeconds() - started, ok: true, models: registry.models.count)
                 log.info("loaded model \(entry.name) from \(entry.path) (\(model.family), \(model.parameterCount) parameters, \(model.precision.rawValue)) in \(Int((monotonicSeconds() - started) * 1000)) ms")
@@ -42,7 +42,7 @@ extension BertServer {
     func loadJobModels() {
         for (name, path) in jobs.servedModels() {
             do {
-                let model = registry.install(name: name, path: path, engine: try ModelRegistry.load(name: name, path: path))
+                let model = registry.install(name: name, path: path, engine: try ModelRegistry.load(.init(name: name, path: path)))
                 log.info("serving \(model.name) from a finished training job (\(path))")
             } catch {
                 log.warning("cannot serve the training job model \(name) from \(path): \(error)")
@@ -52,13 +52,13 @@ extension BertServer {
 
     /// Loads on a thread of its own; the I/O thread installs the result (hot: requests already
     /// queued finish on the previous version).
-    func startLoad(name: String, path: String, precision: Precision = .fp32, force: Bool = false, reply: ReplyTarget?) {
+    func startLoad(_ entry: ServerConfiguration.ModelEntry, reply: ReplyTarget?) {
         pendingLoads += 1
         let mailbox = loads
         let thread = Thread {
             let started = monotonicSeconds()
-            let result = Result { try ModelRegistry.load(name: name, path: path, precision: precision, force: force) }
-            mailbox.post([LoadOutcome(name: name, path: path, result: result, reply: reply, seconds: monotonicSeconds() - started)])
+            let result = Result { try ModelRegistry.load(entry) }
+            mailbox.post([LoadOutcome(name: entry.name, path: entry.path, result: result, reply: reply, seconds: monotonicSeconds() - started)])
         }
         thread.name = "bertd-load"
         thread.start()
@@ -123,7 +123,7 @@ extension BertServer {
         }
         log.notice("reloading \(configuration.models.count) models")
         for entry in configuration.models {
-            startLoad(name: entry.name, path: entry.path, precision: entry.precision, force: entry.force, reply: nil)
+            startLoad(entry, reply: nil)
         }
         if pendingLoads == 0 {
             reloading = false

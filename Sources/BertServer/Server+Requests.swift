@@ -79,9 +79,11 @@ extension BertServer {
             case .ping: succeed(origin, id, .object([("pong", .bool(true)), ("version", .string(Self.version))]))
             case .status: succeed(origin, id, statusJSON(now: origin.receivedAt))
             case .models: succeed(origin, id, modelsJSON())
-            case .load(let name, let path, let precision, let force):
+            case .load(let name, let path, let precision, let force, let longDocuments):
+                _ = try longDocuments?.aggregation()  // an unknown aggregation is the request's fault, not the load's
                 // The parser admitted only Precision's raw values.
-                startLoad(name: name, path: path, precision: precision.flatMap(Precision.init(rawValue:)) ?? .fp32, force: force,
+                startLoad(.init(name: name, path: path, precision: precision.flatMap(Precision.init(rawValue:)) ?? .fp32, force: force,
+                                longDocuments: longDocuments),
                           reply: ReplyTarget(id: id, origin: origin))
             case .unload(let name): try unload(name, id, origin)
             case .train(let training): try submitJob(training, id, origin)

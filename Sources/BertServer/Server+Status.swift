@@ -29,7 +29,7 @@ extension BertServer {
             ("layers", .int(config?.numLayers ?? 0)), ("max_length", .int(m.textModel?.maxSequenceLength ?? 0)),
             ("loaded_at", .string(ISO8601DateFormatter().string(from: m.loadedAt))),
             ("scoring", .string(m.scoring.rawValue)), ("precision", .string(m.precision.rawValue)),
-            ("long_documents", config?.longDocuments.map { d in
+            ("long_documents", m.textModel?.longDocuments.map { d in
                 .object([("window", .int(d.window)), ("stride", .int(d.overlap)), ("aggregate", .string(d.aggregation.rawValue))])
             } ?? .null),
         ])

@@ -76,6 +76,17 @@ final class DaemonCommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 4)
         XCTAssertTrue(refused.stderr.contains("forbidden"), refused.stderr)
         XCTAssertEqual(try BertCtl.run(["load", "--endpoint", ipc, "tiny", tiny]).status, 0)
+        // --window/--stride/--aggregate: the daemon reads this model's long texts in windows.
+        let windowed = try BertCtl.run(["load", "--endpoint", ipc, "tinylong", tiny, "--window", "16", "--aggregate", "max", "--json"])
+        XCTAssertEqual(windowed.status, 0, windowed.stderr)
+        let policy = (try JSONSerialization.jsonObject(with: Data(windowed.stdout.utf8)) as? [String: Any])
+            .flatMap { ($0["loaded"] as? [String: Any])?["long_documents"] as? [String: Any] }
+        XCTAssertEqual(policy?["window"] as? Int, 16, windowed.stdout)
+        XCTAssertEqual(policy?["stride"] as? Int, 4, windowed.stdout)
+        XCTAssertEqual(policy?["aggregate"] as? String, "max", windowed.stdout)
+        let long = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tinylong", "--json", Array(repeating: "word", count: 40).joined(separator: " ")])
+        XCTAssertEqual(long.status, 0, long.stderr)
+        XCTAssertGreaterThan((try JSONSerialization.jsonObject(with: Data(long.stdout.utf8)) as? [String: Any])?["windows"] as? Int ?? 0, 1, long.stdout)
         let headed = try BertCtl.run(["classify", "--endpoint", tcp, "--model", "tiny", "--json", "hello"])
         XCTAssertEqual(headed.status, 0, headed.stderr)
 

@@ -38,6 +38,9 @@ final class RequestParserTests: XCTestCase {
             Request(id: .string("a"), .explain(ExplainRequest(inference: Inference(texts: ["why"]), method: .attention, layers: [0], heads: [1, 2]))),
             Request(id: .string("l"), .load(name: "n", path: "/srv/models/n")),
             Request(id: .string("l8"), .load(name: "n", path: "/srv/models/n", precision: "int8", force: true)),
+            Request(id: .string("lw"), .load(name: "n", path: "/srv/models/n",
+                                            longDocuments: LongDocumentSettings(window: 256, stride: 64, aggregate: "max"))),
+            Request(id: .string("la"), .load(name: "n", path: "/srv/models/n", longDocuments: LongDocumentSettings(aggregate: "mean"))),
             Request(id: .string("u"), .unload(name: "n")),
             Request(id: .string("t"), .train(TrainingRequest(name: "s", train: "/d/train.tsv", validation: "/d/dev.tsv",
                                                              options: ["epochs": .integer(2), "method": .string("lora")], baseModel: "m"))),
@@ -58,6 +61,18 @@ final class RequestParserTests: XCTestCase {
         XCTAssertEqual(r.operation, .load(name: "n", path: "/m", precision: "int8", force: false))
         expectError(#"{"id":"l","op":"load","name":"n","path":"/m","precision":"int4"}"#, .badRequest, mentioning: "precision", id: "l")
         expectError(#"{"id":"l","op":"load","name":"n","path":"/m","force":"yes"}"#, .badRequest, mentioning: "force", id: "l")
+    }
+
+    func testLoadLongDocuments() {
+        guard case .request(let r) = parse(#"{"id":"l","op":"load","name":"n","path":"/m","long_documents":{"window":32}}"#) else { return XCTFail() }
+        XCTAssertEqual(r.operation, .load(name: "n", path: "/m", longDocuments: LongDocumentSettings(window: 32)))
+        guard case .request(let null) = parse(#"{"id":"l","op":"load","name":"n","path":"/m","long_documents":null}"#) else { return XCTFail() }
+        XCTAssertEqual(null.operation, .load(name: "n", path: "/m"))
+        for (body, mention) in [(#""long_documents":[32]"#, "long_documents"), (#""long_documents":{"windows":32}"#, "windows"),
+                                (#""long_documents":{"window":"32"}"#, "window"), (#""long_documents":{"stride":-1}"#, "stride"),
+                                (#""long_documents":{"aggregate":1}"#, "aggregate")] {
+            expectError(#"{"id":"l","op":"load","name":"n","path":"/m","# + body + "}", .badRequest, mentioning: mention, id: "l")
+        }
     }
 
     func testMalformedRequests() {

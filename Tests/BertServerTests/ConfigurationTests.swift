@@ -1,5 +1,6 @@
 @testable import BertServer
 import Foundation
+import BertProtocol
 import XCTest
 
 /// bertd.toml: the TOML subset, the defaults, every error naming its key and line, overrides,
@@ -232,6 +233,10 @@ final class ConfigurationTests: XCTestCase {
             path = "/srv/models/minilm"
             [models.sst2]
             path = '/srv/models/sst2'
+            [models.imdb]
+            path = "/srv/models/imdb"
+            window = 256
+            aggregate = "max"
 
             [curve]
             secret_key_file = "\(keys.secretFile)"
@@ -259,7 +264,9 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.maxQueueTokens, 100_000)
         XCTAssertEqual(c.maxQueueRequests, 1000)
         XCTAssertEqual(c.models, [.init(name: "minilm", path: "/srv/models/minilm"),
-                                  .init(name: "sst2", path: "/srv/models/sst2")])
+                                  .init(name: "sst2", path: "/srv/models/sst2"),
+                                  .init(name: "imdb", path: "/srv/models/imdb",
+                                        longDocuments: LongDocumentSettings(window: 256, aggregate: "max"))])
         XCTAssertEqual(c.defaultModel, "sst2")
         XCTAssertEqual(c.defaultModelEntry?.path, "/srv/models/sst2")
         XCTAssertEqual(c.curveSecretKeyFile, keys.secretFile)
@@ -365,6 +372,14 @@ final class ConfigurationTests: XCTestCase {
         assertError("[models.a]\n", code: .missingKey, key: "models.a.path", line: 1)
         assertError("[models.\"has space\"]\npath = \"/a\"", code: .invalidValue, key: "models.has space", line: nil)
         assertError("[models.a]\npath = \"\"", code: .invalidValue, key: "models.a.path", line: 2)
+        // Long documents: the sizes bertd can check without the model, and the aggregation's name.
+        assertError("[models.a]\npath = \"/a\"\nwindow = 4", code: .invalidValue, key: "models.a.window", line: 3, mentions: "at least 8")
+        assertError("[models.a]\npath = \"/a\"\nstride = -1", code: .invalidValue, key: "models.a.stride", line: 3)
+        assertError("[models.a]\npath = \"/a\"\naggregate = \"median\"", code: .invalidValue, key: "models.a.aggregate", line: 3,
+                    mentions: "mean, max, weighted")
+        assertError("[models.a]\npath = \"/a\"\nwindow = \"512\"", code: .wrongType, key: "models.a.window", line: 3)
+        XCTAssertEqual(try parse("[models.a]\npath = \"/a\"\nwindow = 0\nstride = 16").models[0].longDocuments,
+                       LongDocumentSettings(window: 0, stride: 16))
     }
 
     func testCurveKeyFilesAreCheckedWhenCurveIsOn() throws {
@@ -463,7 +478,9 @@ final class ConfigurationTests: XCTestCase {
         custom.maxDelayMs = 3
         custom.endpoints = [.init(address: "tcp://[::1]:6000", operations: ["ping", "embed"]),
                             .init(address: "ipc:///run/a \"quoted\" dir/s.sock", operations: ServerConfiguration.allOperations)]
-        custom.models = [.init(name: "bge.small", path: "/srv/m/bge"), .init(name: "x", path: "/srv/m/x")]
+        custom.models = [.init(name: "bge.small", path: "/srv/m/bge"), .init(name: "x", path: "/srv/m/x"),
+                         .init(name: "long", path: "/srv/m/l", longDocuments: LongDocumentSettings(window: 128, stride: 32, aggregate: "weighted")),
+                         .init(name: "agg", path: "/srv/m/a", longDocuments: LongDocumentSettings(aggregate: "max"))]
         custom.defaultModel = "x"
         custom.curveSecretKeyFile = "/etc/bertd/curve.key"
         XCTAssertEqual(try parse(custom.tomlText, environment: systemdEnvironment), custom, custom.tomlText)

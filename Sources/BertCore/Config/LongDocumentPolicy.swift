@@ -29,6 +29,16 @@ public struct LongDocumentPolicy: Sendable, Equatable {
     /// quarter of the window.
     public static let quarterOverlap = -1
 
+    /// `base` (a model's own policy, or the standard one) with the settings given here: a new
+    /// window without a stride shares a quarter of itself, not the base's stride. Unresolved:
+    /// call `resolved` for the model.
+    public static func overriding(_ base: LongDocumentPolicy?, window: Int?, overlap: Int?,
+                                  aggregation: WindowAggregation?) -> LongDocumentPolicy {
+        let base = base ?? LongDocumentPolicy(window: 0, overlap: quarterOverlap, aggregation: .mean)
+        return LongDocumentPolicy(window: window ?? base.window, overlap: overlap ?? (window == nil ? base.overlap : quarterOverlap),
+                                  aggregation: aggregation ?? base.aggregation)
+    }
+
     /// The policy for a model whose sequences hold at most `maxSequenceLength` tokens.
     public func resolved(maxSequenceLength: Int) -> LongDocumentPolicy {
         let w = window == 0 ? maxSequenceLength : window

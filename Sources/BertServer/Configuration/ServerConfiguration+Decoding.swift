@@ -87,7 +87,7 @@ extension ServerConfiguration {
         "endpoint": ["address", "operations", "curve"],
         "batching": ["max_batch_tokens", "max_batch_requests", "max_delay_ms", "max_queue_tokens", "max_queue_requests"],
         "models": ["default"],
-        "models.NAME": ["path", "precision", "force"],
+        "models.NAME": ["path", "precision", "force", "window", "stride", "aggregate"],
         "curve": ["secret_key_file", "authorized_keys_file"],
         "http": ["address", "admin_address", "max_body_bytes", "max_connections", "idle_timeout_ms", "header_timeout_ms",
                  "tokens_file", "admin_tokens_file"],
@@ -287,7 +287,7 @@ extension ServerConfiguration {
         defaultModel = try key.string
     }
 
-    /// `models.NAME.path|precision|force`: a model to load at start (a new name adds one; a new
+    /// `models.NAME.path|precision|force|window|stride|aggregate`: a model to load at start (a new name adds one; a new
     /// name without a path fails validation).
     private mutating func setModel(name: String, _ leaf: String, _ key: SettingKey) throws {
         let index = models.firstIndex(where: { $0.name == name }) ?? {
@@ -303,6 +303,20 @@ extension ServerConfiguration {
             }
             models[index].precision = precision
         case "force": models[index].force = try key.boolean
+        case "window", "stride":
+            let value = try key.integer
+            guard value >= 0, leaf == "stride" || value == 0 || value >= 8 else {
+                throw key.error(.invalidValue, leaf == "window" ? "must be 0 (the model's maximum) or at least 8 tokens (found \(value))"
+                                                                 : "must not be negative (found \(value))")
+            }
+            var settings = models[index].longDocuments ?? LongDocumentSettings()
+            if leaf == "window" { settings.window = value } else { settings.stride = value }
+            models[index].longDocuments = settings
+        case "aggregate":
+            var settings = models[index].longDocuments ?? LongDocumentSettings()
+            settings.aggregate = try key.string
+            do { _ = try settings.aggregation() } catch let error as ProtocolError { throw key.error(.invalidValue, error.message) }
+            models[index].longDocuments = settings
         default: throw key.unknown(in: "models.NAME", leaf)
         }
     }

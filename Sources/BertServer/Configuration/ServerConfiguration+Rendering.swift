@@ -44,6 +44,11 @@ extension ServerConfiguration {
             lines.append("path = \(Self.quoted(model.path))")
             if model.precision != .fp32 { lines.append("precision = \(Self.quoted(model.precision.rawValue))") }
             if model.force { lines.append("force = true") }
+            if let d = model.longDocuments {
+                if let window = d.window { lines.append("window = \(window)") }
+                if let stride = d.stride { lines.append("stride = \(stride)") }
+                if let aggregate = d.aggregate { lines.append("aggregate = \(Self.quoted(aggregate))") }
+            }
         }
         lines.append("")
         lines.append("[http]")

@@ -79,12 +79,17 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var precision: Precision
         /// Serve in `precision` without a passed gate.
         public var force: Bool
+        /// Read texts longer than the model takes in windows (`window`, `stride`, `aggregate`);
+        /// nil: as the directory's config.json says (`long_documents`), else truncate.
+        public var longDocuments: LongDocumentSettings?
 
-        public init(name: String, path: String, precision: Precision = .fp32, force: Bool = false) {
+        public init(name: String, path: String, precision: Precision = .fp32, force: Bool = false,
+                    longDocuments: LongDocumentSettings? = nil) {
             self.name = name
             self.path = path
             self.precision = precision
             self.force = force
+            self.longDocuments = longDocuments
         }
     }
 

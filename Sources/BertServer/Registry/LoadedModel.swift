@@ -1,6 +1,7 @@
 import BertBaselines
 import BertCore
 import BertPipeline
+import BertProtocol
 import Foundation
 
 /// What a served model directory holds: a transformer (a Hugging Face directory) or a linear
@@ -11,10 +12,15 @@ public enum ServedEngine: Sendable {
 
     /// Loads a directory of either kind (call off the I/O thread). A transformer in int8 needs the
     /// directory's quantization.json to record a passed gate for its weights, unless `force`.
-    static func load(directory: URL, precision: Precision = .fp32, force: Bool = false) throws -> ServedEngine {
+    /// `longDocuments` changes config.json's way of reading long texts.
+    static func load(directory: URL, precision: Precision = .fp32, force: Bool = false,
+                     longDocuments: LongDocumentSettings? = nil) throws -> ServedEngine {
         if LinearBaseline.isBaselineDirectory(directory) {
             guard precision == .fp32 else {
                 throw BertError(.unsupportedModel, "\(directory.path) is a linear baseline: it has no \(precision.rawValue) form")
+            }
+            guard longDocuments == nil else {
+                throw BertError(.unsupportedModel, "\(directory.path) is a linear baseline: it reads whole texts, not windows")
             }
             return .linear(try LinearBaseline(directory: directory))
         }
@@ -25,7 +31,8 @@ public enum ServedEngine: Sendable {
                 throw QuantizationGateRefusal(message: error.message)
             }
         }
-        return .transformer(try TextModel(directory: directory, precision: precision))
+        let model = try TextModel(directory: directory, precision: precision)
+        return .transformer(try longDocuments.map { try $0.apply(to: model) } ?? model)
     }
 }
 

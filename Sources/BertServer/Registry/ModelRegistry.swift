@@ -14,9 +14,11 @@ final class ModelRegistry {
     /// The model for a request: by name, or the default one.
     func resolve(_ name: String?) -> LoadedModel? { models[name ?? defaultName] }
 
-    /// Loads a model directory (call off the I/O thread). The version is assigned on install.
-    static func load(name: String, path: String, precision: Precision = .fp32, force: Bool = false) throws -> ServedEngine {
-        try ServedEngine.load(directory: URL(fileURLWithPath: path), precision: precision, force: force)
+    /// Loads a model directory as `entry` says (call off the I/O thread). The version is assigned
+    /// on install.
+    static func load(_ entry: ServerConfiguration.ModelEntry) throws -> ServedEngine {
+        try ServedEngine.load(directory: URL(fileURLWithPath: entry.path), precision: entry.precision, force: entry.force,
+                              longDocuments: entry.longDocuments)
     }
 
     /// Puts a freshly loaded model in place under its name; returns it.

@@ -1,9 +1,10 @@
 import ArgumentParser
 import BertCore
+import BertProtocol
 
-/// `--window/--stride/--aggregate` for in-process inference: read texts longer than a window
-/// as overlapping windows whose logits are aggregated. Without them, the model's own
-/// `long_documents` (config.json; training with windows writes it) decides, else truncation.
+/// `--window/--stride/--aggregate`: read texts longer than a window as overlapping windows whose
+/// logits are aggregated, in this process or (`load`) in the daemon. Without them, the model's
+/// own `long_documents` (config.json; training with windows writes it) decides, else truncation.
 struct WindowOptions: ParsableArguments {
     @Option(help: "Read long texts as overlapping windows of this many tokens (0: the model's maximum), aggregating their logits.")
     var window: Int?
@@ -20,11 +21,15 @@ struct WindowOptions: ParsableArguments {
     /// The policy for a model: these options over the model's own, or nil (truncate).
     func policy(model: LongDocumentPolicy?, maxSequenceLength: Int) throws -> LongDocumentPolicy? {
         guard window != nil || stride != nil || aggregate != nil else { return model }
-        let base = model ?? LongDocumentPolicy(window: 0, overlap: LongDocumentPolicy.quarterOverlap, aggregation: .mean)
-        var policy = LongDocumentPolicy(window: window ?? base.window, overlap: stride ?? (window == nil ? base.overlap : LongDocumentPolicy.quarterOverlap),
-                                        aggregation: aggregate ?? base.aggregation)
-        policy = policy.resolved(maxSequenceLength: maxSequenceLength)
+        let policy = LongDocumentPolicy.overriding(model, window: window, overlap: stride, aggregation: aggregate)
+            .resolved(maxSequenceLength: maxSequenceLength)
         do { try policy.validate(maxSequenceLength: maxSequenceLength) } catch let e as BertError { throw ValidationError(e.message) }
         return policy
+    }
+
+    /// What a `load` request asks the daemon for, or nil (config.json decides).
+    var settings: LongDocumentSettings? {
+        guard window != nil || stride != nil || aggregate != nil else { return nil }
+        return LongDocumentSettings(window: window, stride: stride, aggregate: aggregate?.rawValue)
     }
 }
