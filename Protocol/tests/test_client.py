@@ -93,6 +93,16 @@ def test_classify_with_head_and_pairs(bertd, client, admin):
         valid("unload", admin.unload("tiny-client"))
 
 
+def test_load_with_long_documents(bertd, client, admin):
+    loaded = valid("load", admin.load("tiny-windows", TINY, long_documents={"window": 16}))["loaded"]
+    assert loaded["long_documents"] == {"window": 16, "stride": 4, "aggregate": "mean"}
+    try:
+        r = valid("classify", client.classify("word " * 40, model="tiny-windows"))["results"][0]
+        assert r["windows"] > 1 and r["truncated"] is False
+    finally:
+        valid("unload", admin.unload("tiny-windows"))
+
+
 def test_deadline_and_truncate_options(client):
     long_text = "word " * 1000
     r = client.classify(long_text, labels=["a", "b"], deadline_ms=60000)["results"][0]

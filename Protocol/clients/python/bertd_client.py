@@ -136,14 +136,18 @@ class BertdClient:
     def ping(self):
         return self.request({"op": "ping"})
 
-    def load(self, name, path, precision=None, force=False, timeout_ms=None):
+    def load(self, name, path, precision=None, force=False, long_documents=None, timeout_ms=None):
         """Loads (or replaces, hot) the model directory ``path`` under ``name``. Admin endpoint only.
-        ``precision="int8"`` needs a passed quality gate in the directory (bertctl quantize) unless ``force``."""
+        ``precision="int8"`` needs a passed quality gate in the directory (bertctl quantize) unless ``force``.
+        ``long_documents={"window": 512, "stride": 128, "aggregate": "mean"}`` (any of the three) reads
+        long texts in windows; left out, the model's config.json decides."""
         body = {"op": "load", "name": name, "path": path}
         if precision is not None:
             body["precision"] = precision
         if force:
             body["force"] = True
+        if long_documents is not None:
+            body["long_documents"] = long_documents
         return self.request(body, timeout_ms=timeout_ms)
 
     def unload(self, name, timeout_ms=None):
