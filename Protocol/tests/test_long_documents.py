@@ -186,3 +186,58 @@ def test_a_bad_policy_is_a_load_error(tmp_path, served):
         expect_error(reply, "load_failed", "l")
         assert "long_documents" in reply["error"]["message"] and mention in reply["error"]["message"], reply
     served.assert_serving()
+
+
+# MARK: explanations of long texts
+
+def explain(daemon, model, text, rid="e", **fields):
+    reply = json.loads(req(daemon.tcp, {"id": rid, "op": "explain", "model": model, "texts": [text], **fields}, timeout_ms=120000))
+    check_reply(reply, "explain", rid)
+    assert reply["ok"], reply
+    return reply["result"]["explanations"][0]
+
+
+def test_explain_covers_every_window_of_a_long_text(served):
+    from test_explain import check_attribution, check_tokens_and_words
+    text = words(50)
+    n = call(served, "classify", "plain", [text])["results"][0]["tokens"]
+    for model in ("mean", "max"):
+        c = call(served, "classify", model, [text])["results"][0]
+        e = explain(served, model, text, steps=64)
+        # The decision classify makes, over the whole text: every token once, in its windows.
+        assert e["windows"] == c["windows"] > 1 and e["truncated"] is False, model
+        assert len(e["tokens"]) == n, model
+        check_tokens_and_words(e, [text])
+        assert e["label"] == c["label"] and e["logits"] == pytest.approx(c["logits"], abs=1e-5), model
+        (a,) = e["attributions"]
+        assert a["label"] == c["label"]
+        check_attribution(a, e)
+        assert abs(a["completeness_gap"]) <= 0.05 * abs(a["logit"] - a["baseline_logit"]) + 1e-6, (model, a["completeness_gap"])
+        # Every part of the text carries weight under the mean; under max only the deciding window's tokens do.
+        attributed = [i for i, v in enumerate(a["tokens"]) if v != 0]
+        if model == "mean":
+            assert attributed[0] == 1 and attributed[-1] == n - 2, model
+        else:
+            assert len(attributed) <= WINDOW - 2, model
+    e = explain(served, "mean", text, steps=32, label=["neg", "pos"])
+    assert [a["label"] for a in e["attributions"]] == ["neg", "pos"]
+
+
+def test_explain_of_a_text_that_fits_is_the_plain_models(served):
+    text = words(6)
+    e = explain(served, "mean", text, steps=32)
+    plain = explain(served, "plain", text, steps=32)
+    assert e["windows"] == 1 and "windows" not in plain
+    assert e["tokens"] == plain["tokens"] and e["logits"] == pytest.approx(plain["logits"], abs=1e-6)
+    assert e["attributions"][0]["tokens"] == pytest.approx(plain["attributions"][0]["tokens"], abs=1e-6)
+    assert explain(served, "mean", text, method="attention")["windows"] == 1
+
+
+def test_explain_refuses_what_windows_cannot_show(served):
+    text = words(50)
+    for fields, mention in [({"method": "attention"}, "integrated_gradients"), ({"method": "rollout"}, "integrated_gradients"),
+                            ({"labels": ["w1", "w2"]}, "zero-shot")]:
+        reply = json.loads(req(served.tcp, {"id": "r", "op": "explain", "model": "mean", "texts": [text], **fields}))
+        expect_error(reply, "unsupported", "r")
+        assert mention in reply["error"]["message"] and "windows" in reply["error"]["message"], reply
+    served.assert_serving()

@@ -18,15 +18,19 @@ public struct ExplanationJSON {
     /// The text's logits are the explained outputs times this: 1 for a head; for zero-shot the
     /// explained outputs are cosines and the logits, as classify reports them, 20 × cosine.
     public let logitScale: Float
+    /// A model that reads long documents: how many windows the text was read in (`encoding` is
+    /// then the whole text's); nil for other models, as in classify's results.
+    public let windows: Int?
 
     public init(encoding: Encoding, texts: [String], labels: [String], scoring: ModelConfig.Scoring,
-                thresholds: [String: Float] = [:], logitScale: Float = 1) {
+                thresholds: [String: Float] = [:], logitScale: Float = 1, windows: Int? = nil) {
         self.encoding = encoding
         self.texts = texts
         self.labels = labels
         self.scoring = scoring
         self.thresholds = thresholds
         self.logitScale = logitScale
+        self.windows = windows
     }
 
     var words: [WordSpan] {
@@ -87,6 +91,6 @@ public struct ExplanationJSON {
                          ("tokens", .array([.int(w.tokens.lowerBound), .int(w.tokens.upperBound)]))])
             })),
             ("truncated", .bool(encoding.truncatedTokenCount > 0)),
-        ]
+        ] + (windows.map { [("windows", .int($0))] } ?? [])
     }
 }

@@ -1,6 +1,7 @@
 import BertCore
 import BertPipeline
 import BertProtocol
+import BertTokenizers
 import BertTraining
 
 /// Explanations computed in this process (`bertctl explain --local`, `bertctl eval --errors`),
@@ -8,6 +9,8 @@ import BertTraining
 public final class InProcessExplainer {
     public let textModel: TextModel
     let explainer: Explainer
+    /// The explained model's activations for the document forward that picks a windowed text's targets.
+    private lazy var workspace = explainer.model.makeWorkspace()
 
     /// Throws when an int8 model's directory cannot be loaded again in fp32 (explanations are
     /// computed in fp32: `TextModel.explanationModel()`).
@@ -53,21 +56,46 @@ public final class InProcessExplainer {
         }
         let similarity = try s.candidates.map { try textModel.embed(try $0.map { try textModel.prepare($0) }, workspace: textModel.makeWorkspace()) }
         return try texts.enumerated().map { i, text in
-            let encoding = try textModel.prepare(text, pair: pairs?[i], truncate: s.truncate).encoding
-            let view = ExplanationJSON(encoding: encoding, texts: [text] + (pairs.map { [$0[i]] } ?? []), labels: outputLabels,
-                                       scoring: s.candidates == nil ? model.config.scoring : .softmax,
-                                       thresholds: s.candidates == nil ? model.config.decisionThresholds : [:],
-                                       logitScale: s.candidates == nil ? 1 : ZeroShotLabels.defaultScale)
-            switch s.method {
-            case .integratedGradients:
-                let run = try explainer.makeRun(ids: encoding.ids, typeIds: encoding.typeIds, special: encoding.specialTokensMask,
-                                                targets: targets, steps: s.steps, rule: s.rule, baseline: s.baseline,
-                                                similarity: similarity)
-                return view.attributions(try explainer.finish(run))
-            case .attention, .rollout:
-                let maps = try explainer.attention(TokenBatch(sequences: [encoding.ids], typeIds: [encoding.typeIds]))[0]
-                return view.attention(maps, rollout: s.method == .rollout, layers: s.layers, heads: s.heads)
+            func view(_ encoding: Encoding, windows: Int? = nil) -> ExplanationJSON {
+                ExplanationJSON(encoding: encoding, texts: [text] + (pairs.map { [$0[i]] } ?? []), labels: outputLabels,
+                                scoring: s.candidates == nil ? model.config.scoring : .softmax,
+                                thresholds: s.candidates == nil ? model.config.decisionThresholds : [:],
+                                logitScale: s.candidates == nil ? 1 : ZeroShotLabels.defaultScale, windows: windows)
             }
+            // A model that reads long documents explains the decision classify makes: over every window.
+            if let policy = textModel.longDocuments {
+                let windows = try textModel.prepareWindows(text, pair: pairs?[i], policy: policy).map(\.encoding)
+                guard windows.count > 1 else {
+                    return try explainOne(windows[0], view: view(windows[0], windows: 1), targets: targets, settings: s, similarity: similarity)
+                }
+                try WindowedAttributions.checkExplainable(windows: windows.count, method: s.method, zeroShot: s.candidates != nil)
+                let whole = textModel.tokenizer.encode(text, pair: pairs?[i])
+                let batch = TokenBatch(sequences: windows.map(\.ids), typeIds: windows.map(\.typeIds))
+                let labels = try explainer.documentTargets(targets, windows: batch, aggregation: policy.aggregation, workspace: workspace)
+                let results = try windows.map { w in
+                    try explainer.finish(try explainer.makeRun(ids: w.ids, typeIds: w.typeIds, special: w.specialTokensMask,
+                                                               targets: .labels(labels), steps: s.steps, rule: s.rule, baseline: s.baseline))
+                }
+                let layout = WindowedAttributions(windows: windows, whole: whole, overlap: policy.overlap, aggregation: policy.aggregation)
+                return view(whole, windows: windows.count).attributions(layout.combine(results))
+            }
+            let encoding = try textModel.prepare(text, pair: pairs?[i], truncate: s.truncate).encoding
+            return try explainOne(encoding, view: view(encoding), targets: targets, settings: s, similarity: similarity)
+        }
+    }
+
+    /// One sequence's explanation.
+    private func explainOne(_ encoding: Encoding, view: ExplanationJSON, targets: AttributionTargets, settings s: Settings,
+                            similarity: [[Float]]?) throws -> JSON {
+        switch s.method {
+        case .integratedGradients:
+            let run = try explainer.makeRun(ids: encoding.ids, typeIds: encoding.typeIds, special: encoding.specialTokensMask,
+                                            targets: targets, steps: s.steps, rule: s.rule, baseline: s.baseline,
+                                            similarity: similarity)
+            return view.attributions(try explainer.finish(run))
+        case .attention, .rollout:
+            let maps = try explainer.attention(TokenBatch(sequences: [encoding.ids], typeIds: [encoding.typeIds]))[0]
+            return view.attention(maps, rollout: s.method == .rollout, layers: s.layers, heads: s.heads)
         }
     }
 }

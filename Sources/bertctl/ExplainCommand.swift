@@ -22,11 +22,16 @@ struct ExplainCommand: ParsableCommand {
           bertctl explain --local runs/sentiment/final --label positive --steps 64 "a wonderful, moving film"
           bertctl explain --local runs/sentiment/final --attention "a wonderful, moving film"
           bertctl explain --local runs/sentiment/final --html report.html "the plot made no sense"
+          bertctl explain --local runs/reviews --window 128 "$(cat review.txt)"   # every window of a long text
+        A model that reads long texts in windows (its config.json long_documents, or --window) \
+        explains the decision it makes over all of them: each token once, its attribution the sum \
+        of its windows' as the logits aggregate (integrated gradients only).
         """)
 
     @OptionGroup var local: LocalModelOptions
     @OptionGroup var daemon: DaemonOptions
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup(title: "Long documents, with --local (bertd: the model's own setting)") var windows: WindowOptions
 
     @Option(help: "The daemon's model to use (default: its default model).")
     var model: String?
@@ -77,6 +82,9 @@ struct ExplainCommand: ParsableCommand {
     func validate() throws {
         if !(1...Explainer.maxSteps).contains(steps) { throw ValidationError("--steps must be within 1…\(Explainer.maxSteps)") }
         if attention && rollout { throw ValidationError("--attention and --rollout are two views: choose one") }
+        if local.directory == nil && windows.settings != nil {
+            throw ValidationError("--window, --stride and --aggregate are for --local: bertd explains as the model is served (bertctl load --window)")
+        }
     }
 
     private var method: ExplanationMethod { attention ? .attention : rollout ? .rollout : .integratedGradients }
@@ -131,9 +139,13 @@ struct ExplainCommand: ParsableCommand {
 
     private func makeLocalExplainer() throws -> InProcessExplainer {
         compute.apply()
-        let textModel = try local.load()
+        var textModel = try local.load()
         guard textModel.canClassify || candidates != nil else {
             throw CommandFailure(description: "\(local.directory!) has no classification head: give --labels to explain a zero-shot classification")
+        }
+        if let policy = try windows.policy(model: textModel.longDocuments, maxSequenceLength: textModel.maxSequenceLength),
+           policy != textModel.longDocuments {
+            textModel = try textModel.readingLongDocuments(policy)
         }
         return try InProcessExplainer(textModel: textModel)
     }

@@ -46,6 +46,34 @@ final class ExplainCommandTests: XCTestCase {
         }
     }
 
+    /// --window: a long text is explained over every window, each token once, as classify decides.
+    func testLongTextsAreExplainedOverTheirWindows() throws {
+        let tiny = tinyModelPath("tiny-bert")
+        let text = (0..<50).map { "w\($0 % 10)" }.joined(separator: " ")
+        let windowed = ["--window", "16", "--stride", "4"]
+        let c = try BertCtl.run(["classify", "--local", tiny, "--json", text] + windowed)
+        XCTAssertEqual(c.status, 0, c.stderr)
+        let classified = try JSONSerialization.jsonObject(with: Data(c.stdout.utf8)) as! [String: Any]
+        let r = try BertCtl.run(["explain", "--local", tiny, "--json", "--steps", "32", text] + windowed)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let e = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(e["windows"] as? Int, classified["windows"] as? Int)
+        XCTAssertGreaterThan(e["windows"] as? Int ?? 0, 1)
+        XCTAssertEqual(e["label"] as? String, classified["label"] as? String)
+        XCTAssertEqual((e["tokens"] as! [Any]).count, 52, "50 words and [CLS] … [SEP], each once")
+        let target = (e["attributions"] as! [[String: Any]])[0]
+        let values = target["tokens"] as! [Double]
+        let delta = (target["logit"] as! Double) - (target["baseline_logit"] as! Double)
+        XCTAssertEqual(values.reduce(0, +) - delta, target["completeness_gap"] as! Double, accuracy: 1e-6)
+        for (got, want) in zip(e["logits"] as! [Double], classified["logits"] as! [Double]) { XCTAssertEqual(got, want, accuracy: 1e-5) }
+        let attention = try BertCtl.run(["explain", "--local", tiny, "--attention", text] + windowed)
+        XCTAssertNotEqual(attention.status, 0)
+        XCTAssertTrue(attention.stderr.contains("integrated_gradients"), attention.stderr)
+        let daemon = try BertCtl.run(["explain", text] + windowed)
+        XCTAssertNotEqual(daemon.status, 0)
+        XCTAssertTrue(daemon.stderr.contains("--local"), daemon.stderr)
+    }
+
     func testReportsAreSelfContained() throws {
         let html = scratch.appendingPathComponent("r.html").path, svg = scratch.appendingPathComponent("r.svg").path
         let r = try BertCtl.run(["explain", "--local", tinyModelPath("tiny-bert"), "--html", html, "--svg", svg, "a <b> & c"])

@@ -25,7 +25,7 @@ public struct WindowGroups: Sendable, Equatable {
     public var windows: Int { tokens.count }
 
     /// Per document, the weight of each of its windows (summing to 1).
-    func weights(_ aggregation: WindowAggregation) -> [Float] {
+    public func weights(_ aggregation: WindowAggregation) -> [Float] {
         var out = [Float](repeating: 0, count: windows)
         var s = 0
         for n in counts {

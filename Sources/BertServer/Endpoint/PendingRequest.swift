@@ -28,10 +28,13 @@ final class PendingRequest {
     /// Long documents: each window's token count (the weighted mean's weights).
     var windowTokens: [Int] = []
 
-    /// explain: the request, each text's encoding (tokens and offsets for the words), and what
-    /// the compute thread produced per text.
+    /// explain: the request, each text's encoding (tokens and offsets for the words; a long
+    /// text's whole), its slots (one per window), how its windows' attributions combine (nil:
+    /// one sequence), and what the compute thread produced per slot.
     var explanation: ExplainRequest?
     var encodings: [Encoding] = []
+    var explanationSlots: [Range<Int>] = []
+    var windowLayouts: [WindowedAttributions?] = []
     var attributions: [IntegratedGradientsResult?] = []
     var maps: [AttentionMaps?] = []
 

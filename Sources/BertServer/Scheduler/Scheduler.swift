@@ -391,7 +391,8 @@ final class Scheduler: @unchecked Sendable {
             let similarity = try a.zeroShotLabels.map { labels in
                 try explainer.model.embed(TokenBatch(sequences: labels.map(\.ids), typeIds: labels.map(\.typeIds)), workspace: workspace)
             }
-            item.run = try explainer.makeRun(ids: item.ids, typeIds: item.typeIds, special: a.special, targets: a.targets,
+            let targets = try a.document?.resolve(a.targets, explainer: explainer, workspace: workspace) ?? a.targets
+            item.run = try explainer.makeRun(ids: item.ids, typeIds: item.typeIds, special: a.special, targets: targets,
                                              steps: a.steps, rule: a.rule, baseline: a.baseline, similarity: similarity)
         }
         let runs = batch.map { $0.run! }

@@ -22,6 +22,8 @@ final class WorkItem: @unchecked Sendable {
         var baseline: AttributionBaseline
         /// Zero-shot: the candidate labels' tokens (their embeddings are what the text is compared with).
         var zeroShotLabels: [(ids: [Int32], typeIds: [Int32])]?
+        /// A window of a long text: the document whose prediction decides `.predicted` targets.
+        var document: DocumentTargets?
 
         /// Sequences of work: the two endpoints and steps points per target (one target when
         /// the prediction picks it).

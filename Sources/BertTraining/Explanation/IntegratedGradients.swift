@@ -29,6 +29,14 @@ public enum AttributionTargets: Sendable, Equatable {
     /// most probable one when none is).
     case predicted
     case labels([Int])
+
+    /// What `.predicted` explains for these logits: the largest; for a multi-label model every
+    /// label with logit ≥ 0 (probability ≥ 0.5), the largest when none is.
+    public static func predictedLabels(logits: [Float], multiLabel: Bool) -> [Int] {
+        let best = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+        let positive = multiLabel ? logits.indices.filter { logits[$0] >= 0 } : []
+        return positive.isEmpty ? [best] : positive
+    }
 }
 
 /// Integrated gradients of one sequence in progress (Sundararajan et al. 2017, on the embeddings'
@@ -106,10 +114,7 @@ public final class IntegratedGradientsRun: @unchecked Sendable {
         let logits = self.logits!
         switch requested {
         case .labels(let labels): targets = labels
-        case .predicted:
-            let best = logits.indices.max { logits[$0] < logits[$1] } ?? 0
-            let positive = multiLabel ? logits.indices.filter { logits[$0] >= 0 } : []
-            targets = positive.isEmpty ? [best] : positive
+        case .predicted: targets = AttributionTargets.predictedLabels(logits: logits, multiLabel: multiLabel)
         }
         integrated = targets.map { _ in [Double](repeating: 0, count: ids.count * width) }
     }
