@@ -12,8 +12,8 @@ struct CompareCommand: ParsableCommand {
         abstract: "Score several trained models on one test file: one table of quality, cost and size.",
         discussion: """
         Any mix of fine-tuned transformers (full, LoRA merged, head-only, …) and linear baselines, \
-        all evaluated here on the same file: accuracy, macro-F1, ROC-AUC (micro-F1 for multi-label \
-        models), training time (from each directory's training report), inference milliseconds per \
+        all evaluated here on the same file: accuracy, macro-F1, ROC-AUC (multi-label models: subset \
+        accuracy, micro-F1 too, and ROC-AUC averaged over the labels), training time (from each directory's training report), inference milliseconds per \
         text (measured now, on this machine), parameters and size on disk. Sorted by macro-F1.
           bertctl compare runs/baseline runs/full runs/lora/merged --data sst2/dev.tsv
           bertctl compare runs/* --data test.tsv --markdown comparison.md
@@ -76,16 +76,17 @@ struct ComparedModel {
     let parameters: Int
     let bytes: Int
 
+    /// Multi-label models: subset accuracy, and micro-F1 beside the macro ROC-AUC over labels.
     static func header(task: Task) -> [String] {
-        ["MODEL", "KIND", task == .multiLabel ? "SUBSET ACC" : "ACCURACY", "MACRO F1", task == .multiLabel ? "MICRO F1" : "ROC AUC",
-         "TRAIN S", "MS/TEXT", "PARAMETERS", "SIZE MB"]
+        ["MODEL", "KIND", task == .multiLabel ? "SUBSET ACC" : "ACCURACY", "MACRO F1"] + (task == .multiLabel ? ["MICRO F1"] : [])
+            + ["ROC AUC", "TRAIN S", "MS/TEXT", "PARAMETERS", "SIZE MB"]
     }
 
     var cells: [String] {
-        [name, kind, String(format: "%.4f", metrics.accuracy), String(format: "%.4f", metrics.macroF1),
-         (task == .multiLabel ? metrics.multiLabel?.microF1 : metrics.rocAUC).map { String(format: "%.4f", $0) } ?? "–",
-         trainingSeconds.map { String(format: "%.1f", $0) } ?? "–", String(format: "%.3f", millisecondsPerText),
-         "\(parameters)", String(format: "%.1f", Double(bytes) / 1e6)]
+        let figure: (Double?) -> String = { $0.map { String(format: "%.4f", $0) } ?? "–" }
+        return [name, kind, figure(metrics.accuracy), figure(metrics.macroF1)] + (task == .multiLabel ? [figure(metrics.multiLabel?.microF1)] : [])
+            + [figure(metrics.rocAUC), trainingSeconds.map { String(format: "%.1f", $0) } ?? "–", String(format: "%.3f", millisecondsPerText),
+               "\(parameters)", String(format: "%.1f", Double(bytes) / 1e6)]
     }
 
     var json: [String: Any] {

@@ -108,4 +108,36 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("nothing"), missing.stderr)
     }
+
+    /// A multi-label comparison shows micro-F1 and the macro ROC-AUC over labels.
+    func testCompareShowsMultiLabelROCAUC() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bertctl-compare-multi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // Each text names one or two of three topics; its labels are the topics named.
+        var lines = ["text\tlabel"]
+        let topics = [("football", "sport"), ("recipe", "food"), ("shares", "money")]
+        for i in 0..<90 {
+            let first = topics[i % 3], second = topics[(i / 3) % 3]
+            let named = first.1 == second.1 ? [first] : [first, second]
+            lines.append("a note about \(named.map(\.0).joined(separator: " and ")) number \(i % 7)\t\(named.map(\.1).joined(separator: "|"))")
+        }
+        let data = scratch.appendingPathComponent("data.tsv")
+        try (lines.joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
+        let baseline = scratch.appendingPathComponent("baseline").path
+        let trained = try BertCtl.run(["train", "--local", "--method", "baseline-linear", "--train", data.path, "--out", baseline,
+                                       "--min-df", "1", "--c", "10"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let markdown = scratch.appendingPathComponent("table.md").path
+        let result = try BertCtl.run(["compare", baseline, "--data", data.path, "--json", "--markdown", markdown])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let row = ((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["models"] as! [[String: Any]])[0]
+        XCTAssertEqual(row["task"] as? String, "multi_label")
+        XCTAssertGreaterThan(row["roc_auc"] as? Double ?? 0, 0.9, "\(row)")
+        XCTAssertNotNil(row["micro_f1"] as? Double)
+        let table = try String(contentsOfFile: markdown, encoding: .utf8)
+        XCTAssertTrue(table.hasPrefix("| MODEL | KIND | SUBSET ACC | MACRO F1 | MICRO F1 | ROC AUC |"), table)
+        let cells = table.components(separatedBy: "\n")[2].components(separatedBy: " | ")
+        XCTAssertEqual(Double(cells[5]) ?? 0, row["roc_auc"] as? Double ?? -1, accuracy: 1e-4, table)
+    }
 }
