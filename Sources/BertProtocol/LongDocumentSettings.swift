@@ -1,18 +1,19 @@
 import Foundation
 
-/// How a `load` asks the daemon to read texts longer than the model takes: overlapping windows
-/// of `window` tokens, consecutive ones sharing `stride`, each text's output aggregated from its
-/// windows' by `aggregate`. The fields of config.json's `long_documents`; one left out takes the
-/// default (the model's maximum length, a quarter of the window, "mean"). The server checks the
-/// aggregation's name and the sizes against the model (BertCore's `LongDocumentPolicy`).
+/// How a `load` (or bertd.toml) asks the daemon to read texts longer than the model takes:
+/// overlapping windows of `window` tokens, consecutive ones sharing `stride`, each text's output
+/// aggregated from its windows' by `aggregate`. The fields of config.json's `long_documents`; one
+/// left out keeps the model's own setting (config.json), else the default: the model's maximum
+/// length, a quarter of the window, "mean" (`LongDocumentPolicy.overriding`). The server checks
+/// the aggregation's name and the sizes against the model.
 ///
 ///     "long_documents": {"window": 256, "stride": 64, "aggregate": "mean"}
 public struct LongDocumentSettings: Sendable, Equatable {
-    /// Tokens per window, special tokens included; 0 or nil: the model's maximum.
+    /// Tokens per window, special tokens included; 0: the model's maximum.
     public var window: Int?
-    /// Content tokens consecutive windows share; nil: a quarter of the window.
+    /// Content tokens consecutive windows share (a new window without one: a quarter of it).
     public var stride: Int?
-    /// mean, max or weighted; nil: mean.
+    /// mean, max or weighted.
     public var aggregate: String?
 
     public init(window: Int? = nil, stride: Int? = nil, aggregate: String? = nil) {

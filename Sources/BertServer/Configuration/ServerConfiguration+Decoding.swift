@@ -287,8 +287,8 @@ extension ServerConfiguration {
         defaultModel = try key.string
     }
 
-    /// `models.NAME.path|precision|force|window|stride|aggregate`: a model to load at start (a new name adds one; a new
-    /// name without a path fails validation).
+    /// `models.NAME.path|precision|force|window|stride|aggregate`: a model to load at start (a new
+    /// name adds one; a new name without a path fails validation).
     private mutating func setModel(name: String, _ leaf: String, _ key: SettingKey) throws {
         let index = models.firstIndex(where: { $0.name == name }) ?? {
             models.append(ModelEntry(name: name, path: ""))

@@ -5,7 +5,7 @@ import Foundation
 /// forward pass is bound by, since it reads every dense weight once for a handful of tokens
 /// (BERT-base: 340 MB of fp32 weights for a 12-token sentence, far more than any L3).
 enum MemoryBandwidth {
-    /// GB/s of `threads` threads summing disjoint halves of a 256 MB buffer (8× a 32 MB L3, so
+    /// GB/s of `threads` threads summing disjoint parts of a 256 MB buffer (8× a 32 MB L3, so
     /// every pass comes from DRAM), best of 5 after a warm-up that also faults the pages in.
     static func readGBps(threads: Int) -> Double {
         let count = 64 << 20  // floats: 256 MB
