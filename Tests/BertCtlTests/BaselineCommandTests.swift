@@ -132,7 +132,7 @@ final class CompareCommandTests: XCTestCase {
         let result = try BertCtl.run(["compare", baseline, "--data", data.path, "--json", "--markdown", markdown])
         XCTAssertEqual(result.status, 0, result.stderr)
         let row = ((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["models"] as! [[String: Any]])[0]
-        XCTAssertEqual(row["task"] as? String, "multi_label")
+        XCTAssertEqual(row["task"] as? String, "multi_label_classification")
         XCTAssertGreaterThan(row["roc_auc"] as? Double ?? 0, 0.9, "\(row)")
         XCTAssertNotNil(row["micro_f1"] as? Double)
         let table = try String(contentsOfFile: markdown, encoding: .utf8)

@@ -132,7 +132,6 @@ struct RequestHandler {
     /// The reply body of a request whose every item is done.
     func result(of p: PendingRequest) throws -> JSON {
         if let failure = p.failure { throw failure }
-        let n = p.inference.texts.count
         let outputs = p.outputs.map { $0 ?? [] }
         // One row per text: its windows' outputs aggregated (embeddings normalised again).
         var textOutputs = Array(outputs.prefix(p.textSlots))
