@@ -40,7 +40,8 @@ def console():
         for i in range(24):
             f.write(f"sample number {i} with words\t{LABELS[i % 3]}\n")
     daemon = Daemon(name="bertd-console", sets=["http.address=127.0.0.1:*", "http.admin_address=127.0.0.1:*",
-                                                 f"models.tiny.path={model}"])
+                                                 f"models.tiny.path={model}",
+                                                 f"models.long.path={model}", "models.long.window=16", "models.long.stride=4"])
     m = daemon.wait_for_log(r"HTTP gateway listening on http://127\.0\.0\.1:(\d+) \(public\) and http://127\.0\.0\.1:(\d+) \(admin\)")
     browser = Browser()
     try:
@@ -95,6 +96,24 @@ def test_explanation_highlights_every_word_with_its_number(console):
     assert b.evaluate("document.querySelector('#explanations .words').textContent") == "the plot, sadly, goes nowhere"
     assert b.evaluate("document.querySelectorAll('#explanations canvas.heatmap').length") == 2, "one heatmap per layer"
     b.screenshot(os.path.join(ARTIFACTS, "explain.png"))
+    assert b.console == []
+
+
+def test_a_long_text_is_explained_over_its_windows(console):
+    """A model that reads long texts in windows: every word of the text highlighted, the windows
+    named, and no attention maps (they belong to one sequence) instead of an error."""
+    b = console["browser"]
+    text = " ".join(f"word{i % 9}" for i in range(40))
+    b.navigate(console["public"] + "/?model=long&text=" + text)
+    b.wait_for("document.querySelector('#model').value === 'long' && !document.querySelector('#explain-button').disabled")
+    b.evaluate("document.querySelector('#explain-button').click()")
+    b.wait_for("document.querySelectorAll('#explanations .word').length > 0", what="highlighted words")
+    assert b.evaluate("document.querySelector('#explanations .words').textContent") == text
+    assert len(b.evaluate("[...document.querySelectorAll('#explanations .word')].map(w => w.title)")) >= 40
+    hint = b.evaluate("document.querySelector('#explanations .hint.windows').textContent")
+    assert re.match(r"Read in \d+ overlapping windows", hint), hint
+    assert b.evaluate("document.querySelectorAll('#explanations canvas.heatmap').length") == 0
+    assert b.evaluate("document.querySelector('#classify-error').hidden")
     assert b.console == []
 
 

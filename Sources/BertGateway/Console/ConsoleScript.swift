@@ -23,6 +23,7 @@ enum ConsoleScript {
       if (!response.ok) {
         const e = new Error(data.error ? `${data.error.code}: ${data.error.message}` : `HTTP ${response.status}`);
         e.status = response.status;
+        e.code = data.error && data.error.code;
         throw e;
       }
       return data;
@@ -149,9 +150,13 @@ enum ConsoleScript {
       const button = $("#explain-button");
       button.disabled = true;
       try {
+        // Attention maps are per sequence: a text the model reads in several windows has none
+        // (unsupported), and its words are still explained.
         const [ig, attention] = await Promise.all([
           api("POST", "/v1/explain", body),
-          model.can_classify ? api("POST", "/v1/explain", { inputs, model: model.name, method: "attention" }) : Promise.resolve(null)]);
+          model.can_classify
+            ? api("POST", "/v1/explain", { inputs, model: model.name, method: "attention" }).catch((e) => { if (e.code === "unsupported") return null; throw e; })
+            : Promise.resolve(null)]);
         $("#explain-section").hidden = false;
         $("#explanations").replaceChildren(...ig.explanations.map((e, i) => renderExplanation(inputs[i], e, attention && attention.explanations[i])));
       } catch (e) {
@@ -195,6 +200,7 @@ enum ConsoleScript {
       return element("article", { class: "explanation" },
         element("p", { text: `Why ${target.label} (${(e.scores[target.label] * 100).toFixed(1)}%): red words raise it, blue ones lower it. Completeness gap ${target.completeness_gap.toExponential(1)}.` }),
         words,
+        e.windows > 1 ? element("p", { class: "hint windows", text: `Read in ${e.windows} overlapping windows: each word's number adds its windows'. Attention maps belong to one sequence, so none are drawn.` }) : null,
         maps ? element("p", { class: "hint", text: `Tokens: ${maps.tokens.map((t) => t.token).join(" ")} — rows attend to columns` }) : null,
         element("div", { class: "maps" }, ...figures));
     }
