@@ -36,6 +36,8 @@ public struct ExplainedText: Decodable, Sendable {
     public let tokens: [Token]
     public let words: [Word]
     public let truncated: Bool
+    /// A model that reads long documents: the windows the text was read in.
+    public let windows: Int?
     // integrated_gradients
     public let steps: Int?
     public let rule: String?

@@ -36,7 +36,8 @@ public struct TerminalView {
             let probability = e.scores[target.label] ?? 0
             lines.append("\(target.label) (p=\(String(format: "%.4f", probability)); predicted \(e.label)); "
                          + "completeness gap \(String(format: "%.2e", target.completenessGap)) of Δlogit "
-                         + String(format: "%.4f", target.logit - target.baselineLogit))
+                         + String(format: "%.4f", target.logit - target.baselineLogit)
+                         + (e.windows.map { $0 > 1 ? "; read in \($0) windows" : "" } ?? ""))
             lines.append("  " + highlight(e, values: target.words, texts: texts))
         }
         return lines.joined(separator: "\n")

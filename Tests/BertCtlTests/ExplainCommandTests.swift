@@ -66,6 +66,9 @@ final class ExplainCommandTests: XCTestCase {
         let delta = (target["logit"] as! Double) - (target["baseline_logit"] as! Double)
         XCTAssertEqual(values.reduce(0, +) - delta, target["completeness_gap"] as! Double, accuracy: 1e-6)
         for (got, want) in zip(e["logits"] as! [Double], classified["logits"] as! [Double]) { XCTAssertEqual(got, want, accuracy: 1e-5) }
+        let terminal = try BertCtl.run(["explain", "--local", tiny, "--steps", "8", text] + windowed)
+        XCTAssertEqual(terminal.status, 0, terminal.stderr)
+        XCTAssertTrue(terminal.stdout.contains("; read in \(e["windows"] as? Int ?? 0) windows"), terminal.stdout)
         let attention = try BertCtl.run(["explain", "--local", tiny, "--attention", text] + windowed)
         XCTAssertNotEqual(attention.status, 0)
         XCTAssertTrue(attention.stderr.contains("integrated_gradients"), attention.stderr)
