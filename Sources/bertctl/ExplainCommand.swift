@@ -105,9 +105,18 @@ struct ExplainCommand: ParsableCommand {
                 }
             }
             let explained = try ExplainedText.decode(result: result)
-            var maps: [ExplainedText]?
+            var maps: [ExplainedText?]?
             if (html != nil || svg != nil) && candidates == nil {
-                maps = method == .attention ? explained : try ExplainedText.decode(result: try explain(chunk, method: .attention, explainer: explainer))
+                if method == .attention {
+                    maps = explained
+                } else {
+                    // Attention maps belong to one sequence: a text read in several windows has none.
+                    let single = explained.indices.filter { (explained[$0].windows ?? 1) == 1 }
+                    let drawn = single.isEmpty ? []
+                        : try ExplainedText.decode(result: try explain(single.map { chunk[$0] }, method: .attention, explainer: explainer))
+                    maps = Array(repeating: nil, count: chunk.count)
+                    for (i, m) in zip(single, drawn) { maps?[i] = m }
+                }
             }
             for (i, e) in explained.enumerated() {
                 if !json {
@@ -118,7 +127,7 @@ struct ExplainCommand: ParsableCommand {
                     }
                 }
                 report.append(.init(texts: [chunk[i]], caption: "\(e.label) (p = \(String(format: "%.4f", e.score)))",
-                                    attributions: method == .integratedGradients ? e : nil, attention: maps?[i]))
+                                    attributions: method == .integratedGradients ? e : nil, attention: maps?[i] ?? nil))
             }
         }
         let title = "Why \(local.directory.map { URL(fileURLWithPath: $0).lastPathComponent } ?? model ?? "the model") decides"

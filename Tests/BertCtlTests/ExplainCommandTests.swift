@@ -69,6 +69,13 @@ final class ExplainCommandTests: XCTestCase {
         let terminal = try BertCtl.run(["explain", "--local", tiny, "--steps", "8", text] + windowed)
         XCTAssertEqual(terminal.status, 0, terminal.stderr)
         XCTAssertTrue(terminal.stdout.contains("; read in \(e["windows"] as? Int ?? 0) windows"), terminal.stdout)
+        // The report draws attention maps for the texts that fit one window only.
+        let html = scratch.appendingPathComponent("long.html").path
+        let report = try BertCtl.run(["explain", "--local", tiny, "--steps", "8", "--html", html, text, "a short one"] + windowed)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertTrue(page.contains("w9") && page.contains("short"), "both texts are in the report")
+        XCTAssertEqual(page.components(separatedBy: "<img").count - 1, 8, "2 layers × 4 heads, for the short text alone")
         let attention = try BertCtl.run(["explain", "--local", tiny, "--attention", text] + windowed)
         XCTAssertNotEqual(attention.status, 0)
         XCTAssertTrue(attention.stderr.contains("integrated_gradients"), attention.stderr)
