@@ -56,7 +56,8 @@ struct EvalCommand: ParsableCommand {
                           separator: columns.labelSeparator)
             // Long documents: the model's windows (or --window's), else truncation at --max-length.
             let tokenized: TokenizedDataset
-            if let policy = try windows.policy(model: model.config.longDocuments, maxSequenceLength: model.config.maxSequenceLength) {
+            let policy = try windows.policy(model: model.config.longDocuments, maxSequenceLength: model.config.maxSequenceLength)
+            if let policy {
                 tokenized = try TokenizedDataset(labelled, tokenizer: tokenizer, windows: policy, threads: ComputeThreads.current)
                 if !json {
                     print(String(format: "windows of %d tokens (overlap %d, %@): %.2f per text", policy.window, policy.overlap,
@@ -76,7 +77,8 @@ struct EvalCommand: ParsableCommand {
             guard errors == 0 || task == .singleLabel else {
                 throw CommandFailure(description: "--errors lists the mistakes of single-label classifiers; this model is \(task.rawValue)")
             }
-            let mistakes = errors > 0 ? try Mistakes.mostConfident(errors, logits: logits, data: labelled, directory: url, steps: steps) : []
+            let mistakes = errors > 0
+                ? try Mistakes.mostConfident(errors, logits: logits, data: labelled, directory: url, windows: policy, steps: steps) : []
             if errors > 0 { try writeReports(mistakes) }
             if try printMetrics(metrics, atThresholds: atThresholds, task: task, labels: model.labels,
                                 extraJSON: errors > 0 ? ["errors": mistakes.map(\.json)] : [:]) { return }
@@ -189,9 +191,12 @@ enum Mistakes {
         }
     }
 
-    /// The n mistakes whose wrong label had the highest probability, explained for that label.
-    static func mostConfident(_ n: Int, logits: [[Float]], data: LabelledDataset, directory: URL, steps: Int) throws -> [Mistake] {
-        let textModel = try TextModel(directory: directory)
+    /// The n mistakes whose wrong label had the highest probability, explained for that label
+    /// (over every window when the evaluation read the texts in `windows`).
+    static func mostConfident(_ n: Int, logits: [[Float]], data: LabelledDataset, directory: URL, windows: LongDocumentPolicy?,
+                              steps: Int) throws -> [Mistake] {
+        let loaded = try TextModel(directory: directory)
+        let textModel = try windows.map { try loaded.readingLongDocuments($0) } ?? loaded
         var wrong: [(index: Int, predicted: Int, probability: Float)] = []
         for (i, row) in logits.enumerated() {
             let c = Classification(logits: row, model: textModel.model, truncatedTokens: 0)

@@ -138,5 +138,17 @@ final class ExplainCommandTests: XCTestCase {
             XCTAssertEqual((explanation["attributions"] as! [[String: Any]])[0]["label"] as? String, e["predicted_label"] as? String)
         }
         XCTAssertTrue(try String(contentsOfFile: html, encoding: .utf8).contains("predicted"))
+
+        // Read in windows, the mistakes are explained over every window, as they were classified.
+        let long = scratch.appendingPathComponent("long.tsv")
+        let rows = (0..<4).map { i in (0..<40).map { "w\(($0 + i) % 10)" }.joined(separator: " ") + "\t" + ["neg", "neu", "pos", "neg"][i] }
+        try ("text\tlabel\n" + rows.joined(separator: "\n") + "\n").write(to: long, atomically: true, encoding: .utf8)
+        let windowed = try BertCtl.run(["eval", "--local", tinyModelPath("tiny-bert"), "--data", long.path, "--errors", "1", "--json",
+                                        "--window", "16", "--stride", "4"])
+        XCTAssertEqual(windowed.status, 0, windowed.stderr)
+        let mistake = ((try JSONSerialization.jsonObject(with: Data(windowed.stdout.utf8)) as! [String: Any])["errors"] as! [[String: Any]])[0]
+        let explanation = mistake["explanation"] as! [String: Any]
+        XCTAssertGreaterThan(explanation["windows"] as? Int ?? 0, 1, "\(explanation.keys)")
+        XCTAssertEqual((explanation["tokens"] as! [Any]).count, 42, "40 words and [CLS] … [SEP]")
     }
 }
