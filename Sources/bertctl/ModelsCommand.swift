@@ -14,10 +14,11 @@ struct ModelsCommand: ParsableCommand {
         let rows = (result["models"] as? [[String: Any]] ?? []).map { m -> [String] in
             let name = m["name"] as? String ?? "?"
             let labels = (m["labels"] as? [String] ?? [])
-            // Long texts: windows of N tokens sharing S, aggregated; else cut at the model's maximum.
+            // Long texts: windows of N tokens sharing S, aggregated; else cut at the model's maximum
+            // (a linear baseline, max_length 0, reads any length whole).
             let long = (m["long_documents"] as? [String: Any]).map { d in
                 "windows \(d["window"] ?? "?")/\(d["stride"] ?? "?") \(d["aggregate"] ?? "?")"
-            } ?? "truncate"
+            } ?? ((m["max_length"] as? Int) == 0 ? "whole" : "truncate")
             return [name + (name == def ? " *" : ""), "v\(m["version"] ?? "?")", m["family"] as? String ?? "?",
                     "\(((m["parameters"] as? Int) ?? 0) / 1_000_000)M", m["precision"] as? String ?? "fp32", long,
                     labels.isEmpty ? "(embeddings; zero-shot)" : labels.joined(separator: ","), m["path"] as? String ?? ""]
