@@ -106,13 +106,17 @@ def test_a_long_text_is_explained_over_its_windows(console):
     text = " ".join(f"word{i % 9}" for i in range(40))
     b.navigate(console["public"] + "/?model=long&text=" + text)
     b.wait_for("document.querySelector('#model').value === 'long' && !document.querySelector('#explain-button').disabled")
+    # The long text and a short one: the short one, one window, still gets its heatmaps.
+    b.evaluate(f"document.querySelector('#texts').value = {text!r} + '\\n' + 'a short one'")
     b.evaluate("document.querySelector('#explain-button').click()")
-    b.wait_for("document.querySelectorAll('#explanations .word').length > 0", what="highlighted words")
-    assert b.evaluate("document.querySelector('#explanations .words').textContent") == text
-    assert len(b.evaluate("[...document.querySelectorAll('#explanations .word')].map(w => w.title)")) >= 40
-    hint = b.evaluate("document.querySelector('#explanations .hint.windows').textContent")
-    assert re.match(r"Read in \d+ overlapping windows", hint), hint
-    assert b.evaluate("document.querySelectorAll('#explanations canvas.heatmap').length") == 0
+    b.wait_for("document.querySelectorAll('#explanations .explanation').length === 2", what="two explanations")
+    long, short = b.evaluate("""[...document.querySelectorAll('#explanations .explanation')].map(e => ({
+        words: e.querySelector('.words').textContent, count: e.querySelectorAll('.word').length,
+        hint: (e.querySelector('.hint.windows') || {}).textContent || null, maps: e.querySelectorAll('canvas.heatmap').length }))""")
+    assert long["words"] == text and long["count"] >= 40
+    assert re.match(r"Read in \d+ overlapping windows", long["hint"] or ""), long
+    assert long["maps"] == 0
+    assert short["words"] == "a short one" and short["hint"] is None and short["maps"] == 2, short
     assert b.evaluate("document.querySelector('#classify-error').hidden")
     assert b.console == []
 

@@ -150,15 +150,17 @@ enum ConsoleScript {
       const button = $("#explain-button");
       button.disabled = true;
       try {
-        // Attention maps are per sequence: a text the model reads in several windows has none
-        // (unsupported), and its words are still explained.
-        const [ig, attention] = await Promise.all([
-          api("POST", "/v1/explain", body),
-          model.can_classify
-            ? api("POST", "/v1/explain", { inputs, model: model.name, method: "attention" }).catch((e) => { if (e.code === "unsupported") return null; throw e; })
-            : Promise.resolve(null)]);
+        const ig = await api("POST", "/v1/explain", body);
+        // Attention maps are per sequence: asked for the texts read in one window only (a long
+        // text of a model that reads it in windows has none; its words are still explained).
+        const maps = [];
+        const single = ig.explanations.map((e, i) => ((e.windows || 1) === 1 ? i : -1)).filter((i) => i >= 0);
+        if (model.can_classify && single.length > 0) {
+          const attention = await api("POST", "/v1/explain", { inputs: single.map((i) => inputs[i]), model: model.name, method: "attention" });
+          single.forEach((i, k) => { maps[i] = attention.explanations[k]; });
+        }
         $("#explain-section").hidden = false;
-        $("#explanations").replaceChildren(...ig.explanations.map((e, i) => renderExplanation(inputs[i], e, attention && attention.explanations[i])));
+        $("#explanations").replaceChildren(...ig.explanations.map((e, i) => renderExplanation(inputs[i], e, maps[i])));
       } catch (e) {
         showError("#classify-error", e);
       } finally {
