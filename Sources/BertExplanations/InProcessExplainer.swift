@@ -63,24 +63,18 @@ public final class InProcessExplainer {
                                 logitScale: s.candidates == nil ? 1 : ZeroShotLabels.defaultScale, windows: windows)
             }
             // A model that reads long documents explains the decision classify makes: over every window.
-            if let policy = textModel.longDocuments {
-                let windows = try textModel.prepareWindows(text, pair: pairs?[i], policy: policy).map(\.encoding)
-                guard windows.count > 1 else {
-                    return try explainOne(windows[0], view: view(windows[0], windows: 1), targets: targets, settings: s, similarity: similarity)
-                }
-                try WindowedAttributions.checkExplainable(windows: windows.count, method: s.method, zeroShot: s.candidates != nil)
-                let whole = textModel.tokenizer.encode(text, pair: pairs?[i])
-                let batch = TokenBatch(sequences: windows.map(\.ids), typeIds: windows.map(\.typeIds))
-                let labels = try explainer.documentTargets(targets, windows: batch, aggregation: policy.aggregation, workspace: workspace)
-                let results = try windows.map { w in
-                    try explainer.finish(try explainer.makeRun(ids: w.ids, typeIds: w.typeIds, special: w.specialTokensMask,
-                                                               targets: .labels(labels), steps: s.steps, rule: s.rule, baseline: s.baseline))
-                }
-                let layout = WindowedAttributions(windows: windows, whole: whole, overlap: policy.overlap, aggregation: policy.aggregation)
-                return view(whole, windows: windows.count).attributions(layout.combine(results))
+            let read = try ExplainedSequences(text, pair: pairs?[i], textModel: textModel, truncate: s.truncate, method: s.method,
+                                              zeroShot: s.candidates != nil)
+            let shown = view(read.shown, windows: read.windows)
+            guard let layout = read.layout else {
+                return try explainOne(read.shown, view: shown, targets: targets, settings: s, similarity: similarity)
             }
-            let encoding = try textModel.prepare(text, pair: pairs?[i], truncate: s.truncate).encoding
-            return try explainOne(encoding, view: view(encoding), targets: targets, settings: s, similarity: similarity)
+            let labels = try explainer.documentTargets(targets, windows: read.batch, aggregation: layout.aggregation, workspace: workspace)
+            let results = try read.sequences.map { w in
+                try explainer.finish(try explainer.makeRun(ids: w.ids, typeIds: w.typeIds, special: w.specialTokensMask,
+                                                           targets: .labels(labels), steps: s.steps, rule: s.rule, baseline: s.baseline))
+            }
+            return shown.attributions(layout.combine(results))
         }
     }
 

@@ -1,4 +1,5 @@
 import BertCore
+import BertExplanations
 import BertProtocol
 import BertTokenizers
 import BertTraining
@@ -28,13 +29,12 @@ final class PendingRequest {
     /// Long documents: each window's token count (the weighted mean's weights).
     var windowTokens: [Int] = []
 
-    /// explain: the request, each text's encoding (tokens and offsets for the words; a long
-    /// text's whole), its slots (one per window), how its windows' attributions combine (nil:
-    /// one sequence), and what the compute thread produced per slot.
+    /// explain: the request, each text as it is read (the encoding the reply shows, a long text's
+    /// windows and how they combine), its slots (one per window), and what the compute thread
+    /// produced per slot.
     var explanation: ExplainRequest?
-    var encodings: [Encoding] = []
+    var texts: [ExplainedSequences] = []
     var explanationSlots: [Range<Int>] = []
-    var windowLayouts: [WindowedAttributions?] = []
     var attributions: [IntegratedGradientsResult?] = []
     var maps: [AttentionMaps?] = []
 

@@ -75,53 +75,37 @@ extension RequestHandler {
         }
         let now = origin.receivedAt
         // Per text: the sequences to explain (a long text's windows, for a model that reads long
-        // documents), the encoding the reply shows, and how the windows combine.
-        var texts: [(sequences: [Encoding], shown: Encoding, layout: WindowedAttributions?, document: DocumentTargets?)] = []
+        // documents, which share the decision of their targets), and what the reply shows.
+        var texts: [(read: ExplainedSequences, document: DocumentTargets?)] = []
         for (i, text) in inference.texts.enumerated() {
-            let pair = inference.pairs?[i]
             do {
-                guard let policy = textModel.longDocuments else {
-                    let e = try textModel.prepare(text, pair: pair, truncate: inference.truncate).encoding
-                    texts.append(([e], e, nil, nil))
-                    continue
-                }
-                let windows = try textModel.prepareWindows(text, pair: pair, policy: policy).map(\.encoding)
-                guard windows.count > 1 else {
-                    texts.append((windows, windows[0], nil, nil))
-                    continue
-                }
-                do {
-                    try WindowedAttributions.checkExplainable(windows: windows.count, method: request.method, zeroShot: candidates != nil)
-                } catch let error as ExplanationError {
-                    throw ProtocolError(.unsupported, "text \(i): \(error.description)")
-                }
-                let whole = textModel.tokenizer.encode(text, pair: pair)
-                texts.append((windows, whole,
-                              WindowedAttributions(windows: windows, whole: whole, overlap: policy.overlap, aggregation: policy.aggregation),
-                              DocumentTargets(windows: TokenBatch(sequences: windows.map(\.ids), typeIds: windows.map(\.typeIds)),
-                                              aggregation: policy.aggregation)))
+                let read = try ExplainedSequences(text, pair: inference.pairs?[i], textModel: textModel, truncate: inference.truncate,
+                                                  method: request.method, zeroShot: candidates != nil)
+                texts.append((read, read.layout.map { DocumentTargets(windows: read.batch, aggregation: $0.aggregation) }))
             } catch let error as BertError {
                 throw ProtocolError(.tooLarge, "text \(i): \(error.message)")
+            } catch let error as ExplanationError {
+                throw ProtocolError(.unsupported, "text \(i): \(error.description)")
             }
         }
         let pending = PendingRequest(id: id, op: .explain, inference: inference, origin: origin, model: model, startedAt: now,
-                                     tokenCounts: texts.map { $0.sequences.reduce(0) { $0 + $1.ids.count } },
-                                     truncated: texts.map { $0.sequences.contains { $0.truncatedTokenCount > 0 } },
-                                     zeroShotLabels: nil, queuedLabels: [], knownLabels: [:], textSlots: texts.reduce(0) { $0 + $1.sequences.count })
+                                     tokenCounts: texts.map { $0.read.sequences.reduce(0) { $0 + $1.ids.count } },
+                                     truncated: texts.map { $0.read.sequences.contains { $0.truncatedTokenCount > 0 } },
+                                     zeroShotLabels: nil, queuedLabels: [], knownLabels: [:],
+                                     textSlots: texts.reduce(0) { $0 + $1.read.sequences.count })
         pending.explanation = request
-        pending.encodings = texts.map(\.shown)
-        pending.windowLayouts = texts.map(\.layout)
+        pending.texts = texts.map(\.read)
         var slot = 0
         pending.explanationSlots = texts.map { text in
-            defer { slot += text.sequences.count }
-            return slot..<(slot + text.sequences.count)
+            defer { slot += text.read.sequences.count }
+            return slot..<(slot + text.read.sequences.count)
         }
         pending.attributions = Array(repeating: nil, count: slot)
         pending.maps = Array(repeating: nil, count: slot)
         let deadline = inference.deadlineMs.map { now + Double($0) / 1000 }
         var items: [WorkItem] = []
         for (text, slots) in zip(texts, pending.explanationSlots) {
-            for (e, slot) in zip(text.sequences, slots) {
+            for (e, slot) in zip(text.read.sequences, slots) {
                 var a = attribution
                 a?.special = e.specialTokensMask
                 a?.document = text.document
@@ -135,23 +119,22 @@ extension RequestHandler {
     func explanationResult(of p: PendingRequest) throws -> JSON {
         guard let request = p.explanation else { throw ProtocolError(.internal, "an explain request without its explanation") }
         guard let config = p.model.textModel?.model.config else { throw ProtocolError(.internal, "an explanation of a linear baseline") }
-        let windowed = p.model.textModel?.longDocuments != nil
-        let texts = try p.encodings.enumerated().map { i, encoding -> JSON in
+        let texts = try p.texts.enumerated().map { i, read -> JSON in
             let candidates = p.inference.labels
             let slots = p.explanationSlots[i]
-            let view = ExplanationJSON(encoding: encoding, texts: [p.inference.texts[i]] + (p.inference.pairs.map { [$0[i]] } ?? []),
+            let view = ExplanationJSON(encoding: read.shown, texts: [p.inference.texts[i]] + (p.inference.pairs.map { [$0[i]] } ?? []),
                                        labels: candidates ?? p.model.labels,
                                        scoring: candidates == nil ? config.scoring : .softmax,
                                        thresholds: candidates == nil ? config.decisionThresholds : [:],
                                        logitScale: candidates == nil ? 1 : ZeroShotLabels.defaultScale,
-                                       windows: windowed ? slots.count : nil)
+                                       windows: read.windows)
             switch request.method {
             case .integratedGradients:
                 let results = try slots.map { slot in
                     guard let result = p.attributions[slot] else { throw ProtocolError(.internal, "text \(i) has no attributions") }
                     return result
                 }
-                return view.attributions(p.windowLayouts[i]?.combine(results) ?? results[0])
+                return view.attributions(read.layout?.combine(results) ?? results[0])
             case .attention, .rollout:
                 guard let maps = p.maps[slots.lowerBound] else { throw ProtocolError(.internal, "text \(i) has no attention maps") }
                 return view.attention(maps, rollout: request.method == .rollout, layers: request.layers, heads: request.heads)
